@@ -1,0 +1,228 @@
+"""Mechanism 1: needs and services.
+
+Residents raise needs (repairs, sanitation, elder care, parking, safety, disputes); a need is
+reported to an organization — at once through the platform, or offline with a weekly
+probability — waits, and is resolved by an organization with capacity, resources and the
+right category, or ages out after ``needs.max_wait`` weeks.
+
+Where the levers act (source: ``shared/seed/translation.md``):
+
+* *Political* — "have the resources and the ability to serve the masses": the leading
+  organization's capacity and resources grow by ``capacity_gain``/``resource_gain`` × intensity;
+  "start from residents' real needs" (mass line): it takes on the ``mass_line_categories`` most
+  common categories of the backlog and pulls stuck needs of those categories to itself.
+* *Organizational* — "organizations building together, information connected", "optimise
+  resource allocation", "break the silos": co-building links grow denser, a need held by an
+  organization that cannot handle it is passed to a linked one that can, and linked
+  organizations lend unused resources. Without it each organization serves only its own
+  categories with its own resources.
+* *Smart* — "data sharing": shared data reveals unreported needs; adopters report at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..agents import Organization
+    from ..model import GovernanceModel
+
+
+class Needs:
+    """Residents raise needs and report them."""
+
+    name = "needs"
+
+    @staticmethod
+    def enabled(model: GovernanceModel) -> bool:
+        """Switched by ``needs.enabled``."""
+        return model.p.needs.enabled
+
+    def step(self, model: GovernanceModel) -> None:
+        """Raise this week's needs; report waiting ones."""
+        p = model.p.needs
+        rng = model.rngs["needs"]
+        res = model.residents
+        week = model.steps
+        counts = rng.poisson(res.need_rate)
+        who = np.repeat(np.arange(res.n, dtype=np.int64), counts)
+        k = who.size
+        mix = np.asarray(p.category_mix, dtype=float)
+        cat = rng.choice(mix.size, size=k, p=mix / mix.sum()).astype(np.int8)
+        # Entry organization: a capable one if the resident knows it, else its own
+        # organization, else a residents' committee.
+        holder = res.org[who].copy()
+        rc = model.org_of_kind["residents_committee"]
+        no_org = holder < 0
+        holder[no_org] = rc[rng.integers(0, rc.size, size=int(no_org.sum()))]
+        knows = rng.random(k) < p.know_right_org
+        pick = rng.random(k)
+        for c in range(mix.size):
+            cap = model.capable[c]
+            m = knows & (cat == c)
+            if cap.size and m.any():
+                holder[m] = cap[(pick[m] * cap.size).astype(np.int64)]
+        reported = res.digital[who]
+        model.needs.append(who, cat, week, reported, holder)
+        np.add.at(res.open_needs, who, 1)
+        # Offline reporting and shared-data discovery of waiting needs.
+        book = model.needs
+        waiting = np.flatnonzero(~book.reported)
+        u = rng.random(waiting.size)
+        book.reported[waiting[u < p.report_prob]] = True
+        discover = model.p.levers.smart.data_discovery * model.effort.smart
+        found = waiting[(u >= p.report_prob) & (rng.random(waiting.size) < discover)]
+        book.reported[found] = True
+        model.events["needs_created"] = k
+        model.events["needs_discovered"] = int(found.size)
+
+
+class Service:
+    """Organizations serve reported needs; unserved needs age out."""
+
+    name = "service"
+
+    @staticmethod
+    def enabled(model: GovernanceModel) -> bool:
+        """Service runs whenever needs do."""
+        return model.p.needs.enabled
+
+    def step(self, model: GovernanceModel) -> None:
+        """Set this week's capacities, route, let each organization serve, age out."""
+        self.prepare(model)
+        model.agents_by_type[type(model.orgs[0])].shuffle_do("step")
+        self.close(model)
+
+    # -- before service ---------------------------------------------------------------------
+
+    def prepare(self, model: GovernanceModel) -> None:
+        """Apply the political and organizational levers to this week's organizations."""
+        lp = model.p.levers
+        pol, org = model.effort.political, model.effort.organizational
+        rng = model.rngs["service"]
+        for o in model.orgs:
+            cap, resrc = o.base_capacity, o.base_resources
+            if o.is_leader:
+                cap *= 1.0 + lp.political.capacity_gain * pol
+                resrc *= 1.0 + lp.political.resource_gain * pol
+            o.capacity = cap
+            o.resources = resrc
+            o.resources_used = 0.0
+        # Co-building links: denser with organizational leadership.
+        base = model.p.organizations.base_links
+        density = base + org * max(lp.organizational.link_density - base, 0.0)
+        model.links = model.link_draw < density
+        handles = model.base_handles.copy()
+        book = model.needs
+        # Mass line: the leader takes on the most common categories of the backlog.
+        k = lp.political.mass_line_categories
+        take = lp.political.mass_line * pol
+        if take > 0 and k > 0 and book.size:
+            counts = np.bincount(book.category, minlength=handles.shape[1])
+            top = np.argsort(-counts, kind="stable")[:k]
+            top = top[counts[top] > 0]
+            handles[0, top] = True
+            stuck = book.reported & ~model.base_handles[book.holder, book.category]
+            stuck &= np.isin(book.category, top)
+            idx = np.flatnonzero(stuck)
+            book.holder[idx[rng.random(idx.size) < take]] = 0
+        model.handles = handles
+        model.served_now = np.zeros(book.size, dtype=bool)
+        # Routing between linked organizations ("information connected").
+        route = lp.organizational.routing * org
+        if route > 0 and book.size:
+            stuck = np.flatnonzero(book.reported & ~handles[book.holder, book.category])
+            stuck = stuck[rng.random(stuck.size) < route]
+            if stuck.size:
+                cand = model.links[book.holder[stuck]] & handles[:, book.category[stuck]].T
+                score = rng.random(cand.shape) * cand
+                best = np.argmax(score, axis=1)
+                ok = cand.any(axis=1)
+                book.holder[stuck[ok]] = best[ok]
+                model.events["needs_routed"] = int(ok.sum())
+
+    # -- one organization's turn --------------------------------------------------------------
+
+    def serve(self, model: GovernanceModel, org: Organization) -> None:
+        """Serve ``org``'s queue, oldest first, within capacity and (pooled) resources."""
+        book = model.needs
+        rng = model.rngs["service"]
+        cap_f = org.capacity
+        cap = int(cap_f) + int(rng.random() < cap_f - int(cap_f))
+        if cap <= 0 or book.size == 0:
+            return
+        mask = (
+            book.reported
+            & (book.holder == org.index)
+            & model.handles[org.index, book.category]
+            & ~model.served_now
+        )
+        sel = np.flatnonzero(mask)[:cap]
+        if sel.size == 0:
+            return
+        costs = model.category_cost[book.category[sel]]
+        cum = np.cumsum(costs)
+        lenders: list[Organization] = []
+        lend = 0.0
+        pool = model.p.levers.organizational.pooling * model.effort.organizational
+        if pool > 0 and cum[-1] > org.resources:
+            lenders = [o for o in model.orgs if o is not org and model.links[org.index, o.index]]
+            lend = sum(pool * o.resources for o in lenders)
+        n = int(np.searchsorted(cum, org.resources + lend + 1e-9, side="right"))
+        if n == 0:
+            return
+        used = float(cum[n - 1])
+        own = min(used, org.resources)
+        org.resources -= own
+        borrowed = used - own
+        if borrowed > 0 and lend > 0:
+            for o in lenders:
+                share = borrowed * (pool * o.resources) / lend
+                o.resources = max(0.0, o.resources - share)
+        org.resources_used += used
+        model.events["resources_used"] = model.events.get("resources_used", 0.0) + used
+        model.served_now[sel[:n]] = True
+        org.resolved += n
+
+    # -- after service ------------------------------------------------------------------------
+
+    def close(self, model: GovernanceModel) -> None:
+        """Record resolved needs, age out the oldest, update residents' experience."""
+        book = model.needs
+        res = model.residents
+        week = model.steps
+        p = model.p.needs
+        resolved = model.served_now
+        expired = ~resolved & (week - book.created >= p.max_wait)
+        wrong = expired & ~model.handles[book.holder, book.category]
+        n_res, n_exp = int(resolved.sum()), int(expired.sum())
+        waits = (week - book.created[resolved]).astype(np.float64)
+        n = res.n
+        res_by = np.bincount(book.resident[resolved], minlength=n)
+        exp_by = np.bincount(book.resident[expired], minlength=n)
+        held = book.holder[expired & ~wrong]
+        for o, lost in zip(model.orgs, np.bincount(held, minlength=len(model.orgs)), strict=True):
+            o.lost += int(lost)
+        ng = len(model.group_names)
+        model.group_resolved += np.bincount(res.group, weights=res_by, minlength=ng)
+        model.group_closed += np.bincount(res.group, weights=res_by + exp_by, minlength=ng)
+        model.last_resolved_ids = book.id[resolved]
+        book.total_resolved += n_res
+        book.total_expired += n_exp
+        book.total_dropped_wrong_org += int(wrong.sum())
+        res.open_needs -= (res_by + exp_by).astype(res.open_needs.dtype)
+        book.remove(resolved | expired)
+        ev = model.events
+        ev["needs_resolved"] = n_res
+        ev["needs_expired"] = n_exp
+        ev["needs_dropped_wrong_org"] = int(wrong.sum())
+        ev["wait_sum"] = float(waits.sum())
+        ev["resolved_by_resident"] = res_by
+        ev["expired_by_resident"] = exp_by
+        # Remembered experience of being served, in [-1, 1].
+        m = model.p.trust.memory
+        outcome = np.clip(res_by - exp_by, -1, 1).astype(np.float64)
+        res.served *= m
+        res.served += (1.0 - m) * outcome

@@ -1,0 +1,186 @@
+"""Mechanism 3: opinions — bounded-confidence exchange with exemplars and counter-currents.
+
+The core is the Deffuant–Weisbuch model (Deffuant, Neau, Amblard & Weisbuch 2000, *Adv.
+Complex Syst.* 3:87): a random pair of neighbours meets; if their opinions differ by less than
+the listener's tolerance ε, the listener moves a share μ of the way toward the other. Each week
+``interactions · N / 2`` encounters are drawn i.i.d. (edges uniformly, a random direction).
+
+Exactness: DW is asynchronous — encounters happen one after another. Two encounters that share
+no resident commute, so the week's sequence is cut into *layers*: an encounter joins the first
+layer after every earlier encounter that shares a resident with it. Each layer is a set of
+disjoint pairs, applied at once with numpy; the result equals applying the whole sequence one
+by one (:func:`disjoint_layers`).
+
+Additions on top of DW (all off in the ``deffuant`` preset, which makes the model *be* DW):
+
+* **Exemplars** — "Party members act as vanguard exemplars" (source §1). A listener meeting an
+  active Party member uses μ' = μ + (1 − μ)·S·trust, S = ``exemplar_strength`` + ideological
+  intensity × ``exemplar_boost``; active members are pulled toward the agenda by
+  ``party_anchor`` each week.
+* **Value-guidance activities** — ideological lever: ``frequency``·intensity activities a week,
+  each reaching ``reach``·intensity of residents (participants twice as likely); each attendance
+  pulls the attendee ``pull``·trust of the way to the agenda — nothing under zero trust, and
+  away from it below ``backfire_below`` (reactance; an assumption, off by default).
+* **Counter-currents** ("resist bad trends", §1) — ``counter_share`` stubborn contrarians held at
+  1 − agenda who still persuade others; ``noise`` redraws opinions at random.
+* **The platform** — a share ``online_share`` of an adopter's encounters are with a random
+  adopter, from the adopter's own group with probability ``echo_chamber``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..model import GovernanceModel
+
+
+def disjoint_layers(a: np.ndarray, b: np.ndarray, n: int) -> Iterator[np.ndarray]:
+    """Split an ordered sequence of encounters into layers of disjoint pairs.
+
+    Encounter ``j`` falls in the first layer after all earlier encounters that share a resident
+    with it, so applying the layers in order (each layer simultaneously) equals applying the
+    encounters one by one in sequence order.
+
+    Args:
+        a, b: The two residents of each encounter, in sequence order (``a[j] != b[j]``).
+        n: Number of residents.
+
+    Yields:
+        Index arrays into ``a``/``b``, one per layer, in order.
+    """
+    remaining = np.arange(a.size)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    while remaining.size:
+        ra, rb = a[remaining], b[remaining]
+        pos = np.arange(remaining.size, dtype=np.int64)
+        np.minimum.at(first, ra, pos)
+        np.minimum.at(first, rb, pos)
+        free = (first[ra] == pos) & (first[rb] == pos)
+        first[ra] = np.iinfo(np.int64).max
+        first[rb] = np.iinfo(np.int64).max
+        yield remaining[free]
+        remaining = remaining[~free]
+
+
+def exchange(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar_s: float) -> int:
+    """Apply DW encounters ``(a[j], b[j])`` in sequence order; return how many moved someone."""
+    if a.size == 0:
+        return 0
+    res = model.residents
+    o, tol, trust = res.opinion, res.tolerance, res.trust
+    mu = model.p.opinions.mu
+    frozen = res.contrarian
+    ex = res.exemplar() if exemplar_s > 0 else None
+    moved = 0
+    for layer in disjoint_layers(a, b, res.n):
+        la, lb = a[layer], b[layer]
+        d = o[lb] - o[la]
+        ad = np.abs(d)
+        mu_a = np.full(la.size, mu)
+        mu_b = np.full(la.size, mu)
+        if ex is not None:
+            mu_a = np.where(ex[lb], mu + (1.0 - mu) * exemplar_s * trust[la], mu_a)
+            mu_b = np.where(ex[la], mu + (1.0 - mu) * exemplar_s * trust[lb], mu_b)
+        step_a = np.where((ad < tol[la]) & ~frozen[la], mu_a * d, 0.0)
+        step_b = np.where((ad < tol[lb]) & ~frozen[lb], mu_b * d, 0.0)
+        o[la] += step_a
+        o[lb] -= step_b
+        moved += int(np.count_nonzero(step_a) + np.count_nonzero(step_b))
+    np.clip(o, 0.0, 1.0, out=o)
+    return moved
+
+
+def online_partners(model: GovernanceModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Replace some adopters' partners by platform partners (see module docstring)."""
+    res = model.residents
+    sp = model.p.levers.smart
+    if sp.online_share <= 0 or not res.digital.any():
+        return b
+    rng = model.rngs["opinions"]
+    adopters = np.flatnonzero(res.digital)
+    online = res.digital[a] & (rng.random(a.size) < sp.online_share)
+    idx = np.flatnonzero(online)
+    b = b.copy()
+    b[idx] = adopters[rng.integers(0, adopters.size, size=idx.size)]
+    if sp.echo_chamber > 0 and idx.size:
+        same = idx[rng.random(idx.size) < sp.echo_chamber]
+        grp = res.group[adopters]
+        order = np.argsort(grp, kind="stable")
+        counts = np.bincount(grp, minlength=len(model.group_names))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        g = res.group[a[same]]
+        pick = starts[g] + (rng.random(same.size) * counts[g]).astype(np.int64)
+        b[same] = adopters[order[pick]]
+    return b
+
+
+class Opinions:
+    """Value-guidance activities, pairwise exchange, counter-currents, anchoring."""
+
+    name = "opinions"
+
+    @staticmethod
+    def enabled(model: GovernanceModel) -> bool:
+        """Switched by ``opinions.enabled``."""
+        return model.p.opinions.enabled
+
+    @staticmethod
+    def exemplar_strength(model: GovernanceModel) -> float:
+        """This week's exemplar strength S (0 when there are no active Party members)."""
+        p = model.p
+        s = p.opinions.exemplar_strength
+        s += model.effort.ideological * p.levers.ideological.exemplar_boost
+        return min(1.0, s) if model.n_exemplars else 0.0
+
+    def step(self, model: GovernanceModel) -> None:
+        """One week of opinion dynamics."""
+        p = model.p.opinions
+        res = model.residents
+        rng = model.rngs["opinions"]
+        self.activities(model)
+        k = int(round(p.interactions * res.n / 2))
+        a, b = model.graph.sample_edges(k, rng)
+        b = online_partners(model, a, b)
+        keep = a != b
+        model.events["encounters_effective"] = exchange(
+            model, a[keep], b[keep], self.exemplar_strength(model)
+        )
+        free = ~res.contrarian
+        if p.noise > 0:
+            redraw = free & (rng.random(res.n) < p.noise)
+            res.opinion[redraw] = rng.random(int(redraw.sum()))
+        if p.party_anchor > 0 and model.n_exemplars:
+            ex = res.exemplar() & free
+            res.opinion[ex] += p.party_anchor * (p.agenda - res.opinion[ex])
+
+    def activities(self, model: GovernanceModel) -> None:
+        """Ideological lever: value-guidance activities pull attendees toward the agenda."""
+        ideo = model.effort.ideological
+        if ideo <= 0:
+            return
+        lp = model.p.levers.ideological
+        res = model.residents
+        rng = model.rngs["opinions"]
+        agenda = model.p.opinions.agenda
+        n_f = lp.frequency * ideo
+        n_act = int(n_f) + int(rng.random() < n_f - int(n_f))
+        if n_act == 0:
+            return
+        q = np.minimum(1.0, lp.reach * ideo * (1.0 + res.participating))
+        k = rng.binomial(n_act, q)
+        k[res.contrarian] = 0
+        att = k > 0
+        model.events["attendances"] = int(k.sum())
+        o, t = res.opinion[att], res.trust[att]
+        kk = k[att]
+        toward = 1.0 - (1.0 - lp.pull * t) ** kk
+        delta = toward * (agenda - o)
+        if lp.backfire_below > 0:
+            back = t < lp.backfire_below
+            away = 1.0 - (1.0 - lp.pull * (1.0 - t)) ** kk
+            delta = np.where(back, -away * (agenda - o), delta)
+        res.opinion[att] = np.clip(o + delta, 0.0, 1.0)

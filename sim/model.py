@@ -1,0 +1,340 @@
+"""The governance model: Mesa model, set-up, and the order of one week.
+
+One step is one week of community life. The order of a week is written once, in
+:data:`PIPELINE`:
+
+1. the strategy sets this week's lever intensities (``model.effort``);
+2. platform adoption (smart lever);
+3. needs are raised and reported;
+4. organizations serve (levers applied, routing, each organization in random order), needs age out;
+5. disputes arise, are mediated or escalate;
+6. trust responds to service and drifts toward neighbours;
+7. opinions: value-guidance activities, pairwise exchange, counter-currents, anchoring;
+8. participation decisions;
+9. consultation and decision (every ``deliberation.interval`` weeks);
+10. the metrics are recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from .agents import Organization, PartyMember, Resident
+from .mechanisms import (
+    Conflicts,
+    Deliberation,
+    Needs,
+    Opinions,
+    Participation,
+    Platform,
+    Service,
+    Trust,
+)
+from .metrics import datacollector_reporters
+from .network import make_network
+from .params import CATEGORIES, ORG_KINDS, Params, build_params
+from .state import ConflictBook, NeedsBook, Residents
+from .strategies import Efforts, make_strategy
+
+__all__ = ["PIPELINE", "RNG_STREAMS", "GovernanceModel"]
+
+#: The order of one week (mechanism objects; each can be switched off by its ``enabled``).
+PIPELINE = (
+    Platform(),
+    Needs(),
+    Service(),
+    Conflicts(),
+    Trust(),
+    Opinions(),
+    Participation(),
+    Deliberation(),
+)
+
+#: Independent random streams, spawned from the run's seed in this order. Each component draws
+#: only from its own stream, so that switching one mechanism does not shift the others' draws
+#: (common random numbers across strategies).
+RNG_STREAMS = (
+    "mesa",
+    "population",
+    "network",
+    "organizations",
+    "platform",
+    "needs",
+    "service",
+    "conflicts",
+    "opinions",
+    "deliberation",
+)
+
+
+def _seed_sequence(rng: Any) -> np.random.SeedSequence:
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if rng is None or isinstance(rng, int | np.integer):
+        return np.random.SeedSequence(None if rng is None else int(rng))
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(int(rng.integers(0, 2**63)))
+    raise ValueError(
+        f"rng={rng!r}: expected an int seed, a numpy SeedSequence, a Generator or None"
+    )
+
+
+def _exact_counts(shares: np.ndarray, n: int) -> np.ndarray:
+    """Largest-remainder apportionment of ``n`` by ``shares``."""
+    raw = shares * n
+    base = np.floor(raw).astype(np.int64)
+    rest = n - int(base.sum())
+    order = np.argsort(-(raw - base), kind="stable")
+    base[order[:rest]] += 1
+    return base
+
+
+class GovernanceModel(mesa.Model):
+    """Community governance under configurable leadership strategies.
+
+    Args:
+        params: A :class:`sim.params.Params`, a nested mapping, or ``None`` for the defaults.
+        rng: The run's seed: an int, a ``numpy.random.SeedSequence``, a Generator, or ``None``
+            (fresh entropy, recorded in ``model.seed_entropy``).
+        **overrides: Parameters by dotted name, e.g.
+            ``GovernanceModel(**{"opinions.mu": 0.2})`` or ``GovernanceModel(opinions__mu=0.2)``.
+
+    Raises:
+        ValueError: Bad parameters, before anything is built.
+
+    Attributes:
+        p: The validated parameters.
+        residents: Per-resident arrays (:class:`sim.state.Residents`).
+        graph: The resident network (:class:`sim.network.Graph`).
+        orgs: The organizations, leading organization first.
+        strategy: The strategy object; ``effort`` holds this week's lever intensities.
+        needs, conflicts: Open needs and disputes.
+        datacollector: Mesa DataCollector built from :mod:`sim.metrics`.
+    """
+
+    def __init__(self, params: Params | dict | None = None, *, rng: Any = None, **overrides: Any):
+        p = build_params(params, overrides)
+        ss = _seed_sequence(rng)
+        children = ss.spawn(len(RNG_STREAMS))
+        super().__init__(rng=np.random.default_rng(children[0]))
+        self.p = p
+        self.seed_entropy = ss.entropy
+        self.rngs = {
+            name: np.random.default_rng(c)
+            for name, c in zip(RNG_STREAMS[1:], children[1:], strict=True)
+        }
+        self.strategy = make_strategy(p.strategy)
+        self.service = next(m for m in PIPELINE if isinstance(m, Service))
+        self.effort = Efforts()
+        self.events: dict[str, Any] = {}
+        self.decisions: list[tuple[int, float, bool, int]] = []
+        self.last_decision: tuple[int, float, bool, int] | None = None
+        self.last_resolved_ids = np.empty(0, dtype=np.int64)
+        self._setup_residents()
+        self._setup_organizations()
+        self.needs = NeedsBook()
+        self.conflicts = ConflictBook()
+        ng = len(self.group_names)
+        self.group_resolved = np.zeros(ng)
+        self.group_closed = np.zeros(ng)
+        self.served_now = np.zeros(0, dtype=bool)
+        self._setup_views()
+        self.snapshots: list[tuple[int, dict[str, np.ndarray]]] = []
+        self.datacollector = mesa.DataCollector(model_reporters=datacollector_reporters())
+        self.datacollector.collect(self)
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def _setup_residents(self) -> None:
+        p = self.p
+        pop = p.population
+        rng = self.rngs["population"]
+        n = pop.n_residents
+        self.group_names: tuple[str, ...] = tuple(pop.groups)
+        groups = list(pop.groups.values())
+        shares = np.array([g.share for g in groups])
+        counts = _exact_counts(shares, n)
+        group = rng.permutation(np.repeat(np.arange(len(groups), dtype=np.int16), counts))
+
+        def trait(name: str) -> np.ndarray:
+            return np.array([getattr(g, name) for g in groups], dtype=np.float64)[group]
+
+        mean, spread = trait("opinion_mean"), trait("opinion_spread")
+        lo = np.clip(mean - spread / 2, 0.0, 1.0)
+        hi = np.clip(mean + spread / 2, 0.0, 1.0)
+        opinion = lo + (hi - lo) * rng.random(n)
+        trust = np.clip(trait("trust_mean") + 0.1 * rng.standard_normal(n), 0.0, 1.0)
+        threshold = trait("threshold_mean") + trait("threshold_sd") * rng.standard_normal(n)
+        n_party = int(round(pop.party_share * n))
+        party_idx = rng.choice(n, size=n_party, replace=False)
+        is_party = np.zeros(n, dtype=bool)
+        is_party[party_idx] = True
+        active = np.zeros(n, dtype=bool)
+        active[party_idx] = rng.random(n_party) < pop.party_active_share
+        agenda = p.opinions.agenda
+        # Party members start close to the agenda (within 0.1).
+        toward_middle = np.sign(agenda - 0.5)
+        opinion[is_party] = np.clip(agenda - 0.1 * rng.random(n_party) * toward_middle, 0.0, 1.0)
+        n_counter = int(round(p.opinions.counter_share * n))
+        ordinary = np.flatnonzero(~is_party)
+        counter_idx = rng.choice(ordinary, size=min(n_counter, ordinary.size), replace=False)
+        contrarian = np.zeros(n, dtype=bool)
+        contrarian[counter_idx] = True
+        opinion[contrarian] = 1.0 - agenda
+        participating = rng.random(n) < p.participation.initial_share
+        member_draw = rng.random(n)
+        org_draw = rng.random(n)
+        self.residents = Residents(
+            group=group,
+            opinion=opinion,
+            tolerance=trait("tolerance"),
+            trust=trust,
+            threshold=threshold,
+            cost=trait("cost"),
+            literacy=trait("digital_literacy"),
+            need_rate=p.needs.rate * trait("need_rate"),
+            org=np.full(n, -1, dtype=np.int32),
+            is_party=is_party,
+            party_active=active,
+            contrarian=contrarian,
+            digital=np.zeros(n, dtype=bool),
+            participating=participating,
+            ever_participated=participating.copy(),
+            weeks_participated=participating.astype(np.int32),
+            served=np.zeros(n),
+            open_needs=np.zeros(n, dtype=np.int32),
+        )
+        self._member_draw = (member_draw < trait("membership"), org_draw)
+        self.n_exemplars = int(self.residents.exemplar().sum())
+        net = p.network
+        self.graph = make_network(
+            net.kind,
+            n,
+            net.mean_degree,
+            self.rngs["network"],
+            rewire=net.rewire,
+            homophily=net.homophily,
+            gamma=net.powerlaw_exponent,
+            group=group.astype(np.int64),
+        )
+
+    def _setup_organizations(self) -> None:
+        p = self.p
+        po = p.organizations
+        rng = self.rngs["organizations"]
+        n = self.residents.n
+        kinds = [k for k, c in zip(ORG_KINDS, po.counts, strict=True) for _ in range(c)]
+        n_orgs = len(kinds)
+        handles = np.zeros((n_orgs, len(CATEGORIES)), dtype=bool)
+        for i, kind in enumerate(kinds):
+            cats = po.categories[ORG_KINDS.index(kind)]
+            for c in filter(None, cats.split("+")):
+                handles[i, CATEGORIES.index(c)] = True
+        total_cap = p.needs.capacity_per_1000 * n / 1000.0
+        total_res = p.needs.resources_per_1000 * n / 1000.0
+        lead = po.leader_capacity_share
+        share = np.full(n_orgs, (1.0 - lead) / max(n_orgs - 1, 1))
+        share[0] = lead if n_orgs > 1 else 1.0
+        self.orgs: list[Organization] = [
+            Organization(self, i, kind, handles[i], total_cap * share[i], total_res * share[i])
+            for i, kind in enumerate(kinds)
+        ]
+        self.base_handles = handles
+        self.handles = handles.copy()
+        self.capable = [np.flatnonzero(handles[:, c]) for c in range(len(CATEGORIES))]
+        self.org_of_kind = {
+            k: np.array([i for i, kk in enumerate(kinds) if kk == k], dtype=np.int32)
+            for k in ORG_KINDS
+        }
+        u = rng.random((n_orgs, n_orgs))
+        u = np.triu(u, 1)
+        u = u + u.T
+        np.fill_diagonal(u, 2.0)  # never linked to itself
+        self.link_draw = u
+        self.links = u < po.base_links
+        # Membership: Party members belong to the leading organization; others join one of the
+        # non-leading, non-residents'-committee organizations with their group's probability.
+        res = self.residents
+        joins, draw = self._member_draw
+        others = np.array(
+            [i for i, k in enumerate(kinds) if k not in ("party_committee", "residents_committee")],
+            dtype=np.int32,
+        )
+        if others.size:
+            pick = others[(draw * others.size).astype(np.int64)]
+            res.org[:] = np.where(joins, pick, -1)
+        res.org[res.is_party] = 0
+        for o, cnt in zip(
+            self.orgs, np.bincount(res.org[res.org >= 0], minlength=n_orgs), strict=True
+        ):
+            o.members = int(cnt)
+        self.category_cost = np.asarray(p.needs.category_cost, dtype=np.float64)
+        del self._member_draw
+
+    def _setup_views(self) -> None:
+        res = self.residents
+        self.views_created = res.n <= self.p.engine.agent_views_max
+        if self.views_created:
+            for i in range(res.n):
+                (PartyMember if res.is_party[i] else Resident)(self, i)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def resident(self, index: int) -> Resident:
+        """The view of resident ``index`` (made on demand when views were not created)."""
+        if self.views_created:
+            cls = PartyMember if self.residents.is_party[index] else Resident
+            for a in self.agents_by_type[cls]:
+                if a.index == index:
+                    return a
+        cls = PartyMember if self.residents.is_party[index] else Resident
+        view = cls(self, index)
+        self.deregister_agent(view)
+        return view
+
+    def step(self) -> None:
+        """Advance one week (the order is :data:`PIPELINE`)."""
+        self.events = {}
+        self.effort = self.strategy.efforts(self)
+        for mechanism in PIPELINE:
+            if mechanism.enabled(self):
+                mechanism.step(self)
+        self.datacollector.collect(self)
+        every = self.p.engine.collect_agents_every
+        if every and self.steps % every == 0:
+            self.snapshots.append((self.steps, self.agent_state()))
+
+    def run(self, steps: int) -> GovernanceModel:
+        """Advance ``steps`` weeks; returns the model for chaining."""
+        if steps < 0:
+            raise ValueError(f"steps={steps}: must be ≥ 0")
+        for _ in range(steps):
+            self.step()
+        return self
+
+    def agent_state(self) -> dict[str, np.ndarray]:
+        """A copy of every per-resident array (for tables and snapshots)."""
+        res = self.residents
+        return {
+            "resident": np.arange(res.n),
+            "group": np.asarray(self.group_names, dtype=object)[res.group],
+            "party": res.is_party.copy(),
+            "party_active": res.party_active.copy(),
+            "contrarian": res.contrarian.copy(),
+            "opinion": res.opinion.copy(),
+            "tolerance": res.tolerance.copy(),
+            "trust": res.trust.copy(),
+            "threshold": res.threshold.copy(),
+            "cost": res.cost.copy(),
+            "digital": res.digital.copy(),
+            "participating": res.participating.copy(),
+            "ever_participated": res.ever_participated.copy(),
+            "weeks_participated": res.weeks_participated.copy(),
+            "served": res.served.copy(),
+            "open_needs": res.open_needs.copy(),
+            "org": res.org.copy(),
+            "degree": self.graph.degree.copy(),
+        }

@@ -1,0 +1,348 @@
+"""Leadership strategies: objects that set the four lever intensities each week.
+
+The protocol is one method: ``efforts(model) -> Efforts``. The engine calls it once at the start
+of every week; the mechanisms then read ``model.effort``. A researcher writes a strategy in a
+file of their own::
+
+    # my_strategies.py
+    from sim.strategies import Efforts, register_strategy
+
+    @register_strategy("late_smart")
+    class LateSmart:
+        def __init__(self, params):            # params: sim.params.StrategyParams
+            self.level = params.options.get("level", 1.0)
+
+        def efforts(self, model):
+            return Efforts(smart=self.level if model.steps > 20 else 0.0)
+
+and selects it with ``strategy.name="my_strategies.py:LateSmart"`` (a file), or
+``strategy.name="my_pkg.my_strategies:LateSmart"`` (an importable module), or by its registered
+name once the module is imported. Names joined by ``+`` compose (``"ideological+smart"``): the
+efforts add up, clipped to 1. ``strategy.start_step`` / ``end_step`` switch any strategy on and
+off in time (a campaign).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from .params import StrategyParams
+
+if TYPE_CHECKING:
+    from .model import GovernanceModel
+
+__all__ = [
+    "LEVERS",
+    "STRATEGIES",
+    "Adaptive",
+    "Budgeted",
+    "Composite",
+    "Efforts",
+    "Fixed",
+    "NoLeadership",
+    "Strategy",
+    "Window",
+    "make_strategy",
+    "register_strategy",
+]
+
+LEVERS: tuple[str, ...] = ("ideological", "political", "organizational", "smart")
+
+
+@dataclass(frozen=True)
+class Efforts:
+    """Intensities of the four levers this week, each in [0, 1]."""
+
+    ideological: float = 0.0
+    political: float = 0.0
+    organizational: float = 0.0
+    smart: float = 0.0
+
+    def __post_init__(self) -> None:
+        for lever in LEVERS:
+            v = float(getattr(self, lever))
+            if not np.isfinite(v):
+                raise ValueError(f"effort {lever}={v!r}: must be a finite number in [0, 1]")
+            object.__setattr__(self, lever, min(1.0, max(0.0, v)))
+
+    @classmethod
+    def from_array(cls, x: np.ndarray) -> Efforts:
+        """Build from a length-4 array in :data:`LEVERS` order."""
+        return cls(*(float(v) for v in x))
+
+    def as_array(self) -> np.ndarray:
+        """The four intensities in :data:`LEVERS` order."""
+        return np.array([getattr(self, lever) for lever in LEVERS])
+
+    @property
+    def total(self) -> float:
+        """Sum of the four intensities (total effort)."""
+        return float(self.as_array().sum())
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """What a leadership strategy must do."""
+
+    def efforts(self, model: GovernanceModel) -> Efforts:
+        """Return this week's lever intensities."""
+        ...
+
+
+StrategyFactory = Callable[[StrategyParams], Strategy]
+
+#: Registered strategies by name.
+STRATEGIES: dict[str, StrategyFactory] = {}
+
+
+def register_strategy(name: str) -> Callable[[StrategyFactory], StrategyFactory]:
+    """Class decorator: make a strategy selectable as ``strategy.name=<name>``."""
+
+    def deco(factory: StrategyFactory) -> StrategyFactory:
+        STRATEGIES[name] = factory
+        return factory
+
+    return deco
+
+
+@register_strategy("none")
+class NoLeadership:
+    """Weak-leadership baseline: all four levers at zero."""
+
+    def __init__(self, params: StrategyParams | None = None) -> None:
+        pass
+
+    def efforts(self, model: GovernanceModel) -> Efforts:
+        """All zero."""
+        return Efforts()
+
+
+class Fixed:
+    """Constant intensities for the chosen levers (the others stay at zero)."""
+
+    def __init__(self, params: StrategyParams, levers: tuple[str, ...] = LEVERS) -> None:
+        self.levers = levers
+        self._efforts = Efforts(**{lever: getattr(params, lever) for lever in levers})
+
+    def efforts(self, model: GovernanceModel) -> Efforts:
+        """The configured intensities."""
+        return self._efforts
+
+
+def _single(lever: str) -> StrategyFactory:
+    def factory(params: StrategyParams) -> Strategy:
+        return Fixed(params, (lever,))
+
+    factory.__doc__ = f"The {lever} lever alone, at intensity strategy.{lever}."
+    return factory
+
+
+for _lever in LEVERS:
+    register_strategy(_lever)(_single(_lever))
+
+
+@register_strategy("integrated")
+def _integrated(params: StrategyParams) -> Strategy:
+    """All four levers at their configured intensities."""
+    return Fixed(params)
+
+
+@register_strategy("campaign")
+def _campaign(params: StrategyParams) -> Strategy:
+    """All four levers, switched on at ``start_step`` (and off at ``end_step``)."""
+    return Fixed(params)
+
+
+@register_strategy("budgeted")
+class Budgeted:
+    """A fixed total effort (``budget``) split across the levers in proportion to weights.
+
+    The weights are the four intensity fields (all zero = equal split). A lever's share is
+    capped at 1; effort above the cap is re-distributed to the others.
+    """
+
+    def __init__(self, params: StrategyParams) -> None:
+        w = np.array([getattr(params, lever) for lever in LEVERS], dtype=float)
+        if w.sum() <= 0:
+            w = np.ones(4)
+        self._efforts = Efforts.from_array(split_budget(params.budget, w))
+
+    def efforts(self, model: GovernanceModel) -> Efforts:
+        """The budget split."""
+        return self._efforts
+
+
+def split_budget(budget: float, weights: np.ndarray) -> np.ndarray:
+    """Split ``budget`` by ``weights`` with each share capped at 1 (water-filling)."""
+    w = np.asarray(weights, dtype=float)
+    out = np.zeros_like(w)
+    free = w > 0
+    remaining = min(budget, float(free.sum()))
+    while remaining > 1e-12 and free.any():
+        share = remaining * w / w[free].sum()
+        share[~free] = 0.0
+        capped = free & (out + share >= 1.0)
+        if not capped.any():
+            out += share
+            break
+        remaining -= float((1.0 - out[capped]).sum())
+        out[capped] = 1.0
+        free &= ~capped
+    return out
+
+
+@register_strategy("adaptive")
+class Adaptive:
+    """Moves effort to whichever outcome lags (an adaptive leadership).
+
+    Starts from an equal split of ``budget``. Every ``adapt_every`` weeks it scores each lever
+    by the outcome it serves most directly — ideological: closeness to the agenda
+    (1 − distance), political: need resolution rate, organizational: share of closed disputes
+    that were mediated, smart: participation rate — and moves ``adapt_step`` × budget from the
+    lever whose outcome is best to the one whose outcome lags most.
+    """
+
+    def __init__(self, params: StrategyParams) -> None:
+        self.budget = params.budget
+        self.every = params.adapt_every
+        self.step_size = params.adapt_step * params.budget
+        self.alloc = split_budget(self.budget, np.ones(4))
+
+    @staticmethod
+    def scores(model: GovernanceModel) -> np.ndarray:
+        """Current level of the outcome each lever serves, in [0, 1]."""
+        from .metrics import evaluate
+
+        v = evaluate(
+            model,
+            ("agenda_distance", "resolution_rate", "mediation_rate", "participation_rate"),
+        )
+        return np.array(
+            [
+                1.0 - v["agenda_distance"],
+                v["resolution_rate"],
+                v["mediation_rate"],
+                v["participation_rate"],
+            ]
+        )
+
+    def efforts(self, model: GovernanceModel) -> Efforts:
+        """Re-allocate every ``adapt_every`` weeks, else keep the current split."""
+        if model.steps > 0 and model.steps % self.every == 0:
+            s = self.scores(model)
+            s = np.where(np.isfinite(s), s, 0.5)
+            lag, best = int(np.argmin(s)), int(np.argmax(s))
+            if lag != best:
+                move = min(self.step_size, self.alloc[best], 1.0 - self.alloc[lag])
+                self.alloc[best] -= move
+                self.alloc[lag] += move
+        return Efforts.from_array(self.alloc)
+
+
+class Composite:
+    """Several strategies at once: their efforts add up, clipped to 1 per lever."""
+
+    def __init__(self, parts: list[Strategy]) -> None:
+        self.parts = parts
+
+    def efforts(self, model: GovernanceModel) -> Efforts:
+        """Sum of the parts' efforts."""
+        total = np.zeros(4)
+        for s in self.parts:
+            total += s.efforts(model).as_array()
+        return Efforts.from_array(np.minimum(total, 1.0))
+
+
+class Window:
+    """Switches a strategy on at ``start`` and off at ``end`` (−1 = never)."""
+
+    def __init__(self, inner: Strategy, start: int, end: int) -> None:
+        self.inner, self.start, self.end = inner, start, end
+
+    def efforts(self, model: GovernanceModel) -> Efforts:
+        """The inner strategy's efforts inside the window, zero outside."""
+        t = model.steps
+        if t < self.start or (self.end >= 0 and t >= self.end):
+            return Efforts()
+        return self.inner.efforts(model)
+
+
+def _load_object(spec: str) -> StrategyFactory:
+    target, _, attr = spec.rpartition(":")
+    if target.endswith(".py"):
+        path = Path(target)
+        if not path.is_file():
+            raise ValueError(f"parameter strategy.name={spec!r}: file {target!r} not found")
+        mod_name = f"govsim_user_strategy_{abs(hash(str(path.resolve())))}"
+        module = sys.modules.get(mod_name)
+        if module is None:
+            loader_spec = importlib.util.spec_from_file_location(mod_name, path)
+            if loader_spec is None or loader_spec.loader is None:  # pragma: no cover
+                raise ValueError(f"parameter strategy.name={spec!r}: cannot import {target!r}")
+            module = importlib.util.module_from_spec(loader_spec)
+            sys.modules[mod_name] = module
+            loader_spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise ValueError(
+                f"parameter strategy.name={spec!r}: cannot import module {target!r} ({exc})"
+            ) from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ValueError(
+            f"parameter strategy.name={spec!r}: {target!r} has no attribute {attr!r}"
+        ) from None
+
+
+def _make_one(name: str, params: StrategyParams) -> Strategy:
+    name = name.strip()
+    if ":" in name:
+        factory = _load_object(name)
+    elif name in STRATEGIES:
+        factory = STRATEGIES[name]
+    else:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(STRATEGIES), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(
+            f"parameter strategy.name={name!r}: unknown strategy{hint}; allowed: "
+            f"{', '.join(sorted(STRATEGIES))}, 'a+b', 'module:Class' or 'file.py:Class'"
+        )
+    strategy = factory(params)
+    if not callable(getattr(strategy, "efforts", None)):
+        raise ValueError(
+            f"parameter strategy.name={name!r}: {factory!r} made an object without an "
+            "efforts(model) method"
+        )
+    return strategy
+
+
+def make_strategy(params: StrategyParams) -> Strategy:
+    """Build the strategy object that ``params`` selects.
+
+    Args:
+        params: The strategy section of the schema.
+
+    Returns:
+        A :class:`Strategy`, wrapped in a :class:`Window` when start/end steps are set.
+
+    Raises:
+        ValueError: Unknown name, missing file or attribute.
+    """
+    parts = [_make_one(n, params) for n in params.name.split("+")]
+    strategy: Strategy = parts[0] if len(parts) == 1 else Composite(parts)
+    if params.start_step > 0 or params.end_step >= 0:
+        strategy = Window(strategy, params.start_step, params.end_step)
+    return strategy

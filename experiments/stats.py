@@ -1,0 +1,427 @@
+"""Summary statistics for replicated simulation experiments.
+
+Pure functions (no I/O, no global state) used by the experiment runners:
+
+* :func:`mean_ci` -- mean of a sample of replications with a Student-t or bootstrap CI.
+* :func:`summarise_over_time` -- tidy mean / CI table per step (and condition), vectorised,
+  for CI-band plots of replicated time series.
+* :func:`paired_compare` -- compare two conditions run with the same seeds (common random
+  numbers): mean difference with t CI, paired t-test, Wilcoxon signed-rank test, Cohen's d_z
+  with a noncentral-t CI.
+* :func:`holm` -- Holm (1979) step-down adjustment of a family of p-values.
+
+Missing values (NaN) are omitted throughout (pairwise for :func:`paired_compare`), matching the
+``skipna`` behaviour of pandas; the sample sizes actually used are reported where relevant.
+
+References:
+    Student (1908). The probable error of a mean. Biometrika 6(1), 1-25.
+    Efron, B. (1987). Better bootstrap confidence intervals. JASA 82(397), 171-185.
+    DiCiccio, T. J. & Efron, B. (1996). Bootstrap confidence intervals. Statistical Science
+        11(3), 189-228.
+    Wilcoxon, F. (1945). Individual comparisons by ranking methods. Biometrics Bulletin 1(6),
+        80-83.
+    Steiger, J. H. & Fouladi, R. T. (1997). Noncentrality interval estimation and the evaluation
+        of statistical models. In Harlow, Mulaik & Steiger (eds.), What If There Were No
+        Significance Tests? Erlbaum, 221-257.
+    Cumming, G. & Finch, S. (2001). A primer on the understanding, use, and calculation of
+        confidence intervals that are based on central and noncentral distributions.
+        Educational and Psychological Measurement 61(4), 532-574.
+    Lakens, D. (2013). Calculating and reporting effect sizes to facilitate cumulative science:
+        a practical primer for t-tests and ANOVAs. Frontiers in Psychology 4, 863.
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian
+        Journal of Statistics 6(2), 65-70.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import optimize, stats
+
+__all__ = [
+    "PairedComparison",
+    "holm",
+    "mean_ci",
+    "paired_compare",
+    "summarise_over_time",
+]
+
+_NAN = float("nan")
+
+
+def _check_level(level: float) -> None:
+    try:
+        ok = 0.0 < float(level) < 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"confidence level must be in (0, 1), got {level!r}")
+
+
+def _as_1d(x: ArrayLike, name: str) -> np.ndarray:
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 0:
+        a = a.reshape(1)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
+    return a
+
+
+def mean_ci(
+    x: ArrayLike,
+    level: float = 0.95,
+    method: Literal["t", "bootstrap"] = "t",
+    *,
+    n_boot: int = 9999,
+    rng: int | np.random.Generator | None = None,
+    boot_method: Literal["BCa", "percentile", "basic"] = "BCa",
+) -> tuple[float, float, float]:
+    """Mean of a sample with a two-sided confidence interval.
+
+    ``method="t"`` gives the classical Student-t interval ``mean ± t_{(1+level)/2, n-1} s/√n``
+    (Student 1908), exact for normal data and asymptotically valid otherwise.
+    ``method="bootstrap"`` uses :func:`scipy.stats.bootstrap` with the bias-corrected and
+    accelerated (**BCa**) interval by default (Efron 1987; DiCiccio & Efron 1996); pass
+    ``boot_method="percentile"`` (or ``"basic"``) for the simpler variants.
+
+    Degenerate cases are handled explicitly and never emit warnings:
+
+    * NaNs are dropped; an empty sample gives ``(nan, nan, nan)``;
+    * ``n == 1`` gives ``(x, nan, nan)`` -- no spread, no interval;
+    * a constant sample gives the zero-width interval ``(m, m, m)``.
+
+    Args:
+        x: One-dimensional sample (e.g. one outcome over replications).
+        level: Confidence level in (0, 1).
+        method: ``"t"`` or ``"bootstrap"``.
+        n_boot: Number of bootstrap resamples (bootstrap only).
+        rng: Seed or generator for the bootstrap (bootstrap only); pass one for reproducibility.
+        boot_method: Bootstrap interval type passed to :func:`scipy.stats.bootstrap`.
+
+    Returns:
+        ``(mean, lo, hi)`` as Python floats. For the bootstrap, bounds are NaN when SciPy finds
+        the bootstrap distribution degenerate (only possible for tiny, heavily tied samples).
+
+    Raises:
+        ValueError: For an invalid ``level``, ``method`` or a multi-dimensional ``x``.
+    """
+    _check_level(level)
+    if method not in ("t", "bootstrap"):
+        raise ValueError(f"method must be 't' or 'bootstrap', got {method!r}")
+    a = _as_1d(x, "x")
+    a = a[~np.isnan(a)]
+    n = a.size
+    if n == 0:
+        return (_NAN, _NAN, _NAN)
+    m = float(np.mean(a))
+    if n == 1:
+        return (m, _NAN, _NAN)
+    if np.all(a == a[0]):
+        return (m, m, m)
+    if method == "t":
+        se = float(np.std(a, ddof=1)) / math.sqrt(n)
+        half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * se
+        return (m, m - half, m + half)
+    with warnings.catch_warnings():
+        # Degenerate bootstrap distributions make SciPy return NaN bounds *and* warn; the NaN
+        # is the documented signal here.
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        res = stats.bootstrap(
+            (a,),
+            np.mean,
+            n_resamples=int(n_boot),
+            confidence_level=level,
+            method=boot_method,
+            rng=rng,
+        )
+    ci = res.confidence_interval
+    return (m, float(ci.low), float(ci.high))
+
+
+def summarise_over_time(
+    df: pd.DataFrame,
+    by: Sequence[str] | str = (),
+    value_cols: Sequence[str] | str | None = None,
+    level: float = 0.95,
+    *,
+    step_col: str | None = "step",
+) -> pd.DataFrame:
+    """Tidy mean and Student-t CI of each outcome, per step and condition, over replications.
+
+    Rows of ``df`` are replications (e.g. the concatenated ``model`` frames of many runs, one
+    row per run and step). For every combination of ``by`` columns and ``step_col`` the
+    function reports, for each value column, the number of non-missing replications, their
+    mean, standard deviation, standard error and the t-interval
+    ``mean ± t_{(1+level)/2, n-1} · sd/√n`` (Student 1908). The computation is fully vectorised
+    (one ``groupby`` and one call to :func:`scipy.stats.t.ppf`), so it scales to many steps,
+    conditions and outcomes. Intended for CI-band plots (``fill_between(step, lo, hi)``).
+
+    Groups with ``n == 1`` get NaN ``sd``/``se``/``lo``/``hi``; groups with zero spread get a
+    zero-width interval; no warnings are emitted in either case.
+
+    Args:
+        df: Long table with one row per replication and step.
+        by: Condition columns (e.g. ``["leadership"]``); may be empty.
+        value_cols: Outcome columns. ``None`` selects every floating-point column that is not a
+            key column (integer columns such as ``seed`` are therefore never averaged).
+        level: Confidence level in (0, 1).
+        step_col: Time column; ``None`` summarises over all rows of each ``by`` group (e.g. for
+            final-step outcomes).
+
+    Returns:
+        DataFrame with columns ``[*by, step_col, "variable", "n", "mean", "sd", "se", "lo",
+        "hi"]``, sorted by the key columns, with a fresh ``RangeIndex``.
+
+    Raises:
+        KeyError: If a requested column is missing.
+        ValueError: For an invalid ``level`` or when no value columns are found.
+    """
+    _check_level(level)
+    by_list = [by] if isinstance(by, str) else list(by)
+    keys = list(dict.fromkeys(by_list + ([step_col] if step_col is not None else [])))
+    missing = [k for k in keys if k not in df.columns]
+    if missing:
+        raise KeyError(f"columns not in frame: {missing}")
+    if value_cols is None:
+        values = [
+            c for c in df.columns if c not in keys and pd.api.types.is_float_dtype(df[c].dtype)
+        ]
+    else:
+        values = [value_cols] if isinstance(value_cols, str) else list(value_cols)
+        missing = [c for c in values if c not in df.columns]
+        if missing:
+            raise KeyError(f"value columns not in frame: {missing}")
+    if not values:
+        raise ValueError("no value columns to summarise")
+
+    long = df[keys + values].melt(
+        id_vars=keys or None, value_vars=values, var_name="variable", value_name="value"
+    )
+    long["value"] = long["value"].astype(float)
+    group_keys = [*keys, "variable"]
+    agg = (
+        long.groupby(group_keys, sort=True, observed=True, dropna=False)["value"]
+        .agg(n="count", mean="mean", sd="std")
+        .reset_index()
+    )
+    n = agg["n"].to_numpy(dtype=float)
+    sd = agg["sd"].to_numpy(dtype=float)
+    dof = np.where(n >= 2, n - 1.0, np.nan)
+    tcrit = stats.t.ppf(0.5 + level / 2.0, dof)
+    se = np.where(n >= 2, sd / np.sqrt(np.maximum(n, 1.0)), np.nan)
+    half = tcrit * se
+    agg["n"] = agg["n"].astype(np.int64)
+    agg["sd"] = np.where(n >= 2, sd, np.nan)
+    agg["se"] = se
+    agg["lo"] = agg["mean"].to_numpy() - half
+    agg["hi"] = agg["mean"].to_numpy() + half
+    return agg[[*group_keys, "n", "mean", "sd", "se", "lo", "hi"]].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Result of :func:`paired_compare` (differences are ``a - b``).
+
+    Attributes:
+        n: Number of complete pairs used.
+        mean_a: Mean of ``a`` over those pairs.
+        mean_b: Mean of ``b`` over those pairs.
+        mean_diff: Mean paired difference.
+        diff_lo: Lower Student-t confidence bound of the mean difference.
+        diff_hi: Upper Student-t confidence bound of the mean difference.
+        sd_diff: Standard deviation (ddof=1) of the differences.
+        t_stat: Paired t statistic.
+        p_ttest: Two-sided paired t-test p-value (:func:`scipy.stats.ttest_rel`).
+        w_stat: Wilcoxon signed-rank statistic.
+        p_wilcoxon: Two-sided Wilcoxon signed-rank p-value (:func:`scipy.stats.wilcoxon`).
+        d_z: Cohen's d_z = mean_diff / sd_diff (Lakens 2013).
+        d_z_lo: Lower noncentral-t confidence bound of d_z.
+        d_z_hi: Upper noncentral-t confidence bound of d_z.
+        level: Confidence level of both intervals.
+    """
+
+    n: int
+    mean_a: float
+    mean_b: float
+    mean_diff: float
+    diff_lo: float
+    diff_hi: float
+    sd_diff: float
+    t_stat: float
+    p_ttest: float
+    w_stat: float
+    p_wilcoxon: float
+    d_z: float
+    d_z_lo: float
+    d_z_hi: float
+    level: float
+
+    def to_dict(self) -> dict[str, float]:
+        """Return the fields as a plain dict (e.g. for ``pd.DataFrame.from_records``)."""
+        return asdict(self)
+
+
+def _nct_dz_ci(d_z: float, n: int, level: float) -> tuple[float, float]:
+    """Noncentral-t CI for a standardised mean (Steiger & Fouladi 1997; Cumming & Finch 2001).
+
+    With ``t = d_z √n`` distributed as noncentral t with ``n - 1`` degrees of freedom and
+    noncentrality ``δ √n``, the bounds are the noncentralities at which the observed ``t`` is
+    the ``(1 + level)/2`` and ``(1 - level)/2`` quantile, divided by ``√n``. Exact under
+    normality of the differences.
+    """
+    dof = n - 1
+    t_obs = d_z * math.sqrt(n)
+    alpha = 1.0 - level
+
+    def solve(target: float) -> float:
+        # nct.cdf(t_obs; dof, nc) decreases monotonically in nc.
+        def f(nc: float) -> float:
+            return float(stats.nct.cdf(t_obs, dof, nc)) - target
+
+        width = 2.0 + 0.5 * abs(t_obs)
+        lo, hi = t_obs - width, t_obs + width
+        for _ in range(60):
+            if f(lo) >= 0.0:
+                break
+            lo -= width
+            width *= 2.0
+        for _ in range(60):
+            if f(hi) <= 0.0:
+                break
+            hi += width
+            width *= 2.0
+        return float(optimize.brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=200))
+
+    nc_lo = solve(1.0 - alpha / 2.0)
+    nc_hi = solve(alpha / 2.0)
+    return nc_lo / math.sqrt(n), nc_hi / math.sqrt(n)
+
+
+def paired_compare(a: ArrayLike, b: ArrayLike, level: float = 0.95) -> PairedComparison:
+    """Compare two conditions observed on the same units (e.g. the same seeds).
+
+    Differences are ``d = a - b`` over pairs where both values are present. Reported:
+
+    * mean difference with its Student-t CI and the two-sided paired t-test
+      (:func:`scipy.stats.ttest_rel`);
+    * the two-sided Wilcoxon signed-rank test (Wilcoxon 1945; :func:`scipy.stats.wilcoxon`
+      with zero differences dropped, SciPy's default ``zero_method="wilcox"``, and the exact
+      null distribution for small samples without ties);
+    * Cohen's d_z = mean(d)/sd(d) (Lakens 2013) with an **exact noncentral-t** confidence
+      interval obtained by inverting the noncentral t distribution (Steiger & Fouladi 1997;
+      Cumming & Finch 2001) -- no bootstrap, hence deterministic.
+
+    Degenerate inputs never warn: all-zero differences give ``p_ttest = p_wilcoxon = 1`` and
+    NaN d_z; constant non-zero differences give ``p_ttest = 0``, a zero-width mean CI and
+    infinite d_z; fewer than two pairs give NaN everywhere except the means.
+
+    Args:
+        a: Outcomes under condition A, one per unit.
+        b: Outcomes under condition B, aligned with ``a``.
+        level: Confidence level of both intervals.
+
+    Returns:
+        A :class:`PairedComparison` (use ``.to_dict()`` for a plain record).
+
+    Raises:
+        ValueError: If ``a`` and ``b`` differ in length or ``level`` is invalid.
+    """
+    _check_level(level)
+    x = _as_1d(a, "a")
+    y = _as_1d(b, "b")
+    if x.shape != y.shape:
+        raise ValueError(f"a and b must have the same length, got {x.size} and {y.size}")
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    d = x - y
+    n = int(d.size)
+    nan = _NAN
+    mean_a = float(np.mean(x)) if n else nan
+    mean_b = float(np.mean(y)) if n else nan
+    md = float(np.mean(d)) if n else nan
+    if n < 2:
+        return PairedComparison(
+            n, mean_a, mean_b, md, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, level
+        )
+
+    sd = float(np.std(d, ddof=1))
+    all_zero = bool(np.all(d == 0.0))
+    if all_zero:
+        w_stat, p_w = 0.0, 1.0
+    else:
+        w = stats.wilcoxon(d)
+        w_stat, p_w = float(w.statistic), float(w.pvalue)
+
+    if np.all(d == d[0]):  # zero spread: t-test and d_z are degenerate
+        if all_zero:
+            t_stat, p_t, dz, dz_lo, dz_hi = nan, 1.0, nan, nan, nan
+        else:
+            inf = math.copysign(math.inf, md)
+            t_stat, p_t, dz, dz_lo, dz_hi = inf, 0.0, inf, inf, inf
+        return PairedComparison(
+            n, mean_a, mean_b, md, md, md, 0.0, t_stat, p_t, w_stat, p_w, dz, dz_lo, dz_hi, level
+        )
+
+    tt = stats.ttest_rel(x, y)
+    ci = tt.confidence_interval(confidence_level=level)
+    dz = md / sd
+    dz_lo, dz_hi = _nct_dz_ci(dz, n, level)
+    return PairedComparison(
+        n=n,
+        mean_a=mean_a,
+        mean_b=mean_b,
+        mean_diff=md,
+        diff_lo=float(ci.low),
+        diff_hi=float(ci.high),
+        sd_diff=sd,
+        t_stat=float(tt.statistic),
+        p_ttest=float(tt.pvalue),
+        w_stat=w_stat,
+        p_wilcoxon=p_w,
+        d_z=dz,
+        d_z_lo=dz_lo,
+        d_z_hi=dz_hi,
+        level=float(level),
+    )
+
+
+def holm(pvalues: ArrayLike | Iterable[float]) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values (family-wise error control).
+
+    With the ``m`` p-values sorted ascending, ``p_(1) <= ... <= p_(m)``, the adjusted values are
+    ``p~_(i) = min(1, max_{j <= i} (m - j + 1) p_(j))``, returned in the original order. Rejecting
+    where ``p~ <= alpha`` is exactly Holm's sequentially rejective procedure at level ``alpha``.
+    Vectorised (one sort and one cumulative maximum); the result is monotone in the raw
+    p-values and capped at 1. NaNs are kept as NaN and do not count towards ``m``.
+
+    Args:
+        pvalues: p-values in [0, 1], any shape.
+
+    Returns:
+        Array of adjusted p-values with the shape of the input.
+
+    Raises:
+        ValueError: If a p-value is outside [0, 1].
+    """
+    p = np.asarray(pvalues, dtype=float)
+    flat = p.ravel()
+    mask = ~np.isnan(flat)
+    q = flat[mask]
+    if np.any((q < 0.0) | (q > 1.0)):
+        raise ValueError("p-values must lie in [0, 1]")
+    m = q.size
+    order = np.argsort(q, kind="stable")
+    stepped = (m - np.arange(m)) * q[order]
+    adjusted_sorted = np.minimum(np.maximum.accumulate(stepped), 1.0)
+    adjusted = np.empty(m)
+    adjusted[order] = adjusted_sorted
+    out = np.full(flat.shape, np.nan)
+    out[mask] = adjusted
+    return out.reshape(p.shape)

@@ -1,0 +1,611 @@
+"""Resumable, crash-safe result storage for parameter sweeps.
+
+Layout of one experiment's store (``root``)::
+
+    root/
+        part-....parquet          completed part files, each with rows of many runs
+        .part-....parquet.tmp-*   in-flight (or orphaned) temp files -- never read
+        failures/<run_id>.json    one small record per failed run
+
+Design:
+
+* A run's identity is :func:`run_id` -- a SHA-256 of the canonical JSON of its parameters and
+  seed -- never its position in a sweep, so sweeps can be reordered, extended or split across
+  workers and still resume correctly.
+* Every file is written with :func:`atomic_write_parquet` / :func:`atomic_write_bytes`: data go
+  to a hidden temp name in the same directory, are flushed and ``fsync``-ed, then moved into
+  place with :func:`os.replace` (atomic on POSIX and Windows), and the directory is ``fsync``-ed.
+  Readers therefore see either nothing or a complete file; a writer killed mid-way leaves only a
+  temp file, which is ignored (and can be reaped with :meth:`ResultStore.remove_stale_temp`).
+* Readers (:meth:`ResultStore.scan`, :meth:`~ResultStore.finished_ids`,
+  :meth:`~ResultStore.read_all`, :meth:`~ResultStore.query`) skip unreadable part files and
+  report them (log warning + :class:`ScanReport`) instead of crashing, so one corrupt file
+  (say, copied in by hand, or damaged on disk) costs only the runs it holds: they are re-run.
+
+References:
+    POSIX.1-2017, ``rename()``: "If the link named by the new argument exists, it shall be
+        removed and old renamed to new [...] there shall be no point at which the link named
+        by new does not exist"; see also the Python docs of :func:`os.replace`.
+    Pillai, T. S. et al. (2014). All file systems are not created equal: on the complexity of
+        crafting crash-consistent applications. OSDI '14 (why file *and* directory fsync).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePath
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = [
+    "RUN_ID_VERSION",
+    "ResultStore",
+    "ScanReport",
+    "atomic_write_bytes",
+    "atomic_write_parquet",
+    "canonical_json",
+    "run_id",
+]
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the canonical form changes, so old and new identities never collide.
+RUN_ID_VERSION = 1
+
+_PART_SUFFIX = ".parquet"
+_FAILURE_DIR = "failures"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+# --------------------------------------------------------------------------------------------
+# Run identity
+# --------------------------------------------------------------------------------------------
+
+
+def _canon_float(x: float, digits: int, round_floats: bool) -> float | int | str:
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if round_floats:
+        x = float(f"{x:.{digits}g}")
+        if x.is_integer() and abs(x) < 2**53:
+            return int(x)  # 1.0 == 1, and -0.0 == 0
+    return x
+
+
+def _canon(value: Any, round_floats: bool) -> Any:
+    """Convert ``value`` to a JSON-ready structure with a single spelling per value."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return _canon_float(float(value), np.finfo(value.dtype).precision, round_floats)
+    if isinstance(value, float):
+        return _canon_float(value, 15, round_floats)
+    if isinstance(value, enum.Enum):
+        return _canon(value.value, round_floats)
+    if isinstance(value, PurePath):
+        return value.as_posix()
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = str(_canon(k, round_floats)) if not isinstance(k, str) else k
+            if key in out:
+                raise ValueError(f"parameter keys collide after conversion to str: {key!r}")
+            out[key] = _canon(v, round_floats)
+        return out
+    if isinstance(value, np.ndarray):
+        return [_canon(v, round_floats) for v in value.tolist()]
+    if isinstance(value, set | frozenset):
+        items = [_canon(v, round_floats) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return [_canon(v, round_floats) for v in value]
+    if isinstance(value, np.generic):
+        return _canon(value.item(), round_floats)
+    raise TypeError(f"cannot canonicalise parameter value of type {type(value).__name__}")
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    return int(seed)
+
+
+def canonical_json(params: Mapping[str, Any], seed: int) -> str:
+    """The canonical JSON text hashed by :func:`run_id`.
+
+    Keys are sorted; separators are minimal; floats are rounded to the decimal precision of their
+    type (15 significant digits for ``float``/``float64``, 6 for ``float32``) so that spellings
+    such as ``0.1``, ``0.1000``, ``np.float64(0.1)``, ``np.float32(0.1)`` and float noise such as
+    ``0.1 + 0.2`` vs ``0.3`` agree; integral floats become ints (``1.0 == 1``, ``-0.0 == 0``);
+    numpy scalars and arrays, tuples, paths and enums are converted to plain JSON values;
+    NaN/±inf are spelled ``"NaN"``/``"Infinity"``/``"-Infinity"``. Booleans stay booleans
+    (``True != 1``).
+
+    Args:
+        params: Parameter mapping (nested mappings and sequences allowed).
+        seed: Integer seed of the run.
+
+    Returns:
+        Canonical JSON text.
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping, got {type(params).__name__}")
+    payload = {"v": RUN_ID_VERSION, "params": _canon(params, True), "seed": _check_seed(seed)}
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+
+
+def run_id(params: Mapping[str, Any], seed: int) -> str:
+    """Stable identity of a run: SHA-256 hex digest of :func:`canonical_json` ``(params, seed)``.
+
+    The identity depends only on the parameter values and the seed -- never on dict order, on
+    the position of the run in a sweep, or on how a float was spelled -- so a sweep can be
+    resumed, reordered or extended and finished runs are recognised.
+
+    Args:
+        params: Parameter mapping.
+        seed: Integer seed.
+
+    Returns:
+        64-character lowercase hex string.
+    """
+    return _sha256(canonical_json(params, seed))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic writes
+# --------------------------------------------------------------------------------------------
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _publish_no_clobber(tmp: Path, path: Path) -> None:
+    """Atomically give ``tmp`` the name ``path`` unless ``path`` already exists."""
+    try:
+        os.link(tmp, path)  # atomic, fails if ``path`` exists
+    except FileExistsError:
+        raise FileExistsError(f"refusing to overwrite existing file {path}") from None
+    except OSError:  # hard links unsupported: best effort check-then-replace
+        if path.exists():
+            raise FileExistsError(f"refusing to overwrite existing file {path}") from None
+        os.replace(tmp, path)
+    else:
+        tmp.unlink()
+
+
+def _atomic_write(path: Path | str, write: Callable[[BinaryIO], None], overwrite: bool) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path(path)
+    try:
+        with open(tmp, "xb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _publish_no_clobber(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def atomic_write_bytes(data: bytes, path: Path | str, *, overwrite: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same dir, fsync, rename).
+
+    Args:
+        data: File contents.
+        path: Destination.
+        overwrite: If False, raise :class:`FileExistsError` instead of replacing ``path``.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    return _atomic_write(path, lambda fh: fh.write(data), overwrite)
+
+
+def atomic_write_parquet(
+    df: pd.DataFrame | pa.Table,
+    path: Path | str,
+    *,
+    index: bool | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write a DataFrame (or Arrow table) to Parquet so readers never see a partial file.
+
+    The data are written to ``.{name}.tmp-{pid}-{random}`` in the destination directory,
+    flushed and ``fsync``-ed, then renamed over ``path`` with :func:`os.replace` and the
+    directory is ``fsync``-ed. Temp names start with a dot and do not end in ``.parquet``, so
+    globbing ``*.parquet`` never matches them. On any error the temp file is removed.
+
+    Args:
+        df: Data to write.
+        path: Destination ``.parquet`` path.
+        index: Passed to :meth:`pandas.DataFrame.to_parquet` (``None``: store a non-default
+            index as columns, e.g. Mesa's ``(Step, AgentID)`` MultiIndex).
+        overwrite: If False, raise :class:`FileExistsError` rather than replace ``path``
+            (no-clobber publication via :func:`os.link`, atomic where hard links exist).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    if isinstance(df, pa.Table):
+
+        def write(fh: BinaryIO) -> None:
+            pq.write_table(df, fh)
+
+    else:
+
+        def write(fh: BinaryIO) -> None:
+            df.to_parquet(fh, engine="pyarrow", index=index)
+
+    return _atomic_write(path, write, overwrite)
+
+
+# --------------------------------------------------------------------------------------------
+# Store
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """What :meth:`ResultStore.scan` found.
+
+    Attributes:
+        run_ids: Run ids present in readable part files.
+        parts: Readable part files.
+        corrupt: ``(path, error message)`` for part files that could not be read.
+        temp: Temp files left in the store (in-flight or from killed writers).
+        n_rows: Total number of rows in readable parts.
+    """
+
+    run_ids: frozenset[str]
+    parts: tuple[Path, ...]
+    corrupt: tuple[tuple[Path, str], ...] = field(default=())
+    temp: tuple[Path, ...] = field(default=())
+    n_rows: int = 0
+
+
+def _error_text(error: BaseException | str) -> str:
+    if isinstance(error, BaseException):
+        return "".join(traceback.format_exception(error))
+    return str(error)
+
+
+class ResultStore:
+    """Append-only store of one experiment's results, made of atomically written part files.
+
+    Each part file holds the rows of many runs and has a string ``run_id`` column. Writers
+    (possibly several processes) each write their own parts; a resumed sweep skips every run in
+    :meth:`finished_ids`. Failed runs are recorded separately (:meth:`record_failure`) and are
+    *not* finished -- whether to retry them is the runner's decision.
+
+    Args:
+        root: Directory of the experiment (created if missing).
+
+    Example:
+        >>> store = ResultStore(tmp_path / "sweep")               # doctest: +SKIP
+        >>> todo = [(p, s) for p, s in specs if run_id(p, s) not in store.finished_ids()]
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.root)!r})"
+
+    @property
+    def failure_dir(self) -> Path:
+        """Directory holding one JSON record per failed run."""
+        return self.root / _FAILURE_DIR
+
+    # ---- listing ------------------------------------------------------------------------
+
+    def part_paths(self) -> list[Path]:
+        """Completed part files (``*.parquet`` not starting with a dot), sorted by name."""
+        return sorted(
+            p
+            for p in self.root.glob(f"*{_PART_SUFFIX}")
+            if not p.name.startswith(".") and p.is_file()
+        )
+
+    def temp_paths(self) -> list[Path]:
+        """Temp files of in-flight or killed writers (parts and failure records)."""
+        found = list(self.root.glob(".*.tmp-*"))
+        if self.failure_dir.is_dir():
+            found += self.failure_dir.glob(".*.tmp-*")
+        return sorted(found)
+
+    def scan(self) -> ScanReport:
+        """Read the ``run_id`` column of every completed part; report unreadable ones.
+
+        Only Parquet footers and the ``run_id`` column are read, so this is cheap. A part that
+        cannot be read (truncated, not Parquet, no ``run_id`` column, ...) is logged as a
+        warning and listed in :attr:`ScanReport.corrupt`; its runs count as not finished.
+        """
+        ids: set[str] = set()
+        good: list[Path] = []
+        bad: list[tuple[Path, str]] = []
+        n_rows = 0
+        for path in self.part_paths():
+            try:
+                col = pq.read_table(path, columns=["run_id"]).column("run_id")
+                values = col.to_pylist()
+            except Exception as exc:  # any unreadable file is reported, never fatal
+                msg = f"{type(exc).__name__}: {exc}"
+                log.warning("skipping unreadable result part %s (%s)", path, msg)
+                bad.append((path, msg))
+                continue
+            if any(v is None for v in values):
+                msg = "null run_id values"
+                log.warning("skipping result part %s (%s)", path, msg)
+                bad.append((path, msg))
+                continue
+            ids.update(str(v) for v in values)
+            good.append(path)
+            n_rows += len(values)
+        return ScanReport(
+            run_ids=frozenset(ids),
+            parts=tuple(good),
+            corrupt=tuple(bad),
+            temp=tuple(self.temp_paths()),
+            n_rows=n_rows,
+        )
+
+    def finished_ids(self) -> set[str]:
+        """Run ids with rows in a completed, readable part file (see :meth:`scan`)."""
+        return set(self.scan().run_ids)
+
+    def pending(
+        self, specs: Iterable[tuple[Mapping[str, Any], int]]
+    ) -> list[tuple[str, Mapping[str, Any], int]]:
+        """Filter ``(params, seed)`` pairs down to those not yet finished.
+
+        Args:
+            specs: Runs of the sweep, in any order (duplicates are dropped).
+
+        Returns:
+            ``(run_id, params, seed)`` for each unfinished run, in input order.
+        """
+        done = self.finished_ids()
+        out: list[tuple[str, Mapping[str, Any], int]] = []
+        seen: set[str] = set()
+        for params, seed in specs:
+            rid = run_id(params, seed)
+            if rid not in done and rid not in seen:
+                seen.add(rid)
+                out.append((rid, params, seed))
+        return out
+
+    # ---- writing ------------------------------------------------------------------------
+
+    def write_batch(
+        self,
+        df: pd.DataFrame,
+        batch_name: str | None = None,
+        *,
+        overwrite: bool = False,
+        index: bool | None = None,
+    ) -> Path | None:
+        """Atomically write one part file holding the rows of many runs.
+
+        Args:
+            df: Rows to store; must have a string ``run_id`` column without nulls.
+            batch_name: File stem (letters, digits, ``._-``, not starting with a dot); default is
+                a unique ``part-<UTC time>-<pid>-<random>`` so concurrent writers never clash.
+            overwrite: Replace an existing part of the same name (default: raise
+                :class:`FileExistsError`).
+            index: Passed to :func:`atomic_write_parquet`.
+
+        Returns:
+            The part path, or ``None`` if ``df`` is empty (nothing is written).
+        """
+        if "run_id" not in df.columns:
+            raise ValueError("batch must have a 'run_id' column")
+        if df["run_id"].isna().any():
+            raise ValueError("batch has null run_id values")
+        if len(df) == 0:
+            return None
+        if batch_name is None:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            batch_name = f"part-{stamp}-{os.getpid()}-{secrets.token_hex(4)}"
+        if batch_name.endswith(_PART_SUFFIX):
+            batch_name = batch_name[: -len(_PART_SUFFIX)]
+        if not _SAFE_NAME.match(batch_name):
+            raise ValueError(f"unsafe batch name {batch_name!r}")
+        if pd.api.types.infer_dtype(df["run_id"], skipna=False) != "string":
+            df = df.assign(run_id=df["run_id"].astype(str))
+        path = self.root / f"{batch_name}{_PART_SUFFIX}"
+        return atomic_write_parquet(df, path, index=index, overwrite=overwrite)
+
+    def record_failure(
+        self,
+        run_id: str,
+        seed: int,
+        params: Mapping[str, Any],
+        error: BaseException | str,
+    ) -> Path:
+        """Atomically write ``failures/<run_id>.json`` (replacing an older record of that run).
+
+        Args:
+            run_id: Identity of the failed run (see :func:`run_id`).
+            seed: Its seed.
+            params: Its parameters (stored as JSON, numpy values converted, floats unrounded).
+            error: The exception (its traceback is stored) or an error message.
+
+        Returns:
+            Path of the record.
+        """
+        if not _SAFE_NAME.match(run_id):
+            raise ValueError(f"unsafe run id {run_id!r}")
+        record = {
+            "run_id": run_id,
+            "seed": _check_seed(seed),
+            "params": json.dumps(_canon(dict(params), False), sort_keys=True, allow_nan=False),
+            "error": _error_text(error),
+            "time": datetime.now(UTC).isoformat(),
+        }
+        data = json.dumps(record, indent=1).encode("utf-8")
+        return atomic_write_bytes(data, self.failure_dir / f"{run_id}.json")
+
+    def failure_paths(self) -> list[Path]:
+        """Completed failure records."""
+        if not self.failure_dir.is_dir():
+            return []
+        return sorted(p for p in self.failure_dir.glob("*.json") if not p.name.startswith("."))
+
+    def read_failures(self) -> pd.DataFrame:
+        """All readable failure records (columns run_id, seed, params, error, time)."""
+        rows = []
+        for path in self.failure_paths():
+            try:
+                rows.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as exc:
+                log.warning("skipping unreadable failure record %s (%s)", path, exc)
+        return pd.DataFrame(rows, columns=["run_id", "seed", "params", "error", "time"])
+
+    def failed_ids(self) -> set[str]:
+        """Run ids with a failure record (may overlap :meth:`finished_ids` after a retry)."""
+        return {p.stem for p in self.failure_paths()}
+
+    def clear_failures(self, run_ids: Iterable[str]) -> int:
+        """Delete the failure records of ``run_ids`` (e.g. after successful retries).
+
+        Returns:
+            Number of records removed.
+        """
+        removed = 0
+        for rid in run_ids:
+            with contextlib.suppress(FileNotFoundError):
+                (self.failure_dir / f"{rid}.json").unlink()
+                removed += 1
+        return removed
+
+    def remove_stale_temp(self, max_age_s: float = 3600.0) -> list[Path]:
+        """Delete temp files older than ``max_age_s`` (orphans of killed writers).
+
+        Younger temp files may belong to live writers and are left alone.
+
+        Returns:
+            The paths removed.
+        """
+        now = time.time()
+        removed = []
+        for path in self.temp_paths():
+            with contextlib.suppress(FileNotFoundError):
+                if now - path.stat().st_mtime > max_age_s:
+                    path.unlink()
+                    removed.append(path)
+        return removed
+
+    # ---- reading ------------------------------------------------------------------------
+
+    def read_all(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Concatenate all readable part files into one pandas DataFrame.
+
+        Unreadable parts are skipped with a logged warning (see :meth:`scan`). Parts may have
+        different column sets (missing values become NaN).
+
+        Args:
+            columns: Subset of columns to read (default: all).
+
+        Returns:
+            DataFrame with a fresh ``RangeIndex``; empty if the store has no readable parts.
+        """
+        frames = []
+        for path in self.scan().parts:
+            try:
+                table = pq.read_table(path, columns=list(columns) if columns else None)
+            except Exception as exc:  # corrupt data pages behind a readable footer
+                log.warning("skipping unreadable result part %s (%s)", path, exc)
+                continue
+            frames.append(table.to_pandas())
+        non_empty = [f for f in frames if len(f)]
+        if not non_empty:
+            return frames[0] if frames else pd.DataFrame(columns=list(columns or []))
+        return pd.concat(non_empty, ignore_index=True)
+
+    def query(self, sql: str, *, view: str = "results") -> pd.DataFrame:
+        """Run DuckDB SQL over the readable part files, exposed as the view ``results``.
+
+        The view reads exactly the parts :meth:`scan` validated (``read_parquet([...],
+        union_by_name = true)``), so temp files and corrupt parts never break a query.
+
+        Args:
+            sql: Query text, e.g. ``"SELECT leadership, avg(mean_trust) FROM results GROUP BY 1"``.
+            view: Name of the view.
+
+        Returns:
+            Query result as a pandas DataFrame.
+
+        Raises:
+            ImportError: If duckdb is not installed.
+            FileNotFoundError: If the store has no readable part files.
+        """
+        try:
+            import duckdb
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("ResultStore.query needs duckdb (pip install duckdb)") from exc
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", view):
+            raise ValueError(f"invalid view name {view!r}")
+        parts = self.scan().parts
+        if not parts:
+            raise FileNotFoundError(f"no readable part files in {self.root}")
+        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute(
+                f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{files}], union_by_name = true)"
+            )
+            return con.execute(sql).df()
+        finally:
+            con.close()

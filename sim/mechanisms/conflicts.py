@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .trust import count_power
+
 if TYPE_CHECKING:
     from ..model import GovernanceModel
 
@@ -58,16 +60,17 @@ class Conflicts:
             parties = np.concatenate([book.a[mask], book.b[mask][book.b[mask] >= 0]])
             cnt = np.bincount(parties, minlength=res.n)
             if sign > 0:
-                t[:] = 1.0 - (1.0 - t) * (1.0 - p.trust_gain) ** cnt
+                t[:] = 1.0 - (1.0 - t) * count_power(1.0 - p.trust_gain, cnt)
             else:
-                t *= (1.0 - p.trust_loss) ** cnt
+                t *= count_power(1.0 - p.trust_loss, cnt)
         pair = escalated & (book.b >= 0)
         if p.repulsion > 0 and pair.any():
             a, b = book.a[pair], book.b[pair]
             away = np.sign(o[a] - o[b])
             away[away == 0] = np.where(rng.random(int((away == 0).sum())) < 0.5, -1.0, 1.0)
-            np.add.at(o, a, p.repulsion * away / 2)
-            np.add.at(o, b, -p.repulsion * away / 2)
+            movable = ~res.contrarian  # contrarian sources never move
+            np.add.at(o, a, p.repulsion * away / 2 * movable[a])
+            np.add.at(o, b, -p.repulsion * away / 2 * movable[b])
             np.clip(o, 0.0, 1.0, out=o)
         book.total_mediated += int(mediated.sum())
         book.total_escalated += int(escalated.sum())

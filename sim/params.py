@@ -735,10 +735,22 @@ class StrategyParams:
     )
 
 
+ENGINE_KINDS = ("array", "reference")
+
+
 @dataclass(frozen=True)
 class EngineParams:
-    """How the model is computed. These settings do not change outcomes."""
+    """How the model is computed. These settings do not change the model's outcomes; the
+    engine kind changes the random numbers drawn, so a seed gives other numbers, but the
+    distribution of every outcome over seeds is the same (tests/docking)."""
 
+    kind: str = p(
+        "array",
+        "Engine: 'array' (vectorized numpy, fast) or 'reference' (one Mesa agent per resident "
+        "with its own step(), activated in random order; the readable specification, slow). "
+        "Same rules and outcome distributions, different random numbers per seed",
+        choices=ENGINE_KINDS,
+    )
     agent_views_max: int = p(
         200_000,
         "Create a Mesa Resident view per resident only up to this population "

@@ -1,0 +1,583 @@
+"""The reference engine: the rules of govsim written the idiomatic Mesa way.
+
+Select it with ``engine.kind="reference"`` (``GovernanceModel(**{"engine.kind": "reference"})``
+or ``run_one(..., **{"engine.kind": "reference"})``); everything else — the parameter schema,
+the network generators, the organizations and their service code, the strategies, the metrics
+registry, :func:`sim.run.run_one` — is shared with the array engine.
+
+Here every resident is a plain :class:`mesa.Agent` holding its own state in ordinary Python
+attributes (``self.opinion``, ``self.trust``, ``self.participating`` ...) and a list of its
+neighbours (other agents). A week is a sequence of *stages*; in each stage the residents are
+activated in random order (``AgentSet.shuffle_do``, Mesa 3's replacement for the old
+``StagedActivation`` scheduler) and each one reads its neighbours one by one. This file is
+meant to be read as the specification of the rules: an educator can show it to a class.
+:mod:`sim.mechanisms` computes the same rules for all residents at once with numpy; it is
+much faster (see ``benchmarks/``) and gives the same *distribution* of outcomes, though not the
+same numbers for a seed, since the two engines draw their random numbers differently
+(``tests/docking`` checks the distributions; ``docs/performance.md`` explains).
+
+Where the two engines differ *by design* (all undetectable at the level the docking tests
+check; see ``docs/performance.md``):
+
+* *Platform adoption* and the *social drift of trust* update residents in place, in random
+  order (a resident may see a neighbour who moved earlier the same week); the array engine
+  updates everyone at once from last week's state.
+* *Participation* is staged in both engines: every resident decides from last week's state
+  (:meth:`Resident.step`), then all commit (:meth:`Resident.advance`) — the rule says
+  "the share of neighbours who took part last week".
+* *Opinion exchange* is the literal Deffuant–Weisbuch loop — encounters one after another;
+  the array engine's compiled loop or its layers of disjoint pairs give the same sequence
+  semantics exactly.
+* Within a week, new needs join the queue in activation order (array engine: resident order).
+
+State and metrics: the agents' attributes are the source of truth. After every week (and at
+set-up) :meth:`ReferenceModel.sync_arrays` copies them into ``model.residents`` — the arrays
+the metrics registry, the strategies and the tables read — so every metric, table and chart
+works unchanged. Writing ``model.residents`` directly has no effect on a reference run (it is
+overwritten at the next sync); change an agent instead (``model.resident(i).opinion = 0.9``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mesa
+import numpy as np
+
+from .agents import Organization
+from .mechanisms import Opinions
+from .model import GovernanceModel
+from .params import CATEGORIES
+
+__all__ = ["MUTABLE_FIELDS", "PartyMember", "ReferenceModel", "Resident"]
+
+#: Resident attributes that change during a run (copied into the arrays after every week).
+MUTABLE_FIELDS: tuple[str, ...] = (
+    "opinion",
+    "trust",
+    "digital",
+    "participating",
+    "ever_participated",
+    "weeks_participated",
+    "served",
+    "open_needs",
+)
+
+#: Resident attributes fixed at set-up.
+STATIC_FIELDS: tuple[str, ...] = (
+    "group",
+    "tolerance",
+    "threshold",
+    "cost",
+    "literacy",
+    "need_rate",
+    "org",
+    "is_party",
+    "party_active",
+    "contrarian",
+)
+
+
+def poisson(random: Any, lam: float) -> int:
+    """A Poisson(λ) number by Knuth's multiplication method (fine for the small weekly rates)."""
+    if lam <= 0.0:
+        return 0
+    limit, k, prod = math.exp(-lam), 0, random.random()
+    while prod > limit:
+        k += 1
+        prod *= random.random()
+    return k
+
+
+class Resident(mesa.Agent):
+    """A resident: its own state, its neighbours, and one method per stage of the week.
+
+    Attributes:
+        index: Position of the resident (the same in ``model.residents``).
+        neighbors: The residents it is tied to in the social network.
+        group, opinion, tolerance, trust, threshold, cost, literacy, need_rate, org,
+            is_party, party_active, contrarian, digital, participating, ever_participated,
+            weeks_participated, served, open_needs: As in :class:`sim.state.Residents`.
+    """
+
+    model: ReferenceModel
+
+    def __init__(self, model: ReferenceModel, index: int, **state: Any) -> None:
+        super().__init__(model)
+        self.index = index
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._neighbors: list[Resident] = []
+        # This week's scratch values.
+        self.resolved_now = 0
+        self.expired_now = 0
+        self.next_participating = self.participating
+
+    @property
+    def neighbors(self) -> list[Resident]:
+        """The residents tied to this one (everyone else on the complete graph)."""
+        if self.model.graph.complete:
+            return [r for r in self.model.resident_list if r is not self]
+        return self._neighbors
+
+    @property
+    def group_name(self) -> str:
+        """Name of this resident's group."""
+        return self.model.group_names[self.group]
+
+    @property
+    def exemplar(self) -> bool:
+        """An active Party member (persuades more, anchored to the agenda)."""
+        return self.is_party and self.party_active
+
+    def share_of_neighbors(self, attribute: str) -> float | None:
+        """Share (mean) of ``attribute`` over the neighbours, read one by one (None if none)."""
+        neighbors = self.neighbors
+        if not neighbors:
+            return None
+        total = 0.0
+        for other in neighbors:
+            total += getattr(other, attribute)
+        return total / len(neighbors)
+
+    # -- stage: platform adoption (smart lever) ---------------------------------------------
+
+    def adopt_platform(self) -> None:
+        """Adopt the platform with probability smart·rate·literacy·(1 + peer·adopting share)."""
+        if self.digital:
+            return  # adoption is permanent
+        m = self.model
+        sp = m.p.levers.smart
+        share = self.share_of_neighbors("digital") or 0.0
+        prob = min(
+            1.0, m.effort.smart * sp.adoption_rate * self.literacy * (1 + sp.peer_effect * share)
+        )
+        if self.random.random() < prob:
+            self.digital = True
+
+    # -- stage: needs --------------------------------------------------------------------------
+
+    def raise_needs(self) -> None:
+        """Raise this week's needs and hand each to an entry organization."""
+        m = self.model
+        p = m.p.needs
+        for _ in range(poisson(self.random, self.need_rate)):
+            category = self.random.choices(range(len(CATEGORIES)), weights=p.category_mix)[0]
+            # Entry organization: its own organization, else a residents' committee ...
+            if self.org >= 0:
+                holder = self.org
+            else:
+                holder = int(self.random.choice(m.org_of_kind["residents_committee"]))
+            # ... unless the resident knows an organization that handles this category.
+            knows = self.random.random() < p.know_right_org
+            capable = m.capable[category]
+            if knows and capable.size:
+                holder = int(self.random.choice(capable))
+            # Platform adopters report at once; the others report later (see report_needs).
+            m.new_needs.append((self.index, category, self.digital, holder))
+            self.open_needs += 1
+
+    def experience_service(self) -> None:
+        """Remember this week's service: served ← m·served + (1 − m)·clip(resolved − aged out)."""
+        memory = self.model.p.trust.memory
+        outcome = max(-1, min(1, self.resolved_now - self.expired_now))
+        self.served = memory * self.served + (1.0 - memory) * outcome
+
+    # -- stage: trust --------------------------------------------------------------------------
+
+    def trust_from_service(self) -> None:
+        """Each resolved need closes a share of the gap to full trust; each aged-out one costs."""
+        p = self.model.p.trust
+        self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.gain_resolved) ** self.resolved_now
+        self.trust *= (1.0 - p.loss_unresolved) ** self.expired_now
+
+    def trust_drift(self) -> None:
+        """Move a share ``social_weight`` of the way toward the neighbours' mean trust."""
+        mean = self.share_of_neighbors("trust")
+        if mean is not None:
+            self.trust += self.model.p.trust.social_weight * (mean - self.trust)
+        self.trust = min(1.0, max(0.0, self.trust))
+
+    # -- conflicts ------------------------------------------------------------------------------
+
+    def dispute_mediated(self) -> None:
+        """A dispute of mine was mediated: trust closes a share of its gap."""
+        self.trust = 1.0 - (1.0 - self.trust) * (1.0 - self.model.p.conflicts.trust_gain)
+
+    def dispute_escalated(self, other: Resident | None) -> None:
+        """A dispute of mine escalated: trust falls; a quarrel with a neighbour pushes us apart."""
+        p = self.model.p.conflicts
+        self.trust *= 1.0 - p.trust_loss
+        if other is not None and p.repulsion > 0:
+            gap = self.opinion - other.opinion
+            away = (1.0 if gap > 0 else -1.0) if gap != 0 else self.random.choice((-1.0, 1.0))
+            if not self.contrarian:  # contrarian sources never move
+                self.opinion = min(1.0, max(0.0, self.opinion + p.repulsion * away / 2))
+            if not other.contrarian:
+                other.opinion = min(1.0, max(0.0, other.opinion - p.repulsion * away / 2))
+
+    # -- stage: opinions -----------------------------------------------------------------------
+
+    def attend_activities(self, n_activities: int) -> None:
+        """Attend each of this week's activities with probability q; each pulls to the agenda."""
+        if self.contrarian:
+            return
+        m = self.model
+        lp = m.p.levers.ideological
+        ideo = m.effort.ideological
+        q = min(1.0, lp.reach * ideo * (1.0 + self.participating))
+        attended = sum(self.random.random() < q for _ in range(n_activities))
+        if not attended:
+            return
+        agenda = m.p.opinions.agenda
+        if self.trust < lp.backfire_below:  # reactance (off by default)
+            away = 1.0 - (1.0 - lp.pull * (1.0 - self.trust)) ** attended
+            delta = -away * (agenda - self.opinion)
+        else:
+            toward = 1.0 - (1.0 - lp.pull * self.trust) ** attended
+            delta = toward * (agenda - self.opinion)
+        self.opinion = min(1.0, max(0.0, self.opinion + delta))
+
+    def meet(self, other: Resident, exemplar_strength: float) -> bool:
+        """A Deffuant–Weisbuch encounter: each side within its tolerance moves toward the other.
+
+        Returns whether anyone moved.
+        """
+        mu = self.model.p.opinions.mu
+        d = other.opinion - self.opinion
+        mu_self = mu_other = mu
+        if exemplar_strength > 0:  # Party exemplars persuade more, in proportion to trust
+            if other.exemplar:
+                mu_self = mu + (1.0 - mu) * exemplar_strength * self.trust
+            if self.exemplar:
+                mu_other = mu + (1.0 - mu) * exemplar_strength * other.trust
+        step_self = mu_self * d if abs(d) < self.tolerance and not self.contrarian else 0.0
+        step_other = mu_other * d if abs(d) < other.tolerance and not other.contrarian else 0.0
+        self.opinion += step_self
+        other.opinion -= step_other
+        return step_self != 0.0 or step_other != 0.0
+
+    def online_partner(self, partner: Resident) -> Resident:
+        """An adopter meets a share of its partners on the platform instead (echo chambers)."""
+        m = self.model
+        sp = m.p.levers.smart
+        if not (self.digital and m.adopters and self.random.random() < sp.online_share):
+            return partner
+        if sp.echo_chamber > 0 and self.random.random() < sp.echo_chamber:
+            return self.random.choice(m.adopters_by_group[self.group])
+        return self.random.choice(m.adopters)
+
+    def counter_currents(self) -> None:
+        """Noise redraws an opinion; active Party members are pulled toward the agenda."""
+        if self.contrarian:
+            return
+        p = self.model.p.opinions
+        if p.noise > 0 and self.random.random() < p.noise:
+            self.opinion = self.random.random()
+        if self.exemplar and p.party_anchor > 0:
+            self.opinion += p.party_anchor * (p.agenda - self.opinion)
+
+    # -- stage: participation (decide from last week, then commit) --------------------------------
+
+    def step(self) -> None:
+        """Decide whether to take part this week (reads last week's state; see advance)."""
+        m = self.model
+        p = m.p.participation
+        lv = m.p.levers
+        social = self.share_of_neighbors("participating")
+        if social is None:
+            social = float(self.participating)
+        if self.digital:  # the platform shows community-wide participation
+            vis = lv.smart.visibility
+            social = (1 - vis) * social + vis * m.last_participation_rate
+        cost = self.cost * (1.0 - lv.political.cost_reduction * m.effort.political)
+        if self.digital:
+            cost *= 1.0 - lv.smart.cost_reduction
+        agreement = 1.0 - abs(self.opinion - m.p.opinions.agenda)
+        score = (
+            p.w_social * social
+            + p.w_trust * self.trust
+            + p.w_agreement * agreement
+            + p.w_served * self.served
+            - p.w_cost * cost
+        )
+        self.next_participating = score >= self.threshold or (p.sticky and self.participating)
+
+    def advance(self) -> None:
+        """Commit this week's decision."""
+        self.participating = self.next_participating
+        self.ever_participated = self.ever_participated or self.participating
+        self.weeks_participated += int(self.participating)
+
+    # -- consultation ----------------------------------------------------------------------------
+
+    def vote(self) -> bool:
+        """Support the agenda's proposal when on the agenda's side of the midpoint."""
+        if self.model.p.opinions.agenda >= 0.5:
+            return self.opinion >= 0.5
+        return self.opinion <= 0.5
+
+    def legitimacy(self, agreement: float) -> None:
+        """Participants' trust moves with the breadth of agreement."""
+        d = self.model.p.deliberation.trust_effect * (2.0 * agreement - 1.0)
+        t = self.trust
+        self.trust = min(1.0, max(0.0, t + d * (1 - t) if d >= 0 else t + d * t))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(index={self.index}, group={self.group_name!r}, "
+            f"opinion={self.opinion:.3f}, trust={self.trust:.3f}, "
+            f"participating={self.participating})"
+        )
+
+
+class PartyMember(Resident):
+    """A Party member: a resident with the exemplar role (``is_party``, ``party_active``)."""
+
+
+class ReferenceModel(GovernanceModel):
+    """The governance model computed agent by agent (``engine.kind="reference"``).
+
+    Same constructor, attributes and tables as :class:`sim.model.GovernanceModel` (set-up —
+    population, network, organizations — is shared, so a seed gives both engines the same
+    initial community); :meth:`step` runs the week resident by resident. ``resident_list[i]``
+    is resident ``i``.
+    """
+
+    def _setup_views(self) -> None:
+        """Create one agent per resident from the initial arrays (the agents own the state)."""
+        res = self.residents
+        self.views_created = True
+        self.resident_list: list[Resident] = []
+        for i in range(res.n):
+            state = {
+                name: getattr(res, name)[i].item() for name in (*STATIC_FIELDS, *MUTABLE_FIELDS)
+            }
+            cls = PartyMember if state["is_party"] else Resident
+            self.resident_list.append(cls(self, i, **state))
+        g = self.graph
+        if not g.complete:
+            indptr, indices = g.indptr.tolist(), g.indices.tolist()
+            for i, r in enumerate(self.resident_list):
+                r._neighbors = [self.resident_list[j] for j in indices[indptr[i] : indptr[i + 1]]]
+        self._resident_set = mesa.agent.AgentSet(self.resident_list, random=self.random)
+        self.new_needs: list[tuple[int, int, bool, int]] = []
+        self.adopters: list[Resident] = []
+        self.adopters_by_group: dict[int, list[Resident]] = {}
+        self.last_participation_rate = float(res.participating.mean())
+
+    def resident(self, index: int) -> Resident:
+        """Resident ``index`` (the agent itself, the source of truth)."""
+        return self.resident_list[index]
+
+    @property
+    def resident_agents(self) -> mesa.agent.AgentSet:
+        """All residents as a Mesa AgentSet (Party members included)."""
+        return self._resident_set
+
+    def sync_arrays(self) -> None:
+        """Copy the agents' changing attributes into ``model.residents`` (read by the metrics)."""
+        res = self.residents
+        agents = self.resident_list
+        for name in MUTABLE_FIELDS:
+            arr = getattr(res, name)
+            arr[:] = np.fromiter((getattr(a, name) for a in agents), dtype=arr.dtype, count=res.n)
+
+    # -- the week ---------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one week, stage by stage (same order as :data:`sim.model.PIPELINE`)."""
+        p = self.p
+        self.events = {}
+        self.effort = self.strategy.efforts(self)
+        residents = self.resident_agents
+        if self.effort.smart > 0:
+            residents.shuffle_do("adopt_platform")
+        if p.needs.enabled:
+            self.needs_week(residents)
+        if p.conflicts.enabled:
+            self.conflicts_week()
+        if p.trust.enabled:
+            residents.do("trust_from_service")
+            if p.trust.social_weight > 0:
+                residents.shuffle_do("trust_drift")
+        if p.opinions.enabled:
+            self.opinions_week(residents)
+        if p.participation.enabled:
+            self.last_participation_rate = sum(r.participating for r in self.resident_list) / len(
+                self.resident_list
+            )
+            residents.shuffle_do("step")
+            residents.do("advance")
+        if p.deliberation.enabled and self.steps % p.deliberation.interval == 0:
+            self.consultation()
+        for r in self.resident_list:
+            r.resolved_now = r.expired_now = 0
+        self.sync_arrays()
+        self.datacollector.collect(self)
+        every = p.engine.collect_agents_every
+        if every and self.steps % every == 0:
+            self.snapshots.append((self.steps, self.agent_state()))
+
+    def needs_week(self, residents: mesa.agent.AgentSet) -> None:
+        """Needs are raised and reported, organizations serve, needs close."""
+        p = self.p.needs
+        book = self.needs
+        self.new_needs = []
+        residents.shuffle_do("raise_needs")
+        if self.new_needs:
+            who, cat, reported, holder = (np.array(c) for c in zip(*self.new_needs, strict=True))
+            book.append(who, cat, self.steps, reported, holder)
+        # Waiting needs reach an organization offline, or shared data reveals them.
+        discover = self.p.levers.smart.data_discovery * self.effort.smart
+        found = 0
+        for j in range(book.size):
+            if book.reported[j]:
+                continue
+            if self.random.random() < p.report_prob:
+                book.reported[j] = True
+            elif self.random.random() < discover:
+                book.reported[j] = True
+                found += 1
+        self.events["needs_created"] = len(self.new_needs)
+        self.events["needs_discovered"] = found
+        # Organizations (shared code with the array engine): levers, routing, service.
+        self.service.prepare(self)
+        self.agents_by_type[Organization].shuffle_do("step")
+        self.close_needs()
+        residents.do("experience_service")
+
+    def close_needs(self) -> None:
+        """Resolved needs leave the queue; needs older than ``max_wait`` age out."""
+        book = self.needs
+        week = self.steps
+        max_wait = self.p.needs.max_wait
+        closed = np.zeros(book.size, dtype=bool)
+        n_res = n_exp = wrong = 0
+        wait_sum = 0.0
+        resolved_ids = []
+        for j in range(book.size):
+            r = self.resident_list[int(book.resident[j])]
+            holder, cat = int(book.holder[j]), int(book.category[j])
+            if self.served_now[j]:
+                r.resolved_now += 1
+                n_res += 1
+                wait_sum += week - int(book.created[j])
+                resolved_ids.append(int(book.id[j]))
+                self.group_resolved[r.group] += 1
+            elif week - int(book.created[j]) >= max_wait:
+                r.expired_now += 1
+                n_exp += 1
+                if self.handles[holder, cat]:
+                    self.orgs[holder].lost += 1
+                else:
+                    wrong += 1
+            else:
+                continue
+            closed[j] = True
+            r.open_needs -= 1
+            self.group_closed[r.group] += 1
+        self.last_resolved_ids = np.asarray(resolved_ids, dtype=np.int64)
+        book.total_resolved += n_res
+        book.total_expired += n_exp
+        book.total_dropped_wrong_org += wrong
+        book.remove(closed)
+        self.events.update(
+            needs_resolved=n_res, needs_expired=n_exp, needs_dropped_wrong_org=wrong,
+            wait_sum=wait_sum,
+        )  # fmt: skip
+
+    def random_tie(self) -> tuple[Resident, Resident]:
+        """A uniformly drawn tie of the network, in a random direction."""
+        g, rl = self.graph, self.resident_list
+        if g.complete:
+            a, b = self.random.sample(rl, 2)
+            return a, b
+        e = self.random.randrange(g.n_edges)
+        a, b = rl[int(g.u[e])], rl[int(g.v[e])]
+        return (b, a) if self.random.random() < 0.5 else (a, b)
+
+    def conflicts_week(self) -> None:
+        """Disputes arise on ties (or with property management), are mediated or escalate."""
+        p = self.p.conflicts
+        book = self.conflicts
+        rl = self.resident_list
+        k = int(self.rngs["conflicts"].poisson(p.rate * len(rl)))
+        if k:
+            a, b = [], []
+            for _ in range(k):
+                has_ties = self.graph.complete or self.graph.n_edges > 0
+                x, y = self.random_tie() if has_ties else (self.random.choice(rl), None)
+                with_pm = y is None or self.random.random() < p.with_management
+                a.append(x.index)
+                b.append(-1 if with_pm else y.index)
+            book.append(np.array(a), np.array(b), self.steps)
+        prob = min(1.0, p.base_mediation + self.effort.organizational * (
+            self.p.levers.organizational.mediation
+        ))  # fmt: skip
+        closed = np.zeros(book.size, dtype=bool)
+        mediated = escalated = 0
+        for j in range(book.size):
+            x = rl[int(book.a[j])]
+            y = rl[int(book.b[j])] if book.b[j] >= 0 else None
+            if self.random.random() < prob:
+                x.dispute_mediated()
+                if y is not None:
+                    y.dispute_mediated()
+                mediated += 1
+            elif self.steps - int(book.started[j]) >= p.escalate_after:
+                x.dispute_escalated(y)
+                if y is not None:
+                    y.dispute_escalated(None)
+                escalated += 1
+            else:
+                continue
+            closed[j] = True
+        book.total_mediated += mediated
+        book.total_escalated += escalated
+        self.events["conflicts_mediated"] = mediated
+        self.events["conflicts_escalated"] = escalated
+        book.remove(closed)
+
+    def opinions_week(self, residents: mesa.agent.AgentSet) -> None:
+        """Activities, then N·x/2 pairwise encounters one after another, then counter-currents."""
+        p = self.p.opinions
+        ideo = self.effort.ideological
+        if ideo > 0:
+            f = self.p.levers.ideological.frequency * ideo
+            n_act = int(f) + int(self.random.random() < f - int(f))
+            if n_act:
+                residents.shuffle_do("attend_activities", n_act)
+        self.adopters = [r for r in self.resident_list if r.digital]
+        self.adopters_by_group = {}
+        for r in self.adopters:
+            self.adopters_by_group.setdefault(r.group, []).append(r)
+        strength = Opinions.exemplar_strength(self)
+        moved = 0
+        has_ties = self.graph.complete or self.graph.n_edges > 0
+        for _ in range(round(p.interactions * len(self.resident_list) / 2) if has_ties else 0):
+            a, b = self.random_tie()
+            b = a.online_partner(b)
+            if a is not b:
+                moved += a.meet(b, strength)
+        self.events["encounters_effective"] = moved
+        residents.do("counter_currents")
+
+    def consultation(self) -> None:
+        """Participants deliberate (DW encounters among them), vote, and trust follows."""
+        part = [r for r in self.resident_list if r.participating]
+        if len(part) < 2:
+            self.last_decision = (self.steps, float("nan"), False, len(part))
+            return
+        strength = Opinions.exemplar_strength(self)
+        for _ in range(round(self.p.deliberation.rounds * len(part) / 2)):
+            a, b = self.random.choice(part), self.random.choice(part)
+            if a is not b:
+                a.meet(b, strength)
+        agreement = sum(r.vote() for r in part) / len(part)
+        if self.p.deliberation.trust_effect > 0:
+            for r in part:
+                r.legitimacy(agreement)
+        self.last_decision = (self.steps, agreement, agreement > 0.5, len(part))
+        self.decisions.append(self.last_decision)

@@ -399,17 +399,11 @@ class ReferenceModel(GovernanceModel):
         if p.conflicts.enabled:
             self.conflicts_week()
         if p.trust.enabled:
-            residents.do("trust_from_service")
-            if p.trust.social_weight > 0:
-                residents.shuffle_do("trust_drift")
+            self.trust_week(residents)
         if p.opinions.enabled:
             self.opinions_week(residents)
         if p.participation.enabled:
-            self.last_participation_rate = sum(r.participating for r in self.resident_list) / len(
-                self.resident_list
-            )
-            residents.shuffle_do("step")
-            residents.do("advance")
+            self.participation_week(residents)
         if p.deliberation.enabled and self.steps % p.deliberation.interval == 0:
             self.consultation()
         for r in self.resident_list:
@@ -487,6 +481,19 @@ class ReferenceModel(GovernanceModel):
             needs_resolved=n_res, needs_expired=n_exp, needs_dropped_wrong_org=wrong,
             wait_sum=wait_sum,
         )  # fmt: skip
+
+    def trust_week(self, residents: mesa.agent.AgentSet) -> None:
+        """Service experience moves each resident's trust, then trust drifts (random order)."""
+        residents.do("trust_from_service")
+        if self.p.trust.social_weight > 0:
+            residents.shuffle_do("trust_drift")
+
+    def participation_week(self, residents: mesa.agent.AgentSet) -> None:
+        """Everyone decides from last week's state (step), then all commit (advance)."""
+        rl = self.resident_list
+        self.last_participation_rate = sum(r.participating for r in rl) / len(rl)
+        residents.shuffle_do("step")
+        residents.do("advance")
 
     def random_tie(self) -> tuple[Resident, Resident]:
         """A uniformly drawn tie of the network, in a random direction."""

@@ -1,0 +1,363 @@
+"""govsim speed benchmarks: the array engine against the per-agent reference engine.
+
+    python benchmarks/run.py            # full run (≈ 5 min): figures, ratios, targets
+    python benchmarks/run.py --quick    # ≈ 1 min: N ≤ 10⁴, fewer repetitions, no 10⁶ run
+    python benchmarks/run.py --check    # guard: kernel ratios vs benchmarks/baseline.json
+    python benchmarks/run.py --save     # (with a full run) record results as the new baseline
+
+Every figure is the median of several repetitions, measured side by side in one process on
+one core (OMP/BLAS threads pinned to 1 before numpy loads). The 10⁶-resident run happens in a
+subprocess so that its peak RSS is its own. Results go to ``benchmarks/results.json``.
+
+The guard compares *ratios* (reference time / array time, measured in the same run at
+N = 10⁴), which travel between machines much better than absolute times; it reports every
+kernel whose ratio fell more than 1.5× below the recorded one and exits 1 if any did.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from sim import GovernanceModel  # noqa: E402
+from sim._jit import HAVE_NUMBA  # noqa: E402
+from sim.mechanisms import Needs, Opinions, Participation, Service, Trust  # noqa: E402
+from sim.mechanisms.opinions import exchange  # noqa: E402
+
+#: All mechanisms on, every lever at one half.
+ALL_ON = {
+    "strategy.name": "integrated",
+    "strategy.ideological": 0.5,
+    "strategy.political": 0.5,
+    "strategy.organizational": 0.5,
+    "strategy.smart": 0.5,
+}
+
+TARGETS = {
+    "ratio_full_step_1e4": (">=", 50.0, "array ≥ 50× the reference at N = 10⁴"),
+    "step_s_1e6": ("<=", 0.3, "≤ 0.3 s per full step at N = 10⁶"),
+    "setup_s_1e6": ("<=", 10.0, "set-up ≤ 10 s at N = 10⁶"),
+    "peak_rss_gb_1e6": ("<=", 2.0, "peak RSS ≤ 2 GB at N = 10⁶"),
+    "opinion_updates_per_s": (">=", 3e7, "opinion kernel ≥ 3·10⁷ updates/s"),
+    "collect_share_1e6": ("<=", 0.10, "data collection ≤ 10 % of step time (N = 10⁶)"),
+}
+
+KERNELS = ("opinions", "participation", "needs", "trust")
+GUARD_FACTOR = 1.5
+
+
+def median_time(fn: Callable[[], object], reps: int) -> float:
+    """Median wall time of ``fn`` over ``reps`` calls."""
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def make(n: int, kind: str, seed: int = 1, warm: int = 2) -> GovernanceModel:
+    """A model of ``n`` residents with every mechanism on, run ``warm`` weeks."""
+    return GovernanceModel(
+        rng=seed, **ALL_ON, **{"population.n_residents": n, "engine.kind": kind}
+    ).run(warm)
+
+
+def full_step(n: int, kind: str, reps: int) -> dict[str, float]:
+    """Median time of a full week (step + data collection) and of data collection alone."""
+    m = make(n, kind)
+    step = median_time(m.step, reps)
+    collect = median_time(lambda: m.datacollector.collect(m), reps)
+    return {"step_s": step, "collect_s": collect, "collect_share": collect / step}
+
+
+# -- kernels ------------------------------------------------------------------------------------
+
+
+def array_kernels(n: int, reps: int) -> dict[str, dict[str, float]]:
+    """Each kernel of the array engine: seconds per week and updates per second."""
+    m = make(n, "array", warm=3)
+    m.effort = m.strategy.efforts(m)
+    needs, service = Needs(), Service()
+    out = {}
+    k = int(round(m.p.opinions.interactions * n / 2))
+    t = median_time(lambda: Opinions().step(m), reps)
+    out["opinions"] = {"s": t, "updates": k, "unit": "encounters"}
+    # The encounter loop alone (the DW kernel), on pre-drawn pairs.
+    rng = np.random.default_rng(0)
+    a, b = m.graph.sample_edges(k, rng)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    t = median_time(lambda: exchange(m, a, b, Opinions.exemplar_strength(m)), reps)
+    out["opinion_exchange"] = {"s": t, "updates": int(a.size), "unit": "encounters"}
+    t = median_time(lambda: Participation().step(m), reps)
+    out["participation"] = {"s": t, "updates": n, "unit": "residents"}
+
+    def needs_week() -> None:
+        needs.step(m)
+        service.step(m)
+
+    t = median_time(needs_week, reps)
+    out["needs"] = {"s": t, "updates": n, "unit": "residents", "open_needs": m.needs.size}
+    t = median_time(lambda: Trust().step(m), reps)
+    out["trust"] = {"s": t, "updates": n, "unit": "residents"}
+    for v in out.values():
+        v["updates_per_s"] = v["updates"] / v["s"]
+    return out
+
+
+def reference_kernels(n: int, reps: int) -> dict[str, dict[str, float]]:
+    """The same kernels in the reference engine (the same scope of work per week)."""
+    m = make(n, "reference", warm=3)
+    m.effort = m.strategy.efforts(m)
+    rs = m.resident_agents
+    out = {}
+    k = int(round(m.p.opinions.interactions * n / 2))
+    out["opinions"] = {"s": median_time(lambda: m.opinions_week(rs), reps), "updates": k}
+    out["participation"] = {"s": median_time(lambda: m.participation_week(rs), reps), "updates": n}
+    out["needs"] = {"s": median_time(lambda: m.needs_week(rs), reps), "updates": n}
+    out["trust"] = {"s": median_time(lambda: m.trust_week(rs), reps), "updates": n}
+    for v in out.values():
+        v["updates_per_s"] = v["updates"] / v["s"]
+    return out
+
+
+def kernel_ratios(n: int, reps: int) -> tuple[dict, dict, dict[str, float]]:
+    """Array and reference kernels at ``n`` and their ratios (reference time / array time)."""
+    arr = array_kernels(n, reps)
+    ref = reference_kernels(n, max(2, reps // 2))
+    return arr, ref, {name: ref[name]["s"] / arr[name]["s"] for name in KERNELS}
+
+
+# -- the district run (subprocess) ------------------------------------------------------------
+
+
+def _status_mb(field: str) -> float:
+    """``VmHWM`` (peak) or ``VmRSS`` (current) of this process, in MiB.
+
+    Not ``ru_maxrss``: on Linux it survives ``exec``, so a child would report its parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return float(line.split()[1]) / 1024.0
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def million_child(n: int, reps: int) -> dict[str, float]:
+    """Run inside a fresh interpreter: set-up, step, collection, memory at ``n`` residents."""
+    before = _status_mb("VmRSS")
+    t0 = time.perf_counter()
+    m = GovernanceModel(rng=1, **ALL_ON, **{"population.n_residents": n})
+    setup = time.perf_counter() - t0
+    m.run(2)  # warm-up (numba loads its cached kernel on the first week)
+    steps, collects = [], []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        m.step()
+        steps.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        m.datacollector.collect(m)
+        collects.append(time.perf_counter() - t0)
+    state = sum(v.nbytes for v in vars(m.residents).values() if isinstance(v, np.ndarray))
+    g = m.graph
+    state += sum(x.nbytes for x in (g.u, g.v, g.indptr, g.indices, g.degree))
+    adj = g.adjacency
+    state += adj.data.nbytes + adj.indices.nbytes + adj.indptr.nbytes
+    peak = _status_mb("VmHWM")
+    return {
+        "n": n,
+        "setup_s": setup,
+        "step_s": float(np.median(steps)),
+        "collect_s": float(np.median(collects)),
+        "collect_share": float(np.median(collects) / np.median(steps)),
+        "peak_rss_mb": peak,
+        "peak_rss_gb": peak / 1024.0,
+        "rss_before_mb": before,
+        "state_bytes_per_resident": state / n,
+        "rss_bytes_per_resident": (peak - before) * 2**20 / n,
+        "views_created": bool(m.views_created),
+    }
+
+
+def million(n: int, reps: int) -> dict[str, float]:
+    """The district run in a subprocess (its own peak RSS)."""
+    cmd = [sys.executable, __file__, "--child", str(n), "--reps", str(reps)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:  # pragma: no cover
+        pass
+    import mesa
+    import scipy
+
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "mesa": mesa.__version__,
+        "numba": __import__("numba").__version__ if HAVE_NUMBA else "not installed",
+        "threads": os.environ.get("OMP_NUM_THREADS", ""),
+    }
+
+
+def fmt_s(s: float) -> str:
+    return f"{s * 1e3:9.2f} ms" if s < 1 else f"{s:9.2f} s "
+
+
+def run(quick: bool) -> dict:
+    reps = 3 if quick else 7
+    res: dict = {"machine": machine(), "quick": quick, "full_step": {}, "kernels": {}}
+    print("machine:", json.dumps(res["machine"]))
+    print("\n== full step (all mechanisms on, every lever at 0.5), median of", reps)
+    sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000]
+    for n in sizes:
+        row = {"array": full_step(n, "array", reps)}
+        if n <= 10_000:
+            row["reference"] = full_step(n, "reference", max(2, reps // 2))
+            row["ratio"] = row["reference"]["step_s"] / row["array"]["step_s"]
+        res["full_step"][str(n)] = row
+        line = f"N={n:>8,d}  array {fmt_s(row['array']['step_s'])}"
+        line += f"  (collection {row['array']['collect_share']:5.1%})"
+        if "reference" in row:
+            line += f"  reference {fmt_s(row['reference']['step_s'])}  ratio {row['ratio']:6.1f}×"
+        print(line, flush=True)
+    print("\n== kernels at N = 10⁴ (array vs reference, same week of work)")
+    arr, ref, ratios = kernel_ratios(10_000, reps)
+    res["kernels"]["1e4"] = {"array": arr, "reference": ref, "ratio": ratios}
+    for name in KERNELS:
+        print(
+            f"{name:14s} array {fmt_s(arr[name]['s'])} ({arr[name]['updates_per_s']:.3g}/s)"
+            f"  reference {fmt_s(ref[name]['s'])} ({ref[name]['updates_per_s']:.3g}/s)"
+            f"  ratio {ratios[name]:6.1f}×"
+        )
+    x = arr["opinion_exchange"]
+    print(f"{'DW loop only':14s} array {fmt_s(x['s'])} ({x['updates_per_s']:.3g} encounters/s)")
+    if not quick:
+        print("\n== array kernels at N = 10⁶")
+        big = array_kernels(1_000_000, 3)
+        res["kernels"]["1e6"] = {"array": big}
+        for name, v in big.items():
+            print(f"{name:16s} {fmt_s(v['s'])}  {v['updates_per_s']:.3g} {v['unit']}/s")
+        print("\n== district: array engine at N = 10⁶ (subprocess)")
+        res["million"] = million(1_000_000, 5)
+        mm = res["million"]
+        print(
+            f"set-up {mm['setup_s']:.2f} s, step {mm['step_s']:.3f} s, collection "
+            f"{mm['collect_share']:.1%} of step, peak RSS {mm['peak_rss_gb']:.2f} GB, "
+            f"{mm['state_bytes_per_resident']:.0f} B/resident of state "
+            f"({mm['rss_bytes_per_resident']:.0f} B/resident of RSS growth)"
+        )
+    res["targets"] = targets(res)
+    return res
+
+
+def targets(res: dict) -> dict[str, dict]:
+    """Each target with its measured value and whether it is met."""
+    fs = res["full_step"]
+    got = {"ratio_full_step_1e4": fs.get("10000", {}).get("ratio")}
+    if "1e6" in res["kernels"]:
+        got["opinion_updates_per_s"] = res["kernels"]["1e6"]["array"]["opinion_exchange"][
+            "updates_per_s"
+        ]
+    else:
+        got["opinion_updates_per_s"] = res["kernels"]["1e4"]["array"]["opinion_exchange"][
+            "updates_per_s"
+        ]
+    if "million" in res:
+        mm = res["million"]
+        got.update(
+            step_s_1e6=mm["step_s"],
+            setup_s_1e6=mm["setup_s"],
+            peak_rss_gb_1e6=mm["peak_rss_gb"],
+            collect_share_1e6=mm["collect_share"],
+        )
+    out = {}
+    print("\n== targets")
+    for key, (op, bound, text) in TARGETS.items():
+        value = got.get(key)
+        if value is None:
+            continue
+        ok = value >= bound if op == ">=" else value <= bound
+        out[key] = {"value": value, "bound": bound, "op": op, "met": ok, "text": text}
+        print(f"  [{'met' if ok else 'MISSED'}] {text}: {value:.4g}")
+    return out
+
+
+def check(reps: int = 5) -> int:
+    """Guard: report kernels whose ratio to the reference fell > 1.5× below the baseline."""
+    base_path = HERE / "baseline.json"
+    base = json.loads(base_path.read_text())
+    recorded = base["kernels"]["1e4"]["ratio"]
+    recorded["full_step"] = base["full_step"]["10000"]["ratio"]
+    _, _, ratios = kernel_ratios(10_000, reps)
+    full = full_step(10_000, "array", reps)["step_s"]
+    ratios["full_step"] = full_step(10_000, "reference", 3)["step_s"] / full
+    bad = 0
+    for name, r in ratios.items():
+        was = recorded[name]
+        slow = was / r
+        flag = "SLOWER" if slow > GUARD_FACTOR else "ok"
+        bad += flag != "ok"
+        print(f"{name:14s} ratio {r:7.1f}×  recorded {was:7.1f}×  ({slow:4.2f}× slower)  {flag}")
+    if bad:
+        print(f"{bad} kernel(s) more than {GUARD_FACTOR}× slower than recorded (relative to the "
+              "reference engine)")  # fmt: skip
+    return 1 if bad else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="N ≤ 10⁴, fewer repetitions")
+    ap.add_argument("--check", action="store_true", help="compare kernel ratios with baseline")
+    ap.add_argument("--save", action="store_true", help="record as benchmarks/baseline.json")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--reps", type=int, default=5, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(million_child(args.child, args.reps)))
+        return 0
+    if args.check:
+        return check()
+    res = run(args.quick)
+    (HERE / "results.json").write_text(json.dumps(res, indent=1, default=float))
+    if args.save:
+        (HERE / "baseline.json").write_text(json.dumps(res, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -330,15 +330,19 @@ class ResultStore:
 
     Args:
         root: Directory of the experiment (created if missing).
+        failures: Directory of the failure records (default ``root/failures``). Put it outside
+            ``root`` to keep ``root`` a pure Parquet dataset that ``pandas.read_parquet(root)``
+            and ``duckdb``'s ``read_parquet('root/*.parquet')`` read as one table.
 
     Example:
         >>> store = ResultStore(tmp_path / "sweep")               # doctest: +SKIP
         >>> todo = [(p, s) for p, s in specs if run_id(p, s) not in store.finished_ids()]
     """
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, failures: Path | str | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._failure_dir = Path(failures) if failures is not None else self.root / _FAILURE_DIR
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.root)!r})"
@@ -346,7 +350,7 @@ class ResultStore:
     @property
     def failure_dir(self) -> Path:
         """Directory holding one JSON record per failed run."""
-        return self.root / _FAILURE_DIR
+        return self._failure_dir
 
     # ---- listing ------------------------------------------------------------------------
 

@@ -1,0 +1,634 @@
+"""Plan, launch and account for the runs of an experiment — resumably.
+
+Every verb (replicate, sweep, compare, sensitivity, optimise) turns its configuration into a
+list of :class:`RunSpec` (parameters relative to a base, a seed, descriptive tags) and hands it
+to :func:`execute`, which
+
+1. drops every run already in the result store (a run's identity is
+   :func:`run_identity` — its full parameters, its number of steps and its seed — never its
+   position in the experiment, so reordering, extending or re-planning an experiment reuses
+   what is stored);
+2. groups the remaining runs into batches big enough that a job's fixed cost (a Hydra job costs
+   ~0.15 s and writes 4 files) stays a few per cent of its work, measured with a short pilot;
+3. writes the plan file and launches one Hydra job per batch (:mod:`experiments.launch`);
+4. in each job, runs the batch and, after *each* finished run, atomically rewrites the batch's
+   Parquet part (temp name + rename) with every row so far, so a SIGKILL loses at most the runs
+   in flight and a partly written file is never read; a run that raises is recorded in
+   ``failures/`` with its error and seed, and the batch goes on;
+5. shows a progress bar over runs with ETA (by watching the store), and prints one summary
+   line: runs done, skipped, failed, wall time.
+
+The store of an experiment is ``results/<name>/parts/``: a Parquet dataset with one tidy table
+(``run_id``, tags, varied parameters, ``seed``, ``step``, one column per outcome) that
+``pandas.read_parquet`` and DuckDB read directly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.metrics import MODEL_METRICS
+from sim.params import Params, build_params, flatten, to_dict
+
+from .store import ResultStore, atomic_write_bytes, atomic_write_parquet, run_id
+
+__all__ = [
+    "ExecutionSummary",
+    "ExperimentPaths",
+    "RunSpec",
+    "column_types",
+    "execute",
+    "make_runs",
+    "run_batch",
+    "run_identity",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Layout
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExperimentPaths:
+    """Where one experiment keeps its files (``results/<name>/``)."""
+
+    root: Path
+
+    @property
+    def parts(self) -> Path:
+        """The Parquet dataset of per-step rows (one part file per batch)."""
+        return self.root / "parts"
+
+    @property
+    def failures(self) -> Path:
+        """One JSON record per failed run (error, traceback, seed, parameters)."""
+        return self.root / "failures"
+
+    @property
+    def launches(self) -> Path:
+        """One folder per launch: plan, Hydra job folders, summary."""
+        return self.root / "launches"
+
+    @property
+    def tables(self) -> Path:
+        """Aggregated tables (CSV, Markdown, Parquet)."""
+        return self.root / "tables"
+
+    @property
+    def figures(self) -> Path:
+        """Figures (PNG)."""
+        return self.root / "figures"
+
+    @property
+    def spec(self) -> Path:
+        """The experiment's resolved configuration (what ``govsim report`` re-reads)."""
+        return self.root / "experiment.json"
+
+    @property
+    def report(self) -> Path:
+        """The Markdown report."""
+        return self.root / "report.md"
+
+    def store(self) -> ResultStore:
+        """The experiment's result store."""
+        return ResultStore(self.parts, failures=self.failures)
+
+
+# --------------------------------------------------------------------------------------------
+# Runs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run to do: parameters (as overrides of the experiment's base), seed, tags.
+
+    Attributes:
+        run_id: Identity (:func:`run_identity`).
+        seed: Integer seed (``run_one(params, seed=seed)`` reproduces the run).
+        overrides: ``{dotted name: value}`` relative to the base parameters.
+        tags: Descriptive columns of the tidy table (``point``, ``replicate``, ``condition``, …).
+    """
+
+    run_id: str
+    seed: int
+    overrides: dict[str, Any]
+    tags: dict[str, Any] = field(default_factory=dict)
+
+
+def run_identity(params: Params, seed: int, steps: int) -> str:
+    """A run's identity: hash of its full parameters (engine settings aside), steps and seed."""
+    flat = {k: v for k, v in flatten(params).items() if not k.startswith("engine.")}
+    flat["_steps"] = int(steps)
+    return run_id(flat, int(seed))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def make_runs(
+    base: Params,
+    points: Sequence[Mapping[str, Any]],
+    point_params: Sequence[Params],
+    seeds: Sequence[int],
+    steps: int,
+    tags: Sequence[Mapping[str, Any]] | None = None,
+) -> list[RunSpec]:
+    """Cross design points with replicate seeds (common random numbers across points).
+
+    Args:
+        base: The base parameters.
+        points: Overrides of each point.
+        point_params: The validated parameters of each point (from
+            :func:`experiments.design.validate_points`).
+        seeds: Replicate seeds (the same for every point).
+        steps: Weeks per run.
+        tags: Extra tags per point (``point`` and ``replicate`` are always set).
+
+    Returns:
+        One :class:`RunSpec` per (point, replicate), point-major.
+    """
+    runs = []
+    for i, (ov, params) in enumerate(zip(points, point_params, strict=True)):
+        flat = {k: v for k, v in flatten(params).items() if not k.startswith("engine.")}
+        flat["_steps"] = int(steps)
+        extra = dict(tags[i]) if tags else {}
+        clean = {k: _plain(v) for k, v in ov.items()}
+        for r, seed in enumerate(seeds):
+            runs.append(
+                RunSpec(
+                    run_id=run_id(flat, int(seed)),
+                    seed=int(seed),
+                    overrides=clean,
+                    tags={"point": i, "replicate": r, **extra},
+                )
+            )
+    return runs
+
+
+def _arrow_type(values: Iterable[Any]) -> str:
+    kinds = set()
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if isinstance(v, bool | np.bool_):
+            kinds.add("bool")
+        elif isinstance(v, int | np.integer):
+            kinds.add("int64")
+        elif isinstance(v, float | np.floating):
+            kinds.add("float64")
+        else:
+            kinds.add("string")
+    if kinds == {"bool"}:
+        return "bool"
+    if kinds == {"int64"}:
+        return "int64"
+    if kinds <= {"int64", "float64"} and kinds:
+        return "float64"
+    return "string" if kinds else "float64"
+
+
+def column_types(runs: Sequence[RunSpec]) -> dict[str, str]:
+    """Arrow types of the tag and parameter columns, consistent across every part file."""
+    names: dict[str, list[Any]] = {}
+    for r in runs:
+        for k, v in r.tags.items():
+            names.setdefault(k, []).append(v)
+    for r in runs:
+        for k, v in r.overrides.items():
+            if k in names:
+                continue
+            if isinstance(v, list | dict):
+                continue  # structured overrides (group maps, tuples) stay out of the table
+            names.setdefault(k, [])
+    types = {}
+    for k in names:
+        vals = names[k] or [r.overrides.get(k) for r in runs]
+        types[k] = _arrow_type(vals)
+    return types
+
+
+_PA = {"bool": pa.bool_(), "int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
+
+
+def _schema(columns: Mapping[str, str], metrics: Sequence[str]) -> pa.Schema:
+    fields = [pa.field("run_id", pa.string())]
+    fields += [pa.field(k, _PA[t]) for k, t in columns.items() if k not in ("seed", "step")]
+    fields += [pa.field("seed", pa.int64()), pa.field("step", pa.int64())]
+    fields += [pa.field(m, pa.float64()) for m in metrics]
+    return pa.schema(fields)
+
+
+def _rows(spec: Mapping[str, Any], model: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    n = len(model)
+    data: dict[str, Any] = {}
+    values = {**spec["overrides"], **spec["tags"]}
+    for f in schema:
+        name = f.name
+        if name == "run_id":
+            data[name] = pa.array([spec["run_id"]] * n, pa.string())
+        elif name == "seed":
+            data[name] = pa.array([spec["seed"]] * n, pa.int64())
+        elif name == "step":
+            data[name] = pa.array(model["step"].to_numpy(dtype=np.int64), pa.int64())
+        elif name in model.columns:
+            data[name] = pa.array(model[name].to_numpy(dtype=np.float64), pa.float64())
+        elif f.type == pa.float64() and name in MODEL_METRICS:
+            data[name] = pa.nulls(n, pa.float64())
+        else:
+            v = values.get(name)
+            if isinstance(v, list | dict):
+                v = json.dumps(v)
+            if f.type == pa.string() and v is not None:
+                v = str(v)
+            data[name] = pa.array([v] * n, f.type)
+    return pa.table(data, schema=schema)
+
+
+# --------------------------------------------------------------------------------------------
+# The worker side
+# --------------------------------------------------------------------------------------------
+
+_PLAN_CACHE: dict[str, tuple[float, dict, Params]] = {}
+
+
+def _load_plan(path: str) -> tuple[dict, Params]:
+    mtime = os.stat(path).st_mtime
+    hit = _PLAN_CACHE.get(path)
+    if hit and hit[0] == mtime:
+        return hit[1], hit[2]
+    with open(path, encoding="utf-8") as fh:
+        plan = json.load(fh)
+    base = build_params(plan["base"])
+    _PLAN_CACHE.clear()
+    _PLAN_CACHE[path] = (mtime, plan, base)
+    return plan, base
+
+
+def run_batch(plan_path: str, batch: int) -> dict:
+    """Run batch ``batch`` of a plan file; store rows after every run; record failures.
+
+    Safe to run twice (a launcher that re-submits a job): the runs already in the batch's part
+    file are kept and not run again.
+
+    Returns:
+        ``{"batch", "done", "failed", "work_s", "write_s", "wall_s"}``.
+    """
+    from sim.run import run_one
+
+    t_start = time.perf_counter()
+    plan, base = _load_plan(plan_path)
+    store = ResultStore(plan["parts"], failures=plan["failures"])
+    schema = _schema(plan["columns"], plan["metrics"])
+    name = f"part-{plan['launch']}-{batch:05d}"
+    part = Path(plan["parts"]) / f"{name}.parquet"
+    tables: list[pa.Table] = []
+    have: set[str] = set()
+    if part.exists():  # a re-submitted job: keep what the first attempt stored
+        try:
+            old = pq.read_table(part).cast(schema)
+            tables.append(old)
+            have = set(old.column("run_id").to_pylist())
+        except Exception:  # unreadable: its runs are simply run again
+            tables, have = [], set()
+    done = failed = 0
+    work = write = 0.0
+    for idx in plan["batches"][batch]:
+        spec = plan["runs"][idx]
+        if spec["run_id"] in have:
+            continue
+        t0 = time.perf_counter()
+        try:
+            params = build_params(base, spec["overrides"]) if spec["overrides"] else base
+            result = run_one(params, seed=int(spec["seed"]), steps=int(plan["steps"]))
+            table = _rows(spec, result.model, schema)
+        except Exception as exc:
+            work += time.perf_counter() - t0
+            store.record_failure(
+                spec["run_id"],
+                int(spec["seed"]),
+                {"overrides": spec["overrides"], "tags": spec["tags"], "steps": plan["steps"]},
+                exc,
+            )
+            failed += 1
+            continue
+        t1 = time.perf_counter()
+        work += t1 - t0
+        tables.append(table)
+        atomic_write_parquet(pa.concat_tables(tables), part)
+        if spec["run_id"] in plan.get("retry", ()):
+            store.clear_failures([spec["run_id"]])
+        write += time.perf_counter() - t1
+        done += 1
+    return {
+        "batch": batch,
+        "done": done,
+        "failed": failed,
+        "work_s": work,
+        "write_s": write,
+        "wall_s": time.perf_counter() - t_start,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The launching side
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExecutionSummary:
+    """The accounting of one :func:`execute` call."""
+
+    planned: int
+    skipped: int
+    done: int
+    failed: int
+    not_run: int
+    wall_s: float
+    batches: int = 0
+    runs_per_job: int = 0
+    launcher: str = ""
+    job_errors: list[str] = field(default_factory=list)
+    launch_error: str = ""
+    launch_dir: str = ""
+    work_s: float = 0.0
+    write_s: float = 0.0
+    job_wall_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether every planned run is now in the store."""
+        return self.failed == 0 and self.not_run == 0 and not self.launch_error
+
+    def line(self, name: str) -> str:
+        """The one-line summary printed at the end."""
+        rate = self.done / self.wall_s if self.wall_s > 0 else float("nan")
+        text = (
+            f"{name}: {self.planned} runs — {self.done} done, {self.skipped} skipped "
+            f"(already stored), {self.failed} failed"
+        )
+        if self.not_run:
+            text += f", {self.not_run} not run"
+        text += f"; wall {self.wall_s:.1f} s"
+        if self.done:
+            text += f" ({rate:.2f} runs/s, {self.batches} jobs on {self.launcher})"
+        return text
+
+
+def _launcher_name(launcher: Mapping[str, Any]) -> str:
+    target = str(launcher.get("_target_", "?")).rsplit(".", 1)[-1]
+    return target.replace("Launcher", "").lower() or "?"
+
+
+def pilot_seconds(base: Params, overrides: Mapping[str, Any], steps: int) -> float:
+    """Estimated seconds of one run: build a model and time a few steps (after a warm-up)."""
+    from sim.model import GovernanceModel
+
+    params = build_params(base, dict(overrides))
+    GovernanceModel(params, rng=0).step()  # warm caches / compiled kernels
+    t0 = time.perf_counter()
+    model = GovernanceModel(params, rng=1)
+    t1 = time.perf_counter()
+    k = min(3, max(1, steps))
+    for _ in range(k):
+        model.step()
+    t2 = time.perf_counter()
+    return (t1 - t0) + steps * (t2 - t1) / k
+
+
+def plan_batches(
+    n_runs: int,
+    run_seconds: float,
+    workers: int,
+    *,
+    target_job_s: float = 10.0,
+    runs_per_job: int | None = None,
+) -> int:
+    """Number of jobs for ``n_runs`` runs of ``run_seconds`` each on ``workers`` workers.
+
+    Each job should hold about ``target_job_s`` of work, so the ~0.15 s a Hydra job costs stays
+    near 1–2 % of it, yet there should be at least one job per worker (and a whole number of
+    rounds of ``workers`` jobs) so every worker has work until the end.
+    """
+    if n_runs <= 0:
+        return 0
+    if runs_per_job:
+        return max(1, math.ceil(n_runs / int(runs_per_job)))
+    total = max(run_seconds, 1e-6) * n_runs
+    jobs = max(math.ceil(total / target_job_s), min(workers, n_runs))
+    if jobs > workers:
+        jobs = math.ceil(jobs / workers) * workers
+    return min(jobs, n_runs)
+
+
+class _Progress:
+    """A progress bar over runs, fed by watching this launch's part files and failures."""
+
+    def __init__(self, paths: ExperimentPaths, launch: str, ids: set[str], show: bool) -> None:
+        self.paths, self.launch, self.ids = paths, launch, ids
+        self.cache: dict[Path, tuple[int, int, frozenset[str]]] = {}
+        self.stop = threading.Event()
+        self.bar = None
+        if show:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=len(ids), unit="run", file=sys.stderr, dynamic_ncols=True)
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def count(self) -> tuple[int, int]:
+        done: set[str] = set()
+        for path in self.paths.parts.glob(f"part-{self.launch}-*.parquet"):
+            try:
+                st = path.stat()
+                key = (st.st_mtime_ns, st.st_size)
+                hit = self.cache.get(path)
+                if hit is None or hit[:2] != key:
+                    ids = frozenset(pq.read_table(path, columns=["run_id"]).column(0).to_pylist())
+                    self.cache[path] = (*key, ids)
+                done |= self.cache[path][2]
+            except Exception:  # replaced or half-visible: counted at the next poll
+                continue
+        failed = 0
+        if self.paths.failures.is_dir():
+            failed = sum(1 for p in self.paths.failures.glob("*.json") if p.stem in self.ids)
+        return len(done & self.ids), failed
+
+    def _loop(self) -> None:
+        while not self.stop.wait(0.5):
+            self.update()
+
+    def update(self) -> None:
+        if self.bar is None:
+            return
+        done, failed = self.count()
+        self.bar.n = done + failed
+        if failed:
+            self.bar.set_postfix_str(f"{failed} failed", refresh=False)
+        self.bar.refresh()
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.bar is not None:
+            self.thread.join()
+            self.update()
+            self.bar.close()
+
+
+def _show_progress(progress: bool | str) -> bool:
+    if isinstance(progress, str):
+        if progress == "auto":
+            return sys.stderr.isatty()
+        return progress.lower() in ("true", "1", "yes", "on")
+    return bool(progress)
+
+
+def execute(
+    name: str,
+    paths: ExperimentPaths,
+    base: Params,
+    steps: int,
+    runs: Sequence[RunSpec],
+    *,
+    launcher: Sequence[str] = (),
+    progress: bool | str = "auto",
+    target_job_s: float = 10.0,
+    runs_per_job: int | None = None,
+    echo: Callable[[str], None] | None = print,
+    columns: Mapping[str, str] | None = None,
+) -> ExecutionSummary:
+    """Run every run of ``runs`` that is not in the store yet, through a Hydra launcher.
+
+    Args:
+        name: The experiment's name (for messages).
+        paths: Its folders.
+        base: Base parameters the runs' overrides apply to.
+        steps: Weeks per run.
+        runs: The experiment's runs (finished ones are skipped).
+        launcher: Hydra overrides choosing the launcher (``["hydra/launcher=ray"]``, …);
+            default joblib with one worker per core.
+        progress: Progress bar: ``"auto"`` (on a terminal), True or False.
+        target_job_s: Seconds of work per job (batches are sized for it).
+        runs_per_job: Fixed batch size instead.
+        echo: Where the summary line goes (None: nowhere).
+        columns: Arrow types of tag/parameter columns (default: inferred from ``runs``).
+
+    Returns:
+        The accounting; ``summary.ok`` is False if a run failed or was not run.
+    """
+    from . import launch as hl
+
+    t0 = time.perf_counter()
+    store = paths.store()
+    unique: dict[str, RunSpec] = {}
+    for r in runs:
+        unique.setdefault(r.run_id, r)
+    finished = store.finished_ids()
+    pending = [r for rid, r in unique.items() if rid not in finished]
+    skipped = len(unique) - len(pending)
+    lcfg = hl.launcher_config(launcher)
+    summary = ExecutionSummary(
+        planned=len(unique),
+        skipped=skipped,
+        done=0,
+        failed=0,
+        not_run=0,
+        wall_s=0.0,
+        launcher=_launcher_name(lcfg),
+    )
+    if pending:
+        est = 0.0 if runs_per_job else pilot_seconds(base, pending[0].overrides, steps)
+        n_jobs = plan_batches(
+            len(pending),
+            est,
+            hl.workers_of(lcfg),
+            target_job_s=target_job_s,
+            runs_per_job=runs_per_job,
+        )
+        launch_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        launch_dir = paths.launches / launch_id
+        launch_dir.mkdir(parents=True, exist_ok=True)
+        failed_before = store.failed_ids()
+        cols = dict(columns) if columns is not None else column_types(list(unique.values()))
+        plan = {
+            "name": name,
+            "launch": launch_id,
+            "parts": str(paths.parts.resolve()),
+            "failures": str(paths.failures.resolve()),
+            "steps": int(steps),
+            "base": to_dict(base),
+            "columns": cols,
+            "metrics": list(MODEL_METRICS),
+            "runs": [asdict(r) for r in pending],
+            "batches": [list(range(b, len(pending), n_jobs)) for b in range(n_jobs)],
+            "retry": sorted(failed_before & {r.run_id for r in pending}),
+        }
+        plan_path = launch_dir / "plan.json"
+        atomic_write_bytes(json.dumps(plan).encode("utf-8"), plan_path)
+        summary.batches = n_jobs
+        summary.runs_per_job = math.ceil(len(pending) / n_jobs)
+        summary.launch_dir = str(launch_dir)
+        ids = {r.run_id for r in pending}
+        with _Progress(paths, launch_id, ids, _show_progress(progress)):
+            try:
+                outcomes = hl.launch_batches(
+                    plan_path.resolve(), n_jobs, (launch_dir / "jobs").resolve(), launcher
+                )
+            except Exception as exc:  # a killed worker, a refused submission, …
+                outcomes = []
+                summary.launch_error = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+        for o in outcomes:
+            if o.ok and isinstance(o.value, Mapping):
+                summary.work_s += float(o.value.get("work_s", 0.0))
+                summary.write_s += float(o.value.get("write_s", 0.0))
+                summary.job_wall_s += float(o.value.get("wall_s", 0.0))
+            elif not o.ok:
+                summary.job_errors.append(f"job {o.batch}: {o.error}")
+        now_done = store.finished_ids() & ids
+        now_failed = (store.failed_ids() & ids) - now_done
+        summary.done = len(now_done)
+        summary.failed = len(now_failed)
+        summary.not_run = len(ids) - len(now_done) - len(now_failed)
+    summary.wall_s = time.perf_counter() - t0
+    if summary.launch_dir:
+        record = {**asdict(summary), "ok": summary.ok}
+        atomic_write_bytes(
+            json.dumps(record, indent=1).encode("utf-8"), Path(summary.launch_dir) / "summary.json"
+        )
+    if echo is not None:
+        echo(summary.line(name))
+        if summary.failed:
+            echo(f"  {summary.failed} failed runs: errors and seeds in {paths.failures}/")
+        for err in summary.job_errors[:5]:
+            echo(f"  {err}")
+        if summary.launch_error:
+            echo(f"  launcher error: {summary.launch_error}")
+        if summary.not_run or summary.failed or summary.launch_error:
+            echo(f"  rerun the same command to resume: finished runs are kept ({paths.parts}/)")
+    return summary

@@ -1,0 +1,130 @@
+"""Reading an experiment's stored rows back as tidy tables, and run-level outcomes.
+
+The store holds one row per run and week. :func:`load_rows` reads it (skipping temp and corrupt
+files, dropping a run stored twice by two concurrent launches), and :func:`run_outcomes` turns
+it into one row per run with exactly the outcomes of :func:`sim.metrics.summarise`
+(``final_<metric>``, ``mean_<metric>`` over weeks 1…T, ``time_to_consensus``), vectorised.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.metrics import CONSENSUS_VARIANCE, MODEL_METRICS
+
+from .store import ResultStore
+
+__all__ = ["bootstrap_over_time", "load_rows", "outcome_names", "run_outcomes"]
+
+
+def load_rows(store: ResultStore, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """All stored per-week rows (optionally only of ``run_ids``), one copy of each run."""
+    df = store.read_all()
+    if df.empty:
+        return df
+    if run_ids is not None:
+        keep = set(run_ids)
+        df = df[df["run_id"].isin(keep)]
+    df = df.drop_duplicates(["run_id", "step"], keep="first")
+    return df.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
+
+
+def outcome_names(metrics: Sequence[str] | None = None) -> list[str]:
+    """Run-level outcome names: ``final_*`` and ``mean_*`` of each metric, ``time_to_consensus``."""
+    metrics = list(metrics or MODEL_METRICS)
+    return [f"{k}_{m}" for m in metrics for k in ("final", "mean")] + ["time_to_consensus"]
+
+
+def run_outcomes(rows: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per run: ``run_id``, ``keys`` (tags, parameters, seed) and its outcomes.
+
+    Matches :func:`sim.metrics.summarise` on each run's table: ``final_m`` is the last week's
+    value, ``mean_m`` the NaN-skipping mean over weeks ≥ 1, ``time_to_consensus`` the first week
+    from which opinion variance stays below ``sim.metrics.CONSENSUS_VARIANCE`` (NaN if never).
+    """
+    metrics = [m for m in MODEL_METRICS if m in rows.columns]
+    rows = rows.sort_values(["run_id", "step"], kind="stable")
+    g = rows.groupby("run_id", sort=True)
+    last = g.tail(1).set_index("run_id")
+    out = pd.DataFrame(index=last.index)
+    for k in keys:
+        out[k] = last[k]
+    later = rows[rows["step"] > 0]
+    only0 = set(rows["run_id"]) - set(later["run_id"])
+    if only0:
+        later = pd.concat([later, rows[rows["run_id"].isin(only0)]])
+    means = later.groupby("run_id", sort=True)[metrics].mean()
+    for m in metrics:
+        out[f"final_{m}"] = last[m].astype(float)
+        out[f"mean_{m}"] = means[m].reindex(out.index)
+    if "opinion_variance" in rows.columns:
+        above = rows[~(rows["opinion_variance"] < CONSENSUS_VARIANCE)]
+        last_above = above.groupby("run_id")["step"].max()
+        first_step = g["step"].min()
+        ttc = (last_above + 1).reindex(out.index).fillna(first_step.reindex(out.index))
+        ends_below = last["opinion_variance"] < CONSENSUS_VARIANCE
+        out["time_to_consensus"] = ttc.where(ends_below, np.nan).astype(float)
+    return out.reset_index()
+
+
+def bootstrap_over_time(
+    rows: pd.DataFrame,
+    value_cols: Sequence[str],
+    by: Sequence[str] = (),
+    level: float = 0.95,
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Percentile-bootstrap CI of the mean over replications, per step (and condition).
+
+    One vectorised :func:`scipy.stats.bootstrap` call per outcome and condition: all weeks are
+    resampled together (the same replications for every week, as in a block bootstrap of whole
+    runs).
+
+    Returns:
+        ``[*by, step, variable, boot_lo, boot_hi]``.
+    """
+    out = []
+    groups = rows.groupby(list(by), sort=True, observed=True) if by else [((), rows)]
+    rng = np.random.default_rng(seed)
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        for col in value_cols:
+            wide = part.pivot_table(index="run_id", columns="step", values=col, dropna=False)
+            steps = wide.columns.to_numpy()
+            data = wide.to_numpy(dtype=float)
+            lo = np.full(steps.size, np.nan)
+            hi = np.full(steps.size, np.nan)
+            ok = (np.isfinite(data).all(axis=0)) & (np.ptp(data, axis=0) > 0)
+            if data.shape[0] >= 2 and ok.any():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+                    res = stats.bootstrap(
+                        (data[:, ok],),
+                        np.mean,
+                        axis=0,
+                        vectorized=True,
+                        n_resamples=n_boot,
+                        confidence_level=level,
+                        method="percentile",
+                        rng=rng,
+                    )
+                lo[ok] = res.confidence_interval.low
+                hi[ok] = res.confidence_interval.high
+            const = (
+                np.isfinite(data).all(axis=0) & (np.ptp(data, axis=0) == 0) & (data.shape[0] > 0)
+            )
+            if const.any():
+                lo[const] = hi[const] = data[0, const]
+            frame = pd.DataFrame({"step": steps, "variable": col, "boot_lo": lo, "boot_hi": hi})
+            for name, value in zip(by, key, strict=False):
+                frame.insert(0, name, value)
+            out.append(frame)
+    cols = [*by, "step", "variable", "boot_lo", "boot_hi"]
+    return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)

@@ -1,0 +1,973 @@
+"""Hydra configuration of govsim: scenarios, option groups, and the path from text to ``Params``.
+
+The one parameter schema is the engine's :class:`sim.params.Params`. Hydra cannot merge into
+frozen dataclasses (OmegaConf marks their nodes read-only), so this module registers an
+*unfrozen mirror* of the schema, generated field by field from the engine's dataclasses (same
+names, types, defaults and documentation; never written out by hand), as the structured config
+``govsim_schema``. The resident groups (``population.groups``) are an untyped mapping in the
+mirror, filled by the ``population/`` option group: Hydra merges mappings key by key, so a group
+set that *replaces* the default groups must come from a population option, not from a merge.
+
+At the boundary every composed config is converted back with :func:`sim.params.build_params`,
+which validates it and gives the engine's own error messages.
+
+Config groups (``configs/``, plus generated options)::
+
+    scenario/     community situations from the source text (description + claim + overrides)
+    strategy/     leadership strategies (lever intensities)
+    network/      resident network generators
+    population/   resident groups (``default`` and ``empty`` are generated from the engine)
+    experiment/   multi-run settings (results folder name, seeds, scenarios to compare)
+    hydra/launcher/  where Hydra --multirun sweeps run (serial, local joblib, slurm)
+
+The ``deffuant`` and ``threshold`` scenarios are generated from :data:`sim.presets.PRESETS`.
+
+Python API (used by the CLI, the UI and the experiment runners)::
+
+    from govsim.config import list_scenarios, scenario_params, resolve
+    for s in list_scenarios():
+        print(s.name, s.description, s.claim, s.overrides)
+    params = scenario_params("fragmented", {"opinions.mu": 0.2})    # -> sim.params.Params
+    run = resolve(["scenario=fragmented", "strategy=ideological", "seed=3"])
+    run.params, run.steps, run.seed, run.run_dir()
+
+Every error is a :class:`ConfigError` (a ``ValueError``) whose message is one line naming the
+key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import functools
+import math
+import os
+import re
+import threading
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.params import Params, build_params, flatten, iter_fields, to_dict
+from sim.presets import PRESETS
+
+__all__ = [
+    "CONFIG_DIR",
+    "DEFAULT_SCENARIO",
+    "GROUPS",
+    "RUN_SETTINGS",
+    "ConfigError",
+    "Option",
+    "Resolved",
+    "Scenario",
+    "clear_caches",
+    "compose_config",
+    "config_dir",
+    "describe_params",
+    "extra_config_dirs",
+    "get_scenario",
+    "list_options",
+    "list_scenarios",
+    "override_string",
+    "params_from_config",
+    "register_configs",
+    "resolve",
+    "root_dataclass",
+    "scenario_params",
+    "schema_dataclass",
+]
+
+#: The scenario a plain ``govsim run`` runs.
+DEFAULT_SCENARIO = "weak_baseline"
+
+#: Config groups a user chooses from with ``group=option``.
+GROUPS: tuple[str, ...] = (
+    "scenario",
+    "strategy",
+    "network",
+    "population",
+    "experiment",
+    "hydra/launcher",
+)
+
+#: Top-level settings of a run (not model parameters), with their meaning.
+RUN_SETTINGS: dict[str, str] = {
+    "steps": "weeks simulated (an integer ≥ 0; a scenario may recommend its own)",
+    "seed": "the run's seed (an integer ≥ 0)",
+    "results_dir": "root folder of results/<experiment>/<run>/ (env GOVSIM_RESULTS)",
+    "run_name": "folder name of the run (default <date>-<time>-seed<seed>)",
+    "progress": "progress bar: auto (terminal only), true or false",
+    "plots": "write PNG plots: true or false",
+}
+
+_OTHER_ROOT_KEYS = ("scenario", "experiment", "hydra")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+_LOCK = threading.RLock()
+
+
+class ConfigError(ValueError):
+    """Bad configuration or command-line input; the message is one line."""
+
+
+# --------------------------------------------------------------------------------------------
+# Where the configs are
+# --------------------------------------------------------------------------------------------
+
+
+#: Where ``configs/`` is in a source checkout (``pip install -e .``).
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def config_dir() -> Path:
+    """The ``configs/`` folder: env ``GOVSIM_CONFIG_DIR`` (or ``GOVSIM_CONFIGS``), else
+    :data:`CONFIG_DIR`."""
+    env = os.environ.get("GOVSIM_CONFIG_DIR") or os.environ.get("GOVSIM_CONFIGS")
+    path = Path(env) if env else CONFIG_DIR
+    if not (path / "config.yaml").is_file():
+        raise ConfigError(
+            f"config folder {str(path)!r} has no config.yaml; set GOVSIM_CONFIG_DIR to govsim's "
+            "configs/ folder (or install govsim from its source tree with `pip install -e .`)"
+        )
+    return path.resolve()
+
+
+def extra_config_dirs() -> list[Path]:
+    """Folders with your own options (``scenario/my_case.yaml``, ``strategy/…``), from the
+    environment variable ``GOVSIM_CONFIG_PATH`` (several separated by ``:``, ``;`` on Windows).
+
+    They are searched after ``configs/``; an option of the same name in ``configs/`` wins.
+    """
+    raw = os.environ.get("GOVSIM_CONFIG_PATH", "")
+    return [Path(d).expanduser().resolve() for d in raw.split(os.pathsep) if d.strip()]
+
+
+def _searchpath_overrides() -> list[str]:
+    dirs = extra_config_dirs()
+    if not dirs:
+        return []
+    return ["hydra.searchpath=[" + ",".join(f"'file://{d.as_posix()}'" for d in dirs) + "]"]
+
+
+def clear_caches() -> None:
+    """Forget cached options and scenarios (after editing or adding config files)."""
+    _group_options.cache_clear()
+    _scenarios.cache_clear()
+    _scenario_base.cache_clear()
+
+
+# --------------------------------------------------------------------------------------------
+# The structured schema: an unfrozen mirror of sim.params, generated from it
+# --------------------------------------------------------------------------------------------
+
+
+def _is_group_map(tp: Any) -> bool:
+    if typing.get_origin(tp) is not dict:
+        return False
+    vt = typing.get_args(tp)[1]
+    return isinstance(vt, type) and dataclasses.is_dataclass(vt)
+
+
+@functools.cache
+def schema_dataclass(cls: type = Params) -> type:
+    """An unfrozen dataclass generated from the engine's frozen schema class ``cls``.
+
+    Same field names, types, defaults and metadata (documentation); nested schema classes are
+    mirrored too. Mappings of schema objects (the resident groups) become ``dict[str, Any]``
+    with an empty default: the ``population/`` option group supplies them.
+    """
+    hints = typing.get_type_hints(cls)
+    instance = cls()
+    fields: list[tuple[str, Any, Any]] = []
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        value = getattr(instance, f.name)
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            sub = schema_dataclass(tp)
+            spec = field(default_factory=sub, metadata=f.metadata)
+            tp = sub
+        elif _is_group_map(tp):
+            tp = dict[str, Any]
+            spec = field(default_factory=dict, metadata=f.metadata)
+        elif isinstance(value, dict):
+            spec = field(default_factory=functools.partial(dict, value), metadata=f.metadata)
+        else:
+            spec = field(default=value, metadata=f.metadata)
+        fields.append((f.name, tp, spec))
+    return dataclasses.make_dataclass(
+        cls.__name__,
+        fields,
+        namespace={"__doc__": cls.__doc__, "__module__": __name__},
+    )
+
+
+@functools.cache
+def root_dataclass() -> type:
+    """The structured root config: the mirrored schema plus the run settings.
+
+    The settings are typed ``Any`` (their values live in ``configs/config.yaml``) so that
+    :func:`resolve` checks them and gives its own one-line messages.
+    """
+    mirror = schema_dataclass(Params)
+    fields: list[tuple[str, Any, Any]] = [
+        (f.name, f.type, field(default_factory=f.default_factory, metadata=f.metadata))
+        for f in dataclasses.fields(mirror)
+    ]
+    fields.append(("scenario", dict[str, Any], field(default_factory=dict)))
+    fields.append(("experiment", dict[str, Any], field(default_factory=dict)))
+    fields += [(name, Any, field(default=None)) for name in RUN_SETTINGS]
+    return dataclasses.make_dataclass(
+        "GovsimConfig",
+        fields,
+        namespace={"__doc__": "govsim's root config", "__module__": __name__},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Generated options and registration
+# --------------------------------------------------------------------------------------------
+
+_PRESET_INFO: dict[str, tuple[str, str]] = {
+    "deffuant": (
+        "The Deffuant–Weisbuch bounded-confidence model exactly (sim.presets.PRESETS['deffuant']):"
+        " one group with uniform opinions on [0, 1] and tolerance ε = 0.2, μ = 0.5, everyone can"
+        " meet everyone, no Party members, no levers, no needs, trust, conflicts or consultation.",
+        "A check of the engine against the literature (Deffuant et al. 2000): with ε = 0.2 "
+        "opinions settle into about 1/(2ε) = 2–3 clusters. Vary "
+        "population.groups.all.tolerance to see the classic transition to consensus near "
+        "ε ≈ 0.25 — the ground the ideological lever acts on.",
+    ),
+    "threshold": (
+        "The threshold model of collective behaviour exactly (sim.presets.PRESETS['threshold']):"
+        " participation from social proof only, irreversible, on a random network of mean"
+        " degree 4 with 0.1 % initiators and a common threshold of 0.18; nothing else is on.",
+        "A check against Granovetter (1978) and Watts (2002): whether a few initiators set off "
+        "a community-wide cascade depends on thresholds and network degree. The source's claim "
+        "that exemplars 'stimulate residents' initiative to participate' rests on such cascades.",
+    ),
+}
+
+_GENERATED_INFO: dict[tuple[str, str], str] = {
+    ("population", "empty"): "No groups: the scenario or the command line gives every group "
+    "(+population.groups.NAME={share: …, …}).",
+}
+
+
+def _default_population_info() -> str:
+    groups = Params().population.groups
+    parts = ", ".join(f"{k.replace('_', ' ')} {g.share:.0%}" for k, g in groups.items())
+    return f"The engine's default community (sim.params defaults): {parts}."
+
+
+def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = out
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = to_dict(value)
+    return out
+
+
+def _preset_node(name: str) -> dict[str, Any]:
+    overrides = PRESETS[name]
+    desc, claim = _PRESET_INFO.get(
+        name, (f"Engine preset {name!r} (sim.presets.PRESETS).", "See sim.presets.")
+    )
+    defaults: list[Any] = []
+    if any(k == "population.groups" for k in overrides):
+        defaults.append({"override /population": "empty"})
+    defaults.append("_self_")
+    return {
+        "defaults": defaults,
+        "scenario": {"description": desc, "claim": claim},
+        **_unflatten(overrides),
+    }
+
+
+_registered = False
+
+
+def register_configs() -> None:
+    """Register the schema and the generated options in Hydra's ConfigStore (idempotent)."""
+    global _registered
+    with _LOCK:
+        if _registered:
+            return
+        from hydra.core.config_store import ConfigStore
+
+        cs = ConfigStore.instance()
+        cs.store(name="govsim_schema", node=root_dataclass())
+        cs.store(
+            group="population",
+            name="default",
+            node={"groups": to_dict(Params().population.groups)},
+        )
+        cs.store(group="population", name="empty", node={"groups": {}})
+        for name in PRESETS:
+            cs.store(group="scenario", name=name, package="_global_", node=_preset_node(name))
+        _registered = True
+
+
+_depth = 0
+
+
+@contextlib.contextmanager
+def _hydra() -> Iterator[Any]:
+    """Initialise Hydra on the config folder (re-entrant); yields its config loader."""
+    global _depth
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.initialize import get_gh_backup, restore_gh_from_backup
+
+    register_configs()
+    with _LOCK:
+        if _depth:
+            _depth += 1
+            try:
+                yield GlobalHydra.instance().config_loader()
+            finally:
+                _depth -= 1
+            return
+        # A Hydra application may be running in this process (@hydra.main, --multirun):
+        # set its global state aside and put it back afterwards.
+        backup = get_gh_backup()
+        if GlobalHydra.instance().is_initialized():
+            GlobalHydra.instance().clear()
+        try:
+            with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+                _depth = 1
+                try:
+                    yield GlobalHydra.instance().config_loader()
+                finally:
+                    _depth = 0
+        finally:
+            restore_gh_from_backup(backup)
+
+
+# --------------------------------------------------------------------------------------------
+# Options and their descriptions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a config group."""
+
+    group: str
+    name: str
+    description: str
+
+
+def _header_comment(path: Path) -> str:
+    """The description of an option file: its leading comment lines (not ``# @package``)."""
+    lines = []
+    with contextlib.suppress(OSError):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            line = raw.strip()
+            if not line.startswith("#"):
+                break
+            text = line.lstrip("#").strip()
+            if text.startswith("@package"):
+                continue
+            lines.append(text)
+    return " ".join(t for t in lines if t)
+
+
+def _option_description(group: str, name: str) -> str:
+    if group == "scenario":
+        return get_scenario(name).description
+    if (group, name) == ("population", "default"):
+        return _default_population_info()
+    if (group, name) in _GENERATED_INFO:
+        return _GENERATED_INFO[(group, name)]
+    for folder in (config_dir(), *extra_config_dirs()):
+        path = folder / group / f"{name}.yaml"
+        if path.is_file():
+            return _header_comment(path)
+    return "Hydra built-in" if group.startswith("hydra/") else ""
+
+
+@functools.cache
+def _group_options(group: str) -> tuple[str, ...]:
+    with _hydra() as loader:
+        return tuple(
+            loader.get_group_options(group, config_name="config", overrides=_searchpath_overrides())
+        )
+
+
+def list_options(group: str) -> list[Option]:
+    """The options of a config group, with their descriptions.
+
+    Args:
+        group: One of :data:`GROUPS`.
+
+    Raises:
+        ConfigError: Unknown group.
+    """
+    if group not in GROUPS:
+        raise ConfigError(
+            f"config group {group!r}: unknown{_suggest(group, list(GROUPS))}; "
+            f"allowed: {', '.join(GROUPS)}"
+        )
+    return [Option(group, n, _option_description(group, n)) for n in _group_options(group)]
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing and composing
+# --------------------------------------------------------------------------------------------
+
+
+def _suggest(word: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _parse(overrides: Sequence[str]) -> list[Any]:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        if not isinstance(text, str):
+            raise ConfigError(f"override {text!r}: expected a string key=value")
+        if "=" not in text and not text.startswith("~"):
+            raise ConfigError(
+                f"argument {text!r}: expected key=value, e.g. scenario=fragmented or "
+                "opinions.mu=0.2"
+            )
+        try:
+            (o,) = parser.parse_overrides([text])
+        except OverrideParseException as exc:
+            detail = str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else str(exc)
+            raise ConfigError(
+                f"override {text!r}: cannot parse ({detail}); write key=value, quote "
+                "strings with spaces"
+            ) from None
+        if o.is_sweep_override():
+            raise ConfigError(
+                f"override {text!r}: a sweep (several values); this command runs one "
+                "configuration — give one value"
+            )
+        parsed.append(o)
+    return parsed
+
+
+def _schema_top() -> list[str]:
+    return [f.name for f in dataclasses.fields(Params)]
+
+
+def _check_keys(parsed: list[Any]) -> None:
+    """Reject unknown group options and unknown top-level keys before composing."""
+    tops = _schema_top()
+    allowed_tops = [*tops, *RUN_SETTINGS, *_OTHER_ROOT_KEYS]
+    for o in parsed:
+        key = o.key_or_group
+        if key in GROUPS:
+            if o.is_delete():
+                raise ConfigError(f"override {o.input_line!r}: a config group cannot be deleted")
+            value = o.value()
+            options = _group_options(key)
+            if not isinstance(value, str) or value not in options:
+                raise ConfigError(
+                    f"{key}={value!r}: unknown {key} option{_suggest(str(value), options)}; "
+                    f"allowed: {', '.join(options)}"
+                )
+            continue
+        if key.startswith("hydra/") or key.startswith("hydra."):
+            continue
+        top = key.split(".")[0]
+        if top not in allowed_tops:
+            hint = _suggest(top, [*allowed_tops, *GROUPS])
+            raise ConfigError(
+                f"unknown parameter {key!r}{hint}; allowed: config groups "
+                f"{', '.join(GROUPS)}, settings {', '.join(RUN_SETTINGS)}, or a model "
+                f"parameter under {', '.join(tops)} (see `govsim show`)"
+            )
+
+
+def _hydra_compose(overrides: Sequence[str]) -> Any:
+    from hydra import compose
+    from omegaconf import open_dict
+
+    with _hydra():
+        cfg = compose(
+            "config",
+            overrides=[*_searchpath_overrides(), *overrides],
+            return_hydra_config=True,
+        )
+    choices = {k: v for k, v in cfg.hydra.runtime.choices.items() if not k.startswith("hydra/")}
+    choices["hydra/launcher"] = cfg.hydra.runtime.choices.get("hydra/launcher")
+    with open_dict(cfg):
+        del cfg["hydra"]
+        cfg.scenario.name = choices["scenario"]
+    return cfg, choices
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _diagnose(exc: Exception, parsed: list[Any]) -> str:
+    """Turn a Hydra composition error into one line naming the key, value and what's allowed."""
+    msg = str(exc)
+    group_ovs = [o.input_line for o in parsed if o.key_or_group in GROUPS]
+    culprit = None
+    for o in parsed:
+        line = o.input_line
+        if f"override {line}" in msg or f"'{o.key_or_group}'" in msg:
+            culprit = o
+            break
+    if culprit is None:
+        cause = exc.__cause__ or exc
+        return f"configuration error: {_first_line(exc)} ({_first_line(cause)})"
+    key = culprit.key_or_group
+    value = culprit.value()
+    top = key.split(".")[0]
+    if top in _schema_top() and not culprit.is_delete():
+        try:
+            base_cfg, _ = _hydra_compose(group_ovs)
+            base = params_from_config(base_cfg)
+            build_params(base, {key: value})
+        except ValueError as err:
+            text = _first_line(err)
+            if "unknown group" in text and not culprit.is_add():
+                text += f"; on the command line: +{key}={_fmt_value(value)}"
+            return text
+    if top in RUN_SETTINGS:
+        return f"{key}={value!r}: {RUN_SETTINGS[top]}"
+    cause = exc.__cause__
+    detail = _first_line(cause) if cause is not None else _first_line(exc)
+    if "To append to your config use" in msg:
+        detail = f"not in the configuration; to add it use +{culprit.input_line}"
+    return f"{culprit.input_line}: {detail}"
+
+
+def _fmt_value(value: Any) -> str:
+    return str(value).replace("'", "").replace(" ", "")
+
+
+def override_string(key: str, value: Any) -> str:
+    """``key=value`` in Hydra's override syntax, for any schema value.
+
+    Strings are quoted, tuples and lists become ``[a,b]``, mappings ``{k:v}``, booleans
+    ``true``/``false``, ``None`` ``null``. (A new key of a mapping such as
+    ``strategy.options`` needs Hydra's ``+`` prefix: ``"+" + override_string(...)``.)::
+
+        >>> override_string("needs.category_mix", (1, 2, 3, 4, 5, 6))
+        'needs.category_mix=[1,2,3,4,5,6]'
+    """
+    return f"{key}={_hydra_value(value)}"
+
+
+def _hydra_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("'", "\\'")
+        return f"'{escaped}'"
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{k}:{_hydra_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, tuple | list):
+        return "[" + ",".join(_hydra_value(v) for v in value) + "]"
+    raise ConfigError(f"{value!r}: cannot be written as a command-line value")
+
+
+def compose_config(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
+    """Compose the Hydra config for command-line style overrides.
+
+    Args:
+        overrides: ``key=value`` strings: group choices (``scenario=fragmented``), settings
+            (``steps=200``) and dotted model parameters (``opinions.mu=0.2``).
+
+    Returns:
+        ``(cfg, choices)``: the composed ``DictConfig`` (``scenario.name`` filled in, Hydra's
+        own node removed) and the chosen option of every group.
+
+    Raises:
+        ConfigError: One line naming the key, the value and what is allowed.
+    """
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    parsed = _parse(overrides)
+    _check_keys(parsed)
+    try:
+        return _hydra_compose(overrides)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(_diagnose(exc, parsed)) from None
+
+
+def params_from_config(cfg: Any) -> Params:
+    """Validated :class:`Params` from a composed config (or any nested mapping).
+
+    Keys other than the schema's sections (scenario, steps, ...) are ignored.
+
+    Raises:
+        ConfigError: The engine's one-line message for a bad value.
+    """
+    from omegaconf import DictConfig, OmegaConf
+
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"configuration must be a mapping, got {type(data).__name__}")
+    sections = {k: v for k, v in data.items() if k in _schema_top()}
+    try:
+        return build_params(sections)
+    except ValueError as exc:
+        raise ConfigError(_first_line(exc)) from None
+
+
+# --------------------------------------------------------------------------------------------
+# A resolved run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Everything a single run needs, validated.
+
+    Attributes:
+        params: The model parameters.
+        scenario: Scenario name; ``choices`` has the option of every group.
+        steps, seed: Weeks and seed of the run.
+        experiment: Results sub-folder (``experiment.name``, default: the scenario name).
+        results_dir: Results root.
+        run_name: Folder name of the run, or ``None`` for the default.
+        progress: ``"auto"``, ``"true"`` or ``"false"``.
+        plots: Whether to write PNG plots.
+        config: The fully resolved config as plain data (model parameters normalised by the
+            engine), ready to be written as YAML.
+        overrides: The overrides it was composed from.
+        experiment_config: The ``experiment`` node as plain data (seeds, scenarios, ...).
+    """
+
+    params: Params
+    scenario: str
+    choices: dict[str, str]
+    steps: int
+    seed: int
+    experiment: str
+    results_dir: Path
+    run_name: str | None
+    progress: str
+    plots: bool
+    config: dict[str, Any]
+    overrides: tuple[str, ...]
+    experiment_config: dict[str, Any]
+
+    def run_dir(self, name: str | None = None) -> Path:
+        """``results_dir / experiment / (name or run_name)``; the name must be given somewhere."""
+        name = name or self.run_name
+        if not name:
+            raise ValueError("no run name: pass one or set run_name")
+        return self.results_dir / self.experiment / name
+
+
+def _check_strategy(params: Params) -> None:
+    from sim.strategies import make_strategy
+
+    try:
+        make_strategy(params.strategy)
+    except ValueError as exc:
+        raise ConfigError(_first_line(exc)) from None
+
+
+def _int_setting(key: str, value: Any, lo: int = 0) -> int:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value, ok = int(value), True
+    if not ok or value < lo:
+        raise ConfigError(f"{key}={value!r}: expected an integer ≥ {lo}")
+    return int(value)
+
+
+def _bool_setting(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(f"{key}={value!r}: expected true or false")
+
+
+def _name_setting(key: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _SAFE_NAME.match(value) or value in (".", ".."):
+        raise ConfigError(
+            f"{key}={value!r}: expected a folder name of letters, digits, '.', '_', '+' or '-' "
+            "(not starting with '.' or '-')"
+        )
+    return value
+
+
+def resolve(overrides: Sequence[str] = ()) -> Resolved:
+    """Compose, convert and validate a run from command-line style overrides.
+
+    Args:
+        overrides: ``key=value`` strings, e.g. ``["scenario=fragmented", "opinions.mu=0.2"]``.
+
+    Returns:
+        The validated run (nothing is written).
+
+    Raises:
+        ConfigError: One line naming the key, the value and what is allowed.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    cfg, choices = compose_config(overrides)
+    try:
+        data = OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"configuration error: {_first_line(exc)}") from None
+    assert isinstance(data, dict)
+    params = params_from_config(data)
+    _check_strategy(params)
+    steps = _int_setting("steps", data.get("steps"))
+    seed = _int_setting("seed", data.get("seed"))
+    plots = _bool_setting("plots", data.get("plots"))
+    progress = data.get("progress")
+    progress = str(progress).lower() if isinstance(progress, bool | str) else progress
+    if progress not in ("auto", "true", "false"):
+        raise ConfigError(f"progress={progress!r}: allowed: auto, true, false")
+    results_dir = data.get("results_dir")
+    if not isinstance(results_dir, str) or not results_dir.strip():
+        raise ConfigError(f"results_dir={results_dir!r}: expected a folder path")
+    run_name = _name_setting("run_name", data.get("run_name"))
+    exp = dict(data.get("experiment") or {})
+    experiment = _name_setting("experiment.name", exp.get("name")) or choices["scenario"]
+    config = {
+        "scenario": data["scenario"],
+        "choices": choices,
+        "experiment": exp,
+        "steps": steps,
+        "seed": seed,
+        "results_dir": results_dir,
+        "run_name": run_name,
+        "progress": progress,
+        "plots": plots,
+        **params.to_dict(),
+    }
+    return Resolved(
+        params=params,
+        scenario=choices["scenario"],
+        choices=choices,
+        steps=steps,
+        seed=seed,
+        experiment=experiment,
+        results_dir=Path(results_dir).expanduser(),
+        run_name=run_name,
+        progress=progress,
+        plots=plots,
+        config=config,
+        overrides=tuple(overrides),
+        experiment_config=exp,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario preset.
+
+    Attributes:
+        name: Option name (``scenario=<name>``).
+        description: What community situation it represents.
+        claim: Which claim of the source text it lets a user examine, and how.
+        overrides: ``{dotted name: value}`` relative to the engine defaults, such that
+            ``build_params(None, overrides) == scenario_params(name)``. When a scenario replaces
+            the resident groups, the whole ``population.groups`` mapping is one entry.
+        steps: Weeks the scenario is meant to run.
+        choices: The option of every other group it selects (strategy, network, population).
+        source: ``configs/scenario/<name>.yaml`` or ``sim.presets.PRESETS[<name>]``.
+    """
+
+    name: str
+    description: str
+    claim: str
+    overrides: dict[str, Any]
+    steps: int
+    choices: dict[str, str]
+    source: str
+
+
+def _diff(params: Params) -> dict[str, Any]:
+    """``{dotted: value}`` turning the engine defaults into ``params``."""
+    base = Params()
+    out: dict[str, Any] = {}
+    same_groups = list(params.population.groups) == list(base.population.groups)
+    if not same_groups:
+        out["population.groups"] = to_dict(params.population.groups)
+    flat, flat0 = flatten(params), flatten(base)
+    for key, value in flat.items():
+        if key.startswith("population.groups.") and not same_groups:
+            continue
+        if flat0.get(key) != value:
+            out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+@functools.cache
+def _scenarios() -> tuple[Scenario, ...]:
+    out = []
+    composed = {}
+    with _hydra():
+        for n in _group_options("scenario"):
+            try:
+                composed[n] = compose_config([f"scenario={n}"])
+            except ConfigError as exc:
+                raise ConfigError(f"scenario {n}: {exc}") from None
+    for name, (cfg, choices) in composed.items():
+        params = params_from_config(cfg)
+        steps = _int_setting("steps", cfg.get("steps"))
+        files = [d / "scenario" / f"{name}.yaml" for d in (config_dir(), *extra_config_dirs())]
+        found = next((f for f in files if f.is_file()), None)
+        if found is None and name in PRESETS:
+            overrides = dict(PRESETS[name])
+            source = f"sim.presets.PRESETS[{name!r}]"
+        else:
+            overrides = _diff(params)
+            source = str(found)
+            with contextlib.suppress(ValueError):
+                source = found.relative_to(config_dir().parent).as_posix()
+        out.append(
+            Scenario(
+                name=name,
+                description=str(cfg.scenario.description).strip(),
+                claim=str(cfg.scenario.claim).strip(),
+                overrides=overrides,
+                steps=steps,
+                choices={k: v for k, v in choices.items() if k not in ("scenario", "experiment")},
+                source=source,
+            )
+        )
+    return tuple(out)
+
+
+def list_scenarios() -> list[Scenario]:
+    """Every scenario preset (composed and validated once, then cached).
+
+    The default scenario comes first, then the others alphabetically, the engine presets last.
+    """
+    items = list(_scenarios())
+
+    def order(s: Scenario) -> tuple[int, str]:
+        return (0 if s.name == DEFAULT_SCENARIO else 2 if s.name in PRESETS else 1, s.name)
+
+    return [dataclasses.replace(s, overrides=dict(s.overrides)) for s in sorted(items, key=order)]
+
+
+def get_scenario(name: str) -> Scenario:
+    """One scenario by name.
+
+    Raises:
+        ConfigError: Unknown name (with a close-match suggestion).
+    """
+    for s in _scenarios():
+        if s.name == name:
+            return dataclasses.replace(s, overrides=dict(s.overrides))
+    names = [s.name for s in _scenarios()]
+    raise ConfigError(
+        f"scenario={name!r}: unknown scenario{_suggest(name, names)}; allowed: {', '.join(names)}"
+    )
+
+
+def scenario_params(
+    name: str = DEFAULT_SCENARIO,
+    overrides: Mapping[str, Any] | Sequence[str] | None = None,
+) -> Params:
+    """The parameters of scenario ``name`` with overrides on top.
+
+    Args:
+        name: Scenario name.
+        overrides: Either ``{dotted name: value}`` (applied with :func:`sim.params.build_params`)
+            or command-line strings (``["strategy=integrated", "opinions.mu=0.2"]``), which may
+            also choose options of the other groups.
+
+    Returns:
+        Validated parameters.
+
+    Raises:
+        ConfigError: Unknown scenario, key or value (one line).
+    """
+    if isinstance(overrides, Mapping):
+        base = _scenario_base(name)
+        try:
+            return build_params(base, dict(overrides))
+        except ValueError as exc:
+            raise ConfigError(_first_line(exc)) from None
+    if isinstance(overrides, str):
+        raise ConfigError(f"overrides={overrides!r}: expected a mapping or a list of key=value")
+    if overrides:
+        return resolve([f"scenario={name}", *overrides]).params
+    return _scenario_base(name)
+
+
+@functools.cache
+def _scenario_base(name: str) -> Params:
+    get_scenario(name)  # a friendly error for unknown names
+    cfg, _ = compose_config([f"scenario={name}"])
+    return params_from_config(cfg)
+
+
+# --------------------------------------------------------------------------------------------
+# Documentation of resolved parameters
+# --------------------------------------------------------------------------------------------
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def describe_params(params: Params, *, only_changed: bool = False) -> str:
+    """A plain-text table of every parameter: value, unit, allowed values and meaning.
+
+    Values that differ from the engine default are marked ``*`` with the default in brackets.
+    """
+    defaults = flatten(Params())
+    hints = typing.get_type_hints(Params)
+    lines: list[str] = []
+    section = None
+    rows = list(iter_fields(params))
+    width = max(len(i.name) for i in rows) + 2
+    for info in rows:
+        top = info.name.split(".")[0]
+        value = info.default
+        default = defaults.get(info.name, None)
+        changed = info.name not in defaults or default != value
+        if only_changed and not changed:
+            continue
+        if top != section:
+            section = top
+            doc = (hints[top].__doc__ or "").strip().splitlines()[0]
+            lines += ["", f"{top} — {doc}"]
+        mark = "*" if changed else " "
+        val = _short(value)
+        was = f" [default {_short(default)}]" if changed and info.name in defaults else ""
+        unit = f" {info.unit}" if info.unit else ""
+        lines.append(f" {mark}{info.name:<{width}}= {val}{unit}{was}   ({info.allowed}) {info.doc}")
+    return "\n".join(lines).lstrip("\n")

@@ -154,7 +154,7 @@ def _searchpath_overrides() -> list[str]:
 def clear_caches() -> None:
     """Forget cached options and scenarios (after editing or adding config files)."""
     _group_options.cache_clear()
-    _scenarios.cache_clear()
+    _scenario.cache_clear()
     _scenario_base.cache_clear()
 
 
@@ -824,40 +824,37 @@ def _diff(params: Params) -> dict[str, Any]:
 
 
 @functools.cache
+def _scenario(name: str) -> Scenario:
+    try:
+        cfg, choices = compose_config([f"scenario={name}"])
+    except ConfigError as exc:
+        raise ConfigError(f"scenario {name}: {exc}") from None
+    params = params_from_config(cfg)
+    steps = _int_setting("steps", cfg.get("steps"))
+    files = [d / "scenario" / f"{name}.yaml" for d in (config_dir(), *extra_config_dirs())]
+    found = next((f for f in files if f.is_file()), None)
+    if found is None and name in PRESETS:
+        overrides = dict(PRESETS[name])
+        source = f"sim.presets.PRESETS[{name!r}]"
+    else:
+        overrides = _diff(params)
+        source = str(found)
+        with contextlib.suppress(ValueError):
+            source = found.relative_to(config_dir().parent).as_posix()
+    return Scenario(
+        name=name,
+        description=str(cfg.scenario.description).strip(),
+        claim=str(cfg.scenario.claim).strip(),
+        overrides=overrides,
+        steps=steps,
+        choices={k: v for k, v in choices.items() if k not in ("scenario", "experiment")},
+        source=source,
+    )
+
+
 def _scenarios() -> tuple[Scenario, ...]:
-    out = []
-    composed = {}
     with _hydra():
-        for n in _group_options("scenario"):
-            try:
-                composed[n] = compose_config([f"scenario={n}"])
-            except ConfigError as exc:
-                raise ConfigError(f"scenario {n}: {exc}") from None
-    for name, (cfg, choices) in composed.items():
-        params = params_from_config(cfg)
-        steps = _int_setting("steps", cfg.get("steps"))
-        files = [d / "scenario" / f"{name}.yaml" for d in (config_dir(), *extra_config_dirs())]
-        found = next((f for f in files if f.is_file()), None)
-        if found is None and name in PRESETS:
-            overrides = dict(PRESETS[name])
-            source = f"sim.presets.PRESETS[{name!r}]"
-        else:
-            overrides = _diff(params)
-            source = str(found)
-            with contextlib.suppress(ValueError):
-                source = found.relative_to(config_dir().parent).as_posix()
-        out.append(
-            Scenario(
-                name=name,
-                description=str(cfg.scenario.description).strip(),
-                claim=str(cfg.scenario.claim).strip(),
-                overrides=overrides,
-                steps=steps,
-                choices={k: v for k, v in choices.items() if k not in ("scenario", "experiment")},
-                source=source,
-            )
-        )
-    return tuple(out)
+        return tuple(_scenario(n) for n in _group_options("scenario"))
 
 
 def list_scenarios() -> list[Scenario]:
@@ -879,13 +876,14 @@ def get_scenario(name: str) -> Scenario:
     Raises:
         ConfigError: Unknown name (with a close-match suggestion).
     """
-    for s in _scenarios():
-        if s.name == name:
-            return dataclasses.replace(s, overrides=dict(s.overrides))
-    names = [s.name for s in _scenarios()]
-    raise ConfigError(
-        f"scenario={name!r}: unknown scenario{_suggest(name, names)}; allowed: {', '.join(names)}"
-    )
+    names = _group_options("scenario")
+    if name not in names:
+        raise ConfigError(
+            f"scenario={name!r}: unknown scenario{_suggest(name, names)}; "
+            f"allowed: {', '.join(names)}"
+        )
+    s = _scenario(name)
+    return dataclasses.replace(s, overrides=dict(s.overrides))
 
 
 def scenario_params(

@@ -315,10 +315,11 @@ def run_batch(plan_path: str, batch: int) -> dict:
             tables, have = [], set()
     done = failed = 0
     work = write = 0.0
-    for idx in plan["batches"][batch]:
+    synced = True
+    todo = [i for i in plan["batches"][batch] if plan["runs"][i]["run_id"] not in have]
+    for k, idx in enumerate(todo):
         spec = plan["runs"][idx]
-        if spec["run_id"] in have:
-            continue
+        last = k == len(todo) - 1
         t0 = time.perf_counter()
         try:
             params = build_params(base, spec["overrides"]) if spec["overrides"] else base
@@ -337,11 +338,16 @@ def run_batch(plan_path: str, batch: int) -> dict:
         t1 = time.perf_counter()
         work += t1 - t0
         tables.append(table)
-        atomic_write_parquet(pa.concat_tables(tables), part)
+        # Every finished run is published at once (atomic rename: a killed job loses only the
+        # run in flight); the batch's last write is also fsync-ed for power-loss durability.
+        atomic_write_parquet(pa.concat_tables(tables), part, durable=last)
+        synced = last
         if spec["run_id"] in plan.get("retry", ()):
             store.clear_failures([spec["run_id"]])
         write += time.perf_counter() - t1
         done += 1
+    if done and not synced:  # the batch ended on a failed run: make the part durable too
+        atomic_write_parquet(pa.concat_tables(tables), part)
     return {
         "batch": batch,
         "done": done,

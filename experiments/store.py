@@ -217,7 +217,9 @@ def _publish_no_clobber(tmp: Path, path: Path) -> None:
         tmp.unlink()
 
 
-def _atomic_write(path: Path | str, write: Callable[[BinaryIO], None], overwrite: bool) -> Path:
+def _atomic_write(
+    path: Path | str, write: Callable[[BinaryIO], None], overwrite: bool, durable: bool = True
+) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(path)
@@ -225,7 +227,8 @@ def _atomic_write(path: Path | str, write: Callable[[BinaryIO], None], overwrite
         with open(tmp, "xb") as fh:
             write(fh)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -234,7 +237,8 @@ def _atomic_write(path: Path | str, write: Callable[[BinaryIO], None], overwrite
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
     return path
 
 
@@ -258,6 +262,7 @@ def atomic_write_parquet(
     *,
     index: bool | None = None,
     overwrite: bool = True,
+    durable: bool = True,
 ) -> Path:
     """Write a DataFrame (or Arrow table) to Parquet so readers never see a partial file.
 
@@ -273,6 +278,10 @@ def atomic_write_parquet(
             index as columns, e.g. Mesa's ``(Step, AgentID)`` MultiIndex).
         overwrite: If False, raise :class:`FileExistsError` rather than replace ``path``
             (no-clobber publication via :func:`os.link`, atomic where hard links exist).
+        durable: ``fsync`` the file and its directory (default). Without it the write is
+            still atomic for every reader and survives the writer being killed (the data are
+            in the OS page cache), but not a power loss or OS crash — use it for frequent
+            interim rewrites that a final durable write follows.
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -287,7 +296,7 @@ def atomic_write_parquet(
         def write(fh: BinaryIO) -> None:
             df.to_parquet(fh, engine="pyarrow", index=index)
 
-    return _atomic_write(path, write, overwrite)
+    return _atomic_write(path, write, overwrite, durable)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+"""Execution: determinism across launchers, resume after SIGKILL, failures, progress summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from experiments.execute import ExperimentPaths
+from experiments.runners import experiment_from_config, plan_runs, run_experiment
+from experiments.tables import load_rows, run_outcomes
+from sim import run_one
+from sim.metrics import summarise
+from sim.params import build_params
+
+from .conftest import REPO, TINY, govsim, subprocess_cmd
+
+BASE = build_params(None, {"population.n_residents": 120, "strategy.name": "integrated"})
+SWEEP = {
+    "name": "det",
+    "replications": 3,
+    "root_seed": 5,
+    "design": {
+        "kind": "factorial",
+        "params": {"strategy.political": [0.0, 1.0], "strategy.smart": [0.0, 0.5]},
+    },
+}
+
+
+def _table(root: Path) -> pd.DataFrame:
+    df = pd.read_parquet(ExperimentPaths(root).parts)
+    return df.sort_values(["run_id", "step"]).reset_index(drop=True)
+
+
+def test_same_root_seed_same_tables_serial_and_joblib(results):
+    e = experiment_from_config("sweep", SWEEP, BASE, 10)
+    s1, root1 = run_experiment(
+        e,
+        results / "serial",
+        launcher=["hydra/launcher=basic"],
+        progress=False,
+        echo=None,
+        analyse=False,
+    )
+    s2, root2 = run_experiment(
+        e,
+        results / "joblib",
+        launcher=["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+        progress=False,
+        echo=None,
+        analyse=False,
+    )
+    assert s1.ok and s2.ok and s1.done == s2.done == 12
+    assert s1.launcher == "basic" and s2.launcher == "joblib"
+    a, b = _table(root1), _table(root2)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # the stored run is the engine's run: run_one(params, seed) reproduces it from its row
+    row = a.iloc[-1]
+    params = build_params(
+        BASE,
+        {"strategy.political": row["strategy.political"], "strategy.smart": row["strategy.smart"]},
+    )
+    again = run_one(params, seed=int(row["seed"]), steps=10).model
+    mine = a[a["run_id"] == row["run_id"]][again.columns].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, again, check_exact=True)
+    # run-level outcomes equal sim.metrics.summarise, run by run
+    outs = run_outcomes(a).set_index("run_id")
+    for rid, part in a.groupby("run_id"):
+        want = summarise(part[again.columns].reset_index(drop=True))
+        got = outs.loc[rid, list(want)].astype(float)
+        pd.testing.assert_series_equal(got, pd.Series(want, name=rid), check_names=False)
+    # one tidy table that DuckDB reads too
+    duckdb = pytest.importorskip("duckdb")
+    q = duckdb.sql(
+        f"SELECT count(DISTINCT run_id) AS n FROM read_parquet('{root1}/parts/*.parquet')"
+    ).df()
+    assert q["n"].iloc[0] == 12
+
+
+def _finished(parts: Path) -> set[str]:
+    from experiments.store import ResultStore
+
+    return ResultStore(parts, failures=parts.parent / "failures").finished_ids()
+
+
+def test_resume_after_sigkill_runs_exactly_the_missing_runs(results):
+    """Kill a sweep (parent and workers) with SIGKILL mid-way; the rerun executes exactly the
+    runs that are not stored, recomputes none, loses none, and never reads a torn file."""
+    args = [
+        "sweep",
+        *TINY,
+        "population.n_residents=300",
+        "steps=25",
+        "experiment.name=killed",
+        "experiment.replications=8",
+        "~experiment.design.params",
+        "+experiment.design.params={strategy.political: [0.0, 0.25, 0.5, 0.75, 1.0]}",
+        "experiment.batch.runs_per_job=4",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "--results-dir",
+        str(results),
+        "--no-report",
+    ]
+    parts = results / "killed" / "parts"
+    proc = subprocess.Popen(
+        subprocess_cmd(*args),
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if parts.is_dir() and len(_finished(parts)) >= 8:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sweep finished before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: parent and workers
+    finally:
+        proc.wait(timeout=30)
+    planned = 5 * 8
+    done_before = _finished(parts)
+    assert 8 <= len(done_before) < planned
+    # A torn part file under a final name (e.g. damaged on disk) is never read as finished.
+    victim = sorted(parts.glob("part-*.parquet"))[0]
+    victim_ids = set(pq.read_table(victim, columns=["run_id"]).column(0).to_pylist())
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    done_before = _finished(parts)
+    assert not (victim_ids & done_before)
+    missing = planned - len(done_before)
+
+    launches_before = set((results / "killed" / "launches").iterdir())
+    rerun = [a for a in args if a not in ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")]
+    assert govsim(*rerun, "hydra/launcher=basic") == 0
+    (new,) = set((results / "killed" / "launches").iterdir()) - launches_before
+    summary = json.loads((new / "summary.json").read_text())
+    assert summary["done"] == missing  # executed on rerun = runs missing
+    assert summary["skipped"] == len(done_before)  # every finished run skipped
+    assert summary["failed"] == summary["not_run"] == 0
+    plan = json.loads((new / "plan.json").read_text())
+    assert {r["run_id"] for r in plan["runs"]}.isdisjoint(done_before)  # none recomputed
+    # every planned run stored exactly once (the torn file aside)
+    victim.unlink()
+    from experiments.store import ResultStore
+
+    rows = ResultStore(parts, failures=parts.parent / "failures").read_all()
+    assert rows["run_id"].nunique() == planned
+    assert not rows.duplicated(["run_id", "step"]).any()
+    # a third run has nothing to do
+    assert govsim(*rerun, "hydra/launcher=basic") == 0
+
+
+BOOM = """
+from sim.strategies import Efforts
+
+class Boom:
+    def __init__(self, params):
+        self.fail = params.options.get("fail", 0.0) > 0.5
+
+    def efforts(self, model):
+        if self.fail and model.steps == 3:
+            raise RuntimeError("boom at week 3")
+        return Efforts()
+"""
+
+
+def test_a_failed_run_is_recorded_does_not_stop_the_rest_and_fails_the_exit(
+    results, tmp_path, capsys
+):
+    plugin = tmp_path / "boom.py"
+    plugin.write_text(BOOM)
+    code = govsim(
+        "sweep",
+        *TINY,
+        "experiment.name=boom",
+        "experiment.replications=2",
+        f"strategy.name={plugin}:Boom",
+        "~experiment.design.params",
+        "+experiment.design.params={strategy.options.fail: [0.0, 1.0]}",
+        "hydra/launcher=basic",
+        "--results-dir",
+        str(results),
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "4 runs — 2 done, 0 skipped (already stored), 2 failed" in out
+    paths = ExperimentPaths(results / "boom")
+    failures = paths.store().read_failures()
+    assert len(failures) == 2
+    assert failures["error"].str.contains("boom at week 3").all()
+    e = json.loads(paths.spec.read_text())
+    assert set(failures["seed"]) == set(e["seeds"])
+    rows = load_rows(paths.store())
+    assert rows["run_id"].nunique() == 2 and (rows["strategy.options.fail"] == 0.0).all()
+    assert "failed runs on record: 2" in paths.report.read_text()
+
+
+def test_report_rebuilds_everything_from_the_store_alone(results, capsys):
+    e = experiment_from_config("replicate", {"name": "rep", "replications": 4}, BASE, 8)
+    summary, root = run_experiment(
+        e, results, launcher=["hydra/launcher=basic"], progress=False, echo=None
+    )
+    assert summary.ok and len(plan_runs(e)) == 4
+    paths = ExperimentPaths(root)
+    before = {p.name: p.read_bytes() for p in paths.tables.glob("*.csv")}
+    report = paths.report.read_text()
+    import shutil
+
+    shutil.rmtree(paths.tables)
+    shutil.rmtree(paths.figures)
+    paths.report.unlink()
+    launches = sorted(paths.launches.iterdir())
+    assert govsim("report", str(root)) == 0
+    assert sorted(paths.launches.iterdir()) == launches  # nothing was run
+    after = {p.name: p.read_bytes() for p in paths.tables.glob("*.csv")}
+    assert after == before and paths.report.read_text() == report
+    assert (paths.figures / "over_time.png").stat().st_size > 10_000
+    table = pd.read_csv(paths.tables / "outcomes.csv").set_index("outcome")
+    row = table.loc["final_mean_trust"]
+    assert row["t_lo"] <= row["mean"] <= row["t_hi"]
+    assert row["boot_lo"] <= row["mean"] <= row["boot_hi"]

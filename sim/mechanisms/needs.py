@@ -47,7 +47,9 @@ class Needs:
         res = model.residents
         week = model.steps
         counts = rng.poisson(res.need_rate)
-        who = np.repeat(np.arange(res.n, dtype=np.int64), counts)
+        # Needs raised in the same week join the queue in random order (not by resident index,
+        # which would always serve the same residents first among equally old needs).
+        who = rng.permutation(np.repeat(np.arange(res.n, dtype=np.int64), counts))
         k = who.size
         mix = np.asarray(p.category_mix, dtype=float)
         cat = rng.choice(mix.size, size=k, p=mix / mix.sum()).astype(np.int8)

@@ -174,6 +174,24 @@ duckdb.sql("SELECT step, avg(participation_rate) FROM read_parquet('{parts}/*.pa
 # --------------------------------------------------------------------------------------------
 
 
+def _tag_from_plan(rows: pd.DataFrame, plan: Sequence[Any]) -> pd.DataFrame:
+    """Rows of every planned run, tagged as the plan tags them.
+
+    A run's identity is its parameters and seed, so two design points or conditions with the
+    same parameters share their runs; each gets a copy here, under its own tags.
+    """
+    if rows.empty:
+        return rows
+    tags = pd.DataFrame([{"run_id": r.run_id, **r.tags} for r in plan])
+    if not tags["run_id"].duplicated().any():
+        return rows
+    cols = [c for c in tags.columns if c != "run_id"]
+    keyed = tags.assign(_key=tags["run_id"] + "#" + tags.index.astype(str))
+    out = rows.drop(columns=[c for c in cols if c in rows.columns]).merge(keyed, on="run_id")
+    out["run_id"] = out.pop("_key")
+    return out.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
+
+
 def _over_time(
     rows: pd.DataFrame, e: Experiment, paths: ExperimentPaths, by: Sequence[str] = ()
 ) -> tuple[pd.DataFrame, Path]:
@@ -483,8 +501,9 @@ def analyse(root: Path | str, *, echo: Callable[[str], None] | None = print) -> 
 
         body, n_runs, n_planned = analyse_optimise(e, paths)
     else:
-        planned = {r.run_id for r in plan_runs(e)}
-        rows = load_rows(store, planned)
+        plan = plan_runs(e)
+        planned = {r.run_id for r in plan}
+        rows = _tag_from_plan(load_rows(store, planned), plan)
         n_runs, n_planned = rows["run_id"].nunique() if len(rows) else 0, len(planned)
         if not len(rows):
             body = ["No runs are stored yet: run the experiment's command first.", ""]

@@ -75,7 +75,7 @@ def verb(kind: str, args: argparse.Namespace) -> int:
     model_ov, launcher_ov = split_launcher(args.overrides)
     if not any(_is_exp(o) for o in model_ov):
         model_ov = [f"experiment={kind}", *model_ov]
-    r = resolve(model_ov)
+    r = resolve([*model_ov, *launcher_ov])  # also checks the launcher's name
     exp_ov = _experiment_overrides(r.experiment_config.get("overrides"))
     if exp_ov:  # the experiment's own overrides go first: the command line wins
         model_ov = (

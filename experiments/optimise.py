@@ -45,7 +45,14 @@ from .runners import Experiment, execute_runs, write_spec
 from .store import atomic_write_bytes
 from .tables import load_rows, run_outcomes
 
-__all__ = ["LEVERS", "analyse_optimise", "pareto_front", "run_optimise", "simplex"]
+__all__ = [
+    "LEVERS",
+    "analyse_optimise",
+    "check_settings",
+    "pareto_front",
+    "run_optimise",
+    "simplex",
+]
 
 LEVERS = ("ideological", "political", "organizational", "smart")
 OBJECTIVES = ("participation", "consensus", "weighted", "pareto")
@@ -155,6 +162,11 @@ class _Settings:
         if self.objective == "consensus":
             return df["consensus"]
         return self.weight * df["participation"] + (1.0 - self.weight) * df["consensus"]
+
+
+def check_settings(e: Experiment) -> None:
+    """Validate ``experiment.optimise`` (raises :class:`ExperimentConfigError`)."""
+    _Settings(e)
 
 
 def _validation_seeds(e: Experiment, n: int) -> list[int]:

@@ -304,6 +304,10 @@ def experiment_from_config(
     )
     if kind == "compare":
         out.conditions = _conditions(exp, base, scenario, scenario_params)
+    if kind == "optimise":
+        from .optimise import check_settings
+
+        check_settings(out)
     return out
 
 

@@ -537,7 +537,7 @@ def _diagnose(exc: Exception, parsed: list[Any]) -> str:
         except ValueError as err:
             text = _first_line(err)
             if "unknown group" in text and not culprit.is_add():
-                text += f"; on the command line: +{key}={_fmt_value(value)}"
+                text += f"; to add a new group: +{key}={_fmt_value(value)}"
             return text
     if top in RUN_SETTINGS:
         return f"{key}={value!r}: {RUN_SETTINGS[top]}"

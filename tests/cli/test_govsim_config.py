@@ -271,3 +271,9 @@ def test_own_scenarios_from_govsim_config_path(tmp_path, monkeypatch):
         config.clear_caches()
     with pytest.raises(ConfigError, match="my_case"):
         resolve(["scenario=my_case"])
+
+
+def test_docs_list_every_scenario():
+    text = (CONFIGS.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name in SCENARIO_NAMES:
+        assert f"`{name}`" in text, name

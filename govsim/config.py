@@ -513,6 +513,31 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def _config_file_error(msg: str) -> str:
+    """One line for an error inside a config file (not caused by a command-line override)."""
+    lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
+    where = ""
+    m = re.match(r"In '([^']+)'", lines[0]) if lines else None
+    if m:
+        where = f"in configs {m.group(1)}.yaml: "
+    detail = [
+        ln
+        for ln in lines[1:]
+        if not ln.startswith(("full_key:", "reference_type", "object_type", "See "))
+    ]
+    full_key = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("full_key:")), "")
+    unknown = re.match(r"Key '([^']+)' not in '([^']+)'", detail[0]) if detail else None
+    if unknown and full_key:
+        try:
+            build_params(None, {full_key: 0})
+        except ValueError as err:
+            return where + _first_line(err)
+    text = detail[0] if detail else (lines[0] if lines else "unknown error")
+    if full_key:
+        text += f" ({full_key})"
+    return f"configuration error: {where}{text}"
+
+
 def _diagnose(exc: Exception, parsed: list[Any]) -> str:
     """Turn a Hydra composition error into one line naming the key, value and what's allowed."""
     msg = str(exc)
@@ -524,8 +549,7 @@ def _diagnose(exc: Exception, parsed: list[Any]) -> str:
             culprit = o
             break
     if culprit is None:
-        cause = exc.__cause__ or exc
-        return f"configuration error: {_first_line(exc)} ({_first_line(cause)})"
+        return _config_file_error(msg)
     key = culprit.key_or_group
     value = culprit.value()
     top = key.split(".")[0]
@@ -675,6 +699,20 @@ class Resolved:
         return self.results_dir / self.experiment / name
 
 
+def _blame_files(message: str, overrides: Sequence[str], choices: Mapping[str, Any]) -> str:
+    """Say which config files set a bad value when no override touched its section."""
+    m = re.match(r"parameter ([\w.*]+)", message)
+    if not m:
+        return message
+    section = m.group(1).split(".")[0]
+    keys = [o.lstrip("+~").split("=", 1)[0] for o in overrides]
+    if any(k.split(".")[0] == section for k in keys):
+        return message
+    groups = ("scenario", "population", "network", "strategy")
+    picked = ", ".join(f"{g}={v}" for g, v in choices.items() if g in groups)
+    return f"{message} (set by the config files: {picked})"
+
+
 def _check_strategy(params: Params) -> None:
     from sim.strategies import make_strategy
 
@@ -733,7 +771,10 @@ def resolve(overrides: Sequence[str] = ()) -> Resolved:
     except OmegaConfBaseException as exc:
         raise ConfigError(f"configuration error: {_first_line(exc)}") from None
     assert isinstance(data, dict)
-    params = params_from_config(data)
+    try:
+        params = params_from_config(data)
+    except ConfigError as exc:
+        raise ConfigError(_blame_files(str(exc), overrides, choices)) from None
     _check_strategy(params)
     steps = _int_setting("steps", data.get("steps"))
     seed = _int_setting("seed", data.get("seed"))
@@ -827,10 +868,10 @@ def _diff(params: Params) -> dict[str, Any]:
 def _scenario(name: str) -> Scenario:
     try:
         cfg, choices = compose_config([f"scenario={name}"])
+        params = params_from_config(cfg)
+        steps = _int_setting("steps", cfg.get("steps"))
     except ConfigError as exc:
         raise ConfigError(f"scenario {name}: {exc}") from None
-    params = params_from_config(cfg)
-    steps = _int_setting("steps", cfg.get("steps"))
     files = [d / "scenario" / f"{name}.yaml" for d in (config_dir(), *extra_config_dirs())]
     found = next((f for f in files if f.is_file()), None)
     if found is None and name in PRESETS:

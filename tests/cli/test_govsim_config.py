@@ -277,3 +277,23 @@ def test_docs_list_every_scenario():
     text = (CONFIGS.parent / "docs" / "cli.md").read_text(encoding="utf-8")
     for name in SCENARIO_NAMES:
         assert f"`{name}`" in text, name
+
+
+def test_errors_in_own_config_files_name_the_file(tmp_path, monkeypatch):
+    (tmp_path / "scenario").mkdir()
+    head = "# @package _global_\nscenario:\n  description: x\n  claim: y\n"
+    (tmp_path / "scenario" / "typo.yaml").write_text(head + "opinions:\n  muu: 0.2\n")
+    (tmp_path / "scenario" / "range.yaml").write_text(head + "opinions:\n  mu: 0.9\n")
+    monkeypatch.setenv("GOVSIM_CONFIG_PATH", str(tmp_path))
+    config.clear_caches()
+    try:
+        with pytest.raises(ConfigError) as info:
+            resolve(["scenario=typo"])
+        text = str(info.value)
+        assert "scenario/typo.yaml" in text and "did you mean 'mu'" in text and "\n" not in text
+        with pytest.raises(ConfigError, match=r"0\.9.*set by the config files: scenario=range"):
+            resolve(["scenario=range"])
+        assert resolve(["scenario=range", "opinions.mu=0.2"]).params.opinions.mu == 0.2
+    finally:
+        monkeypatch.delenv("GOVSIM_CONFIG_PATH")
+        config.clear_caches()

@@ -44,7 +44,16 @@ from .controls import CONTROLS, LEVER_CONTROLS, control_values
 from .model import ClassroomModel, lever_preview, set_levers
 from .text import about_markdown, scenario_title
 from .vega import ChartView
-from .views import CHARTS, COLOR_MODES, Chart, network_spec
+from .views import (
+    COLOR_MODES,
+    consensus_spec,
+    effort_spec,
+    needs_spec,
+    network_spec,
+    opinions_spec,
+    participation_spec,
+    trust_spec,
+)
 
 __all__ = ["SCENARIOS", "Page", "Session"]
 
@@ -169,21 +178,60 @@ def AboutPanel(model: ClassroomModel):
         solara.Markdown(about_markdown(model, model.scenario_info))
 
 
-def _chart_component(spec_fn: Callable[[ClassroomModel], Chart]) -> Any:
-    name = spec_fn.__name__.replace("_spec", "").title() + "Chart"
+@solara.component
+def OpinionsChart(model: ClassroomModel):
+    """This week's opinions by group, with the agenda."""
+    update_counter.get()
+    return ChartView(opinions_spec(model))
 
-    def render(model: ClassroomModel):
-        update_counter.get()
-        return ChartView(spec_fn(model))
 
-    render.__name__ = render.__qualname__ = name
-    render.__doc__ = spec_fn.__doc__
-    return solara.component(render)
+@solara.component
+def ConsensusChart(model: ClassroomModel):
+    """Opinion variance, clusters and polarization over time."""
+    update_counter.get()
+    return ChartView(consensus_spec(model))
+
+
+@solara.component
+def ParticipationChart(model: ClassroomModel):
+    """Participation by group over time."""
+    update_counter.get()
+    return ChartView(participation_spec(model))
+
+
+@solara.component
+def TrustChart(model: ClassroomModel):
+    """Trust by group over time."""
+    update_counter.get()
+    return ChartView(trust_spec(model))
+
+
+@solara.component
+def NeedsChart(model: ClassroomModel):
+    """Need resolution, backlog and waiting time over time."""
+    update_counter.get()
+    return ChartView(needs_spec(model))
+
+
+@solara.component
+def EffortChart(model: ClassroomModel):
+    """Lever intensities and platform adoption over time."""
+    update_counter.get()
+    return ChartView(effort_spec(model))
 
 
 #: The main grid, in order (Mesa lays them out two per row). Solara components, so Mesa does
 #: not re-wrap them on every render (re-wrapping would rebuild every chart widget on Reset).
-COMPONENTS = [NetworkView, AboutPanel, *(_chart_component(fn) for fn in CHARTS)]
+COMPONENTS = [
+    NetworkView,
+    AboutPanel,
+    OpinionsChart,
+    ConsensusChart,
+    ParticipationChart,
+    TrustChart,
+    NeedsChart,
+    EffortChart,
+]
 
 
 #: Every slider shows its value under its thumb (Mesa's parameter sliders show none): the

@@ -1,0 +1,180 @@
+"""``govsim ui``: serve the classroom app (Mesa SolaraViz, via ``solara run``).
+
+Loaded by ``govsim.cli`` as a plugin (``PLUGINS``); registers the ``ui`` command.
+
+Front-end assets: Solara's page loads its JavaScript from a CDN. ``govsim ui`` first fills the
+offline asset cache (:mod:`govsim.ui.assets`; needs npm once, then nothing) and points the
+server at it, so the app also works without internet; when that is not possible it says so
+and leaves Solara on its CDN (needs internet in the browser's machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from govsim.cli import EXIT_OK, EXIT_USAGE, command, say
+from govsim.config import ConfigError
+
+__all__ = ["serve_command", "ui"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+APP = "govsim.ui.app"
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to listen on (default: %(default)s, this machine only; "
+        "0.0.0.0 lets other machines in the classroom connect)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+    )
+    parser.add_argument("--open", action="store_true", help="open the app in a web browser")
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="do not use the offline asset cache: the browser loads Solara's front-end "
+        "from its CDN (needs internet)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+
+
+def _scenario(overrides: list[str]) -> str | None:
+    """The ``scenario=NAME`` override (the only one ``govsim ui`` takes), validated."""
+    from govsim.config import get_scenario
+
+    name = None
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or key.strip() != "scenario":
+            raise ConfigError(
+                f"{item!r}: govsim ui takes only scenario=NAME (the scenario a new browser "
+                "session starts with); set other parameters in the app"
+            )
+        name = value.strip()
+    if name is not None:
+        get_scenario(name)  # one-line error with a suggestion for an unknown name
+    return name
+
+
+def _check_port(host: str, port: int) -> None:
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port}: must be between 0 and 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigError(f"--host {host!r}: cannot resolve it ({exc.strerror})") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); is the app already running? "
+                "choose another with --port"
+            ) from None
+
+
+def _asset_env(args: argparse.Namespace) -> dict[str, str]:
+    """Environment that points solara at the offline asset cache (empty: use the CDN)."""
+    if args.online:
+        return {}
+    from .assets import AssetsError, ensure_offline_assets, solara_env
+
+    try:
+        return solara_env(ensure_offline_assets())
+    except AssetsError as exc:
+        print(
+            f"govsim ui: note: no offline asset cache ({exc}); the browser will load Solara's "
+            "front-end from its CDN, which needs internet",
+            file=sys.stderr,
+        )
+        return {}
+
+
+def serve_command(host: str, port: int, *, open_browser: bool = False) -> list[str]:
+    """The ``solara run`` command line that serves the app."""
+    return [
+        sys.executable, "-m", "solara", "run", APP,
+        "--host", host, "--port", str(port), "--production",
+        "--open" if open_browser else "--no-open",
+    ]  # fmt: skip
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+@command(
+    "ui",
+    help="serve the classroom app in a web browser (Mesa SolaraViz)",
+    description=(
+        "Serve the classroom app: pick a scenario, step or play the simulation, move the "
+        "four leadership levers while it runs, and watch the resident network, "
+        "participation, consensus, trust and needs. Every browser that connects gets its "
+        "own simulation. Stop it with Ctrl+C. Documentation: docs/ui.md.\n\n"
+        "The only key=value it takes is scenario=NAME, the scenario a new session starts "
+        "with (default: weak_baseline)."
+    ),
+    examples="""
+        govsim ui
+        govsim ui --open
+        govsim ui scenario=fragmented
+        govsim ui --host 0.0.0.0 --port 8800      # students connect to http://<this machine>:8800/
+    """,
+    configure=_options,
+)
+def ui(args: argparse.Namespace) -> int:
+    """Serve the classroom app until Ctrl+C."""
+    if importlib.util.find_spec("solara") is None or importlib.util.find_spec("ipyvuetify") is None:
+        print(
+            "govsim ui: error: the app needs the ui extra: pip install 'govsim[ui]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    scenario = _scenario(list(args.overrides))
+    _check_port(args.host, args.port)
+    env = {**os.environ, **_asset_env(args)}
+    if scenario:
+        env["GOVSIM_UI_SCENARIO"] = scenario
+    root = str(Path(__file__).resolve().parents[2])  # so the server imports this govsim
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    url = _url(args.host, args.port)
+    say(args, f"govsim ui: serving the classroom app at {url} (Ctrl+C to stop)")
+    if args.host in ("0.0.0.0", "::"):
+        say(
+            args, f"govsim ui: other machines connect to http://{socket.gethostname()}:{args.port}/"
+        )
+    proc = subprocess.Popen(
+        serve_command(args.host, args.port, open_browser=args.open),
+        env=env,
+        stdout=subprocess.DEVNULL if args.quiet else None,
+    )
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        code = EXIT_OK
+        say(args, "govsim ui: stopped")
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return code

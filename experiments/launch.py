@@ -53,16 +53,11 @@ class JobOutcome:
 
 def configs_dir() -> Path | None:
     """The project's Hydra config directory (``configs/``), if there is one."""
-    env = os.environ.get("GOVSIM_CONFIGS")
-    if env:
-        return Path(env)
     try:  # the govsim package knows where its configs are
-        from govsim import config as gcfg
+        from govsim.config import config_dir
 
-        found = getattr(gcfg, "CONFIG_DIR", None) or getattr(gcfg, "CONFIGS_DIR", None)
-        if found:
-            return Path(found)
-    except ImportError:  # pragma: no cover - govsim is installed with experiments
+        return config_dir()
+    except (ImportError, ValueError):  # pragma: no cover - govsim is installed with experiments
         pass
     here = Path(__file__).resolve().parents[1] / "configs"
     return here if here.is_dir() else None
@@ -192,6 +187,30 @@ def batch_task(cfg: Any) -> dict:
     return run_batch(str(cfg.plan), int(cfg.batch))
 
 
+@contextlib.contextmanager
+def _logging() -> Iterator[None]:
+    """Undo the logging set-up of jobs run in this process (the basic launcher).
+
+    Hydra configures job logging on the root logger of the process that runs the job (a file
+    handler in the job's folder); without this, that handler would outlive the launch.
+    """
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for h in list(root.handlers):
+            if h not in handlers:
+                root.removeHandler(h)
+                h.close()
+        for h in handlers:
+            if h not in root.handlers:
+                root.addHandler(h)
+        root.setLevel(level)
+
+
 def launch_batches(
     plan: Path,
     n_batches: int,
@@ -219,7 +238,7 @@ def launch_batches(
     if n_batches < 1:
         return []
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    with _hydra(config_dir if config_dir is not None else configs_dir()) as hydra:
+    with _hydra(config_dir if config_dir is not None else configs_dir()) as hydra, _logging():
         cfg = _compose(hydra, plan, sweep_dir, overrides)
         HydraConfig.instance().set_config(cfg)
         launcher = Plugins.instance().instantiate_launcher(

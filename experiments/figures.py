@@ -193,14 +193,21 @@ def plot_forest(table: pd.DataFrame, *, title: str = "") -> Figure:
             ecolor=f"C{i}",
             capsize=3,
         )
-        ax.scatter(dz[finite & sig], y[finite & sig], color=f"C{i}", zorder=3, label=comp)
+        any_sig = bool((finite & sig).any())
+        ax.scatter(
+            dz[finite & sig],
+            y[finite & sig],
+            color=f"C{i}",
+            zorder=3,
+            label=comp if any_sig else None,
+        )
         ax.scatter(
             dz[finite & ~sig],
             y[finite & ~sig],
             facecolors="white",
             edgecolors=f"C{i}",
             zorder=3,
-            label=None if (finite & sig).any() else comp,
+            label=None if any_sig else comp,
         )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(np.arange(len(outs)), [_label(o) for o in outs])

@@ -133,11 +133,20 @@ class RunSpec:
     tags: dict[str, Any] = field(default_factory=dict)
 
 
-def run_identity(params: Params, seed: int, steps: int) -> str:
-    """A run's identity: hash of its full parameters (engine settings aside), steps and seed."""
-    flat = {k: v for k, v in flatten(params).items() if not k.startswith("engine.")}
+#: Engine settings that change neither outcomes nor random numbers (left out of identities).
+#: ``engine.kind`` stays in: another engine draws other random numbers for the same seed.
+NOT_IN_IDENTITY = ("engine.agent_views_max", "engine.collect_agents_every")
+
+
+def _identity_params(params: Params, steps: int) -> dict[str, Any]:
+    flat = {k: v for k, v in flatten(params).items() if k not in NOT_IN_IDENTITY}
     flat["_steps"] = int(steps)
-    return run_id(flat, int(seed))
+    return flat
+
+
+def run_identity(params: Params, seed: int, steps: int) -> str:
+    """A run's identity: hash of its full parameters (view/snapshot settings aside), steps, seed."""
+    return run_id(_identity_params(params, steps), int(seed))
 
 
 def _plain(value: Any) -> Any:
@@ -172,8 +181,7 @@ def make_runs(
     """
     runs = []
     for i, (ov, params) in enumerate(zip(points, point_params, strict=True)):
-        flat = {k: v for k, v in flatten(params).items() if not k.startswith("engine.")}
-        flat["_steps"] = int(steps)
+        flat = _identity_params(params, steps)
         extra = dict(tags[i]) if tags else {}
         clean = {k: _plain(v) for k, v in ov.items()}
         for r, seed in enumerate(seeds):

@@ -84,9 +84,11 @@ def test_run_identity_is_parameters_steps_and_seed_not_position():
     assert runs_a[0].run_id == run_identity(p1, 11, 10)
     assert run_identity(p1, 11, 10) != run_identity(p1, 11, 11)
     assert run_identity(p1, 11, 10) != run_identity(BASE, 11, 10)
-    # engine settings do not change outcomes, so they do not change identity
+    # snapshot settings change no outcome, so they do not change identity; the engine kind does
     same = build_params(p1, {"engine.collect_agents_every": 5})
     assert run_identity(same, 11, 10) == run_identity(p1, 11, 10)
+    other = build_params(p1, {"engine.kind": "reference"})
+    assert run_identity(other, 11, 10) != run_identity(p1, 11, 10)
 
 
 def test_batches_keep_job_overhead_small_and_workers_busy():

@@ -63,6 +63,7 @@ MAX_POINTS = 600
 COLOR_MODES: tuple[str, ...] = ("opinion", "participation", "group")
 
 WIDTH = 380
+NETWORK_SIZE = 290
 GROUP_COLORS = (
     "#4e79a7",
     "#f28e2b",
@@ -644,8 +645,8 @@ def network_spec(model: GovernanceModel, color_by: str = "opinion") -> Chart:
     size = 160 if nodes.size < 150 else 42
     spec = _base(
         "Residents and organizations",
-        width=WIDTH - 60,
-        height=WIDTH - 60,
+        width=NETWORK_SIZE,
+        height=NETWORK_SIZE,
         datasets={"ties": ties, "members": members},  # fixed for a model: sent once
         layer=[
             {"data": {"name": "ties"}, "mark": {"type": "rule", "color": "#9aa3ad",

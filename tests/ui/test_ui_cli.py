@@ -1,0 +1,111 @@
+"""``govsim ui``: options, one-line errors, and a real start that serves the app."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from govsim.cli import build_parser, main
+from govsim.ui.cli import serve_command
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+def test_ui_is_a_registered_command(capsys):
+    assert main(["ui", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--host", "--port", "--open", "--online", "scenario=fragmented"):
+        assert option in out
+    assert "ui" in build_parser().format_help()
+
+
+def test_default_address_is_loopback():
+    cmd = serve_command("127.0.0.1", 8765)
+    assert cmd[1:5] == ["-m", "solara", "run", "govsim.ui.app"]
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    assert "--production" in cmd and "--no-open" in cmd
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ui", "scenario=fragmentd"], "did you mean 'fragmented'"),
+        (["ui", "opinions.mu=0.2"], "takes only scenario=NAME"),
+        (["ui", "--port", "70000"], "between 0 and 65535"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_port_in_use_is_reported(capsys):
+    with _listening_socket() as sock:
+        port = sock.getsockname()[1]
+        assert main(["ui", "--port", str(port)]) == 2
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+@pytest.mark.ui
+def test_govsim_ui_serves_the_app_and_stops(offline_assets_dir, tmp_path):
+    with _listening_socket() as sock:  # a free port (closed again before the app binds it)
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "GOVSIM_SOLARA_PROXY_DIR": str(offline_assets_dir),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
+    }
+    log = tmp_path / "govsim-ui.log"
+    with log.open("wb") as out:
+        # as the `govsim` console script runs it (`python -m govsim.cli` would run a second
+        # copy of govsim.cli as __main__, whose registry the plugins do not fill)
+        cmd = [sys.executable, "-c", "import sys; from govsim.cli import main; sys.exit(main())"]
+        proc = subprocess.Popen(
+            [*cmd, "ui", "--port", str(port), "scenario=silos"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        html = ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+                    html = resp.read().decode("utf-8", "replace")
+                    break
+            except OSError:
+                time.sleep(0.3)
+        text = log.read_text(errors="replace")
+        assert html, f"govsim ui did not serve within 60 s:\n{text[-2000:]}"
+        assert "solara" in html.lower()
+        assert re.search(rf"serving the classroom app at http://127\.0\.0\.1:{port}/", text)
+        assert "note: no offline asset cache" not in text
+        proc.send_signal(signal.SIGTERM)  # what a service manager does; Ctrl+C is SIGINT
+        proc.wait(timeout=20)
+        time.sleep(0.5)
+        with socket.socket() as probe:  # the solara server went down with it
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -482,6 +482,13 @@ def _sensitivity(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> l
 # --------------------------------------------------------------------------------------------
 
 
+def _is_study(paths: ExperimentPaths) -> bool:
+    try:
+        return json.loads(paths.spec.read_text(encoding="utf-8")).get("kind") == "study"
+    except (OSError, ValueError):
+        return False
+
+
 def analyse(root: Path | str, *, echo: Callable[[str], None] | None = print) -> Path:
     """(Re)write the tables, figures and ``report.md`` of the experiment in ``root``.
 
@@ -494,6 +501,10 @@ def analyse(root: Path | str, *, echo: Callable[[str], None] | None = print) -> 
         ExperimentConfigError: ``root`` is not an experiment folder.
     """
     paths = ExperimentPaths(Path(root))
+    if _is_study(paths):
+        from .study import analyse_study
+
+        return analyse_study(paths.root, echo=echo)
     e = load_experiment(paths.root)
     store = paths.store()
     if e.kind == "optimise":

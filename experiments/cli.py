@@ -271,3 +271,75 @@ def _report(args: argparse.Namespace) -> int:
     except ExperimentConfigError as exc:
         raise ConfigError(str(exc)) from None
     return EXIT_OK
+
+
+def _study_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "study", help="the study: a config in configs/experiment/ (e.g. source-claims)"
+    )
+    _options(parser)
+
+
+@command(
+    "study",
+    help="the source's claims as hypotheses: paired comparisons, a verdict each",
+    description="Run a study (configs/experiment/<study>.yaml, kind: study): every hypothesis "
+    "is a paired comparison of a treatment and a control on common random numbers in each of "
+    "its community types (scenario presets); verdicts are Holm-corrected across the study and "
+    "written with effect sizes, confidence intervals and figures to "
+    "results/<study>/report.md. Resumable like any sweep: rerun the same command."
+    + _COMMON.format(verb="study"),
+    examples="""
+        govsim study source-claims
+        govsim study source-claims experiment.replications=10 population.n_residents=500
+        govsim study source-claims hydra.launcher.n_jobs=16
+    """,
+    configure=_study_options,
+)
+def _study(args: argparse.Namespace) -> int:
+    from govsim.config import resolve, scenario_params
+
+    from .design import ExperimentConfigError
+    from .launch import launcher_config
+    from .study import plan_study, run_study, spec_from_config
+
+    name = args.study.replace("-", "_")
+    model_ov, launcher_ov = split_launcher(args.overrides)
+    r = resolve([f"experiment={name}", *model_ov])
+    exp = r.experiment_config
+    if exp.get("kind") != "study":
+        raise ConfigError(
+            f"study {args.study!r}: configs/experiment/{name}.yaml is not a study (kind: study)"
+        )
+    try:
+        launcher_config(launcher_ov)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    passthrough = [
+        o
+        for o in [*_experiment_overrides(exp.get("overrides")), *model_ov]
+        if o.lstrip("+~").split("=", 1)[0].split(".")[0] not in ("scenario", "experiment")
+    ]
+    results_dir = Path(args.results_dir).expanduser() if args.results_dir else r.results_dir
+    try:
+        spec = spec_from_config(exp, r.steps)
+        plan = plan_study(spec, lambda c: scenario_params(c, passthrough))
+    except ExperimentConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    echo = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+    n_res = plan.runs[0].overrides.get("population.n_residents", "default")
+    say(
+        args,
+        f"govsim study: {spec.name} — {len(spec.hypotheses)} hypotheses, {len(plan.arms)} arms, "
+        f"{len(plan.runs)} distinct runs ({spec.replications} seeds, {spec.steps} weeks, "
+        f"{n_res} residents) → {results_dir / spec.name}",
+    )
+    summary, _ = run_study(
+        plan,
+        results_dir,
+        launcher=launcher_ov,
+        progress=False if args.quiet else r.progress,
+        echo=echo,
+        analyse=not args.no_report,
+    )
+    return EXIT_OK if summary.ok else EXIT_ERROR

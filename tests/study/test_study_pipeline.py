@@ -1,0 +1,81 @@
+"""The source-claims study end to end, reduced (few seeds, small population): plan, run,
+resume, report from stored results alone, bad configs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from govsim.cli import main
+from govsim.config import CONFIG_DIR
+
+SMALL = [
+    "experiment.replications=3",
+    "experiment.steps=12",
+    "population.n_residents=150",
+    "hydra/launcher=basic",
+    "-q",
+]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study")
+    code = main(["study", "source-claims", *SMALL, "--results-dir", str(out)])
+    assert code == 0
+    return out / "source_claims"
+
+
+def test_every_hypothesis_gets_a_verdict_and_a_figure(study):
+    spec = yaml.safe_load((CONFIG_DIR / "experiment" / "source_claims.yaml").read_text())
+    verdicts = pd.read_csv(study / "tables" / "verdicts.csv")
+    assert list(verdicts["hypothesis"]) == list(spec["hypotheses"])
+    allowed = {"supported", "contradicted", "depends on conditions", "not supported"}
+    assert set(verdicts["verdict"]) <= allowed
+    for h in spec["hypotheses"]:
+        assert (study / "figures" / f"{h}.png").stat().st_size > 0
+    report = (study / "report.md").read_text()
+    assert "## Verdicts" in report and "Where a lever fails" in report
+
+
+def test_comparisons_are_paired_on_the_same_seeds(study):
+    comp = pd.read_csv(study / "tables" / "comparisons.csv")
+    assert {"p_holm", "d_z", "d_z_lo", "d_z_hi", "p_wilcoxon", "verdict"} <= set(comp.columns)
+    assert (comp["p_holm"].dropna() >= comp["p_ttest"].dropna()).all()
+    assert comp["n"].max() == 3
+
+
+def test_rerun_resumes_without_recomputing(study, capsys):
+    code = main(["study", "source-claims", *SMALL[:-1], "--results-dir", str(study.parent)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert " 0 done" in out and "0 failed" in out
+
+
+def test_report_regenerates_from_stored_results(study):
+    before = pd.read_csv(study / "tables" / "verdicts.csv")
+    (study / "report.md").unlink()
+    assert main(["report", str(study), "-q"]) == 0
+    assert (study / "report.md").is_file()
+    pd.testing.assert_frame_equal(before, pd.read_csv(study / "tables" / "verdicts.csv"))
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("experiment.replications=1", "replications=1"),
+        ("experiment.alpha=2", "alpha=2"),
+        (
+            "+experiment.hypotheses.H1_exemplars.outcomes.mean_partcipation=increase",
+            "did you mean 'mean_participation",
+        ),
+        ("+experiment.hypotheses.H1_exemplars.control.opinions.mu=9", "H1_exemplars.control"),
+    ],
+)
+def test_bad_study_configs_exit_2_before_any_run(tmp_path, capsys, override, fragment):
+    code = main(["study", "source-claims", *SMALL, override, "--results-dir", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and "\n" not in err
+    assert not (tmp_path / "source_claims" / "parts").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,8 @@ def run_one(
     params: Params | dict | None = None,
     seed: int | np.random.SeedSequence | None = 0,
     steps: int = 100,
+    *,
+    on_step: Callable[[GovernanceModel], None] | None = None,
     **overrides: Any,
 ) -> RunResult:
     """Run one simulation and return its tables.
@@ -83,6 +86,8 @@ def run_one(
         params: Parameters (schema object, nested mapping, or ``None`` for defaults).
         seed: The run's seed (an int or a ``SeedSequence``; see :class:`GovernanceModel`).
         steps: Number of weeks.
+        on_step: Called with the model after every week (e.g. a progress bar); it must not
+            change the model.
         **overrides: Dotted-name overrides (``**{"strategy.name": "integrated"}``).
 
     Returns:
@@ -93,7 +98,12 @@ def run_one(
     p = build_params(params, overrides)
     t0 = time.perf_counter()
     model = GovernanceModel(p, rng=seed)
-    model.run(int(steps))
+    if on_step is None:
+        model.run(int(steps))
+    else:
+        for _ in range(int(steps)):
+            model.step()
+            on_step(model)
     mdf, gdf = model_tables(model)
     return RunResult(
         model=mdf,

@@ -48,3 +48,11 @@ def test_seed_sequence_and_generator_seeds():
     c = GovernanceModel(rng=None, **{"population.n_residents": 100})
     d = GovernanceModel(rng=c.seed_entropy, **{"population.n_residents": 100})
     assert np.array_equal(c.residents.opinion, d.residents.opinion)
+
+
+def test_on_step_callback_sees_every_week_and_changes_nothing():
+    seen = []
+    a = run_one(None, seed=3, steps=6, on_step=lambda m: seen.append(m.steps), **ALL_ON)
+    b = run_one(None, seed=3, steps=6, **ALL_ON)
+    assert seen == [1, 2, 3, 4, 5, 6]
+    assert tables_equal(a, b)

@@ -60,7 +60,7 @@ NETWORK_SAMPLE = 300
 #: Longest history drawn point by point; longer runs are thinned evenly (last week kept).
 MAX_POINTS = 600
 #: How the network view can colour residents.
-COLOR_MODES: tuple[str, ...] = ("opinion", "participation", "group")
+COLOR_MODES: tuple[str, ...] = ("opinion", "participation", "group", "platform")
 
 WIDTH = 380
 NETWORK_SIZE = 290
@@ -562,6 +562,10 @@ def _resident_color(mode: str, model: GovernanceModel) -> dict[str, Any]:
         return {"field": "takes part", "type": "nominal", "title": "takes part",
                 "scale": {"domain": ["this week", "before", "never"],
                           "range": ["#2ca02c", "#f2b447", "#c7c7c7"]}}  # fmt: skip
+    if mode == "platform":
+        return {"field": "platform", "type": "nominal", "title": "platform",
+                "scale": {"domain": ["uses it", "not yet"],
+                          "range": ["#1f77b4", "#c7c7c7"]}}  # fmt: skip
     if mode == "group":
         names = list(model.group_names)
         return {"field": "group", "type": "nominal", "title": "group",
@@ -582,6 +586,7 @@ def network_spec(model: GovernanceModel, color_by: str = "opinion") -> Chart:
     opinion = res.opinion[nodes]
     trust = res.trust[nodes]
     party = res.is_party[nodes]
+    digital = res.digital[nodes]
     residents = [
         {
             "x": _num(lay.xy[i, 0], 3),
@@ -591,6 +596,7 @@ def network_spec(model: GovernanceModel, color_by: str = "opinion") -> Chart:
             "takes part": str(part_names[i]),
             "group": str(group_names[i]),
             "role": "Party member" if party[i] else "resident",
+            "platform": "uses it" if digital[i] else "not yet",
         }
         for i in range(nodes.size)
     ]
@@ -636,6 +642,7 @@ def network_spec(model: GovernanceModel, color_by: str = "opinion") -> Chart:
         "opinion": f"mean opinion {_fmt(float(res.opinion.mean()))}",
         "participation": f"{_pct(float(res.participating.mean()))} take part this week",
         "group": f"{len(model.group_names)} groups",
+        "platform": f"{_pct(float(res.digital.mean()))} use the platform",
     }[color_by]
     desc = (
         f"Network, week {model.steps}, coloured by {color_by}: {sample}, "
@@ -670,7 +677,8 @@ def network_spec(model: GovernanceModel, color_by: str = "opinion") -> Chart:
                            "legend": {"orient": "right"}},
                  "tooltip": [{"field": "group"}, {"field": "role"},
                              {"field": "opinion", "format": ".2f"},
-                             {"field": "trust", "format": ".2f"}, {"field": "takes part"}],
+                             {"field": "trust", "format": ".2f"}, {"field": "takes part"},
+                             {"field": "platform"}],
              }},
             {"data": {"name": "orgs"},
              "mark": {"type": "square", "filled": True, "stroke": "white", "strokeWidth": 1},

@@ -29,7 +29,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,10 +38,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.metrics import GROUP_METRICS, MODEL_METRICS, summarise
+from sim.metrics import GROUP_METRICS, MODEL_METRICS
 from sim.model import GovernanceModel
 from sim.params import Params
-from sim.run import RunResult, model_tables
+from sim.run import RunResult, run_one
 
 __all__ = [
     "SUMMARY",
@@ -92,33 +91,23 @@ def simulate(
         desc: Label of the progress bar.
         on_step: Called with the week number after every week.
     """
-    t0 = time.perf_counter()
-    model = GovernanceModel(params, rng=seed)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=steps, desc=desc or None, unit="wk", file=sys.stderr, leave=False)
+
+    def each_week(model: GovernanceModel) -> None:
+        if bar is not None:
+            bar.update(1)
+        if on_step is not None:
+            on_step(model.steps)
+
     try:
-        for week in range(1, steps + 1):
-            model.step()
-            if bar is not None:
-                bar.update(1)
-            if on_step is not None:
-                on_step(week)
+        return run_one(params, seed, steps, on_step=each_week)
     finally:
         if bar is not None:
             bar.close()
-    mdf, gdf = model_tables(model)
-    return RunResult(
-        model=mdf,
-        groups=gdf,
-        agents=_agents_table(model),
-        params=params,
-        seed=seed,
-        summary=summarise(mdf),
-        wall_time=time.perf_counter() - t0,
-    )
 
 
 def _agents_table(model: GovernanceModel) -> pd.DataFrame:

@@ -507,6 +507,10 @@ def _spring(n: int, ties: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
     if n == 0:
         return np.zeros((0, 2))
+    if ties.size == 0:  # nothing to lay out (e.g. the complete graph, not drawn): a uniform disc
+        r = np.sqrt(rng.random(n))
+        a = 2 * np.pi * rng.random(n)
+        return np.stack([r * np.cos(a), r * np.sin(a)], axis=1)
     g = nx.Graph()
     g.add_nodes_from(range(n))
     g.add_edges_from(ties.tolist())
@@ -644,9 +648,14 @@ def network_spec(model: GovernanceModel, color_by: str = "opinion") -> Chart:
         "group": f"{len(model.group_names)} groups",
         "platform": f"{_pct(float(res.digital.mean()))} use the platform",
     }[color_by]
+    ties_text = (
+        "complete graph: everyone meets everyone (ties not drawn)"
+        if model.graph.complete
+        else f"{len(lay.ties)} ties drawn"
+    )
     desc = (
         f"Network, week {model.steps}, coloured by {color_by}: {sample}, "
-        f"{len(lay.ties)} ties drawn; {len(orgs)} organizations with {len(org_links)} "
+        f"{ties_text}; {len(orgs)} organizations with {len(org_links)} "
         f"co-building links; {shown}"
     )
     size = 160 if nodes.size < 150 else 42

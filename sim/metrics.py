@@ -5,17 +5,28 @@ feeds the Mesa ``DataCollector`` (:func:`datacollector_reporters`), the UI's cha
 result tables. Model metrics return a float; group metrics return one value per resident group.
 Run-level summaries (time to consensus, time averages) are pure functions of the per-step
 table (:func:`summarise`).
+
+Speed: the metrics of one collection share their intermediate results. Everything they need
+from the residents — group sizes and the per-group sums of six attributes, the opinion
+histogram, the opinion-cluster buckets — comes from one pass over the residents (compiled with
+numba when available; a numpy path gives the same bits otherwise), and the opinion moments are
+computed once. The sharing is scoped to one collection (see :func:`datacollector_reporters`):
+outside a collection every metric computes from the model's current state, so a metric called
+on its own — by a strategy mid-week, a test, the UI — never sees a stale value.
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from ._jit import njit
 
 if TYPE_CHECKING:
     from .model import GovernanceModel
@@ -120,13 +131,28 @@ def esteban_ray(x: np.ndarray, alpha: float = 1.6, bins: int = 10) -> float:
     """
     if x.size == 0:
         return 0.0
-    counts, edges = np.histogram(x, bins=bins, range=(0.0, 1.0))
-    pi = counts / x.size
+    counts, _ = np.histogram(x, bins=bins, range=(0.0, 1.0))
+    return esteban_ray_counts(counts, x.size, alpha)
+
+
+@lru_cache(maxsize=8)
+def _er_geometry(bins: int, alpha: float) -> tuple[np.ndarray, float]:
+    """Distances between bin centres and the normalising maximum (fixed for given bins, α)."""
+    edges = np.linspace(0.0, 1.0, bins + 1)  # np.histogram's edges for range (0, 1)
     y = (edges[:-1] + edges[1:]) / 2
     dist = np.abs(y[:, None] - y[None, :])
-    p = float(np.sum(pi[:, None] ** (1 + alpha) * pi[None, :] * dist))
+    dist.setflags(write=False)
     d = y[-1] - y[0]
-    pmax = 2 * 0.5 ** (2 + alpha) * d
+    return dist, 2 * 0.5 ** (2 + alpha) * d
+
+
+def esteban_ray_counts(counts: np.ndarray, n: int, alpha: float = 1.6) -> float:
+    """:func:`esteban_ray` from the histogram ``counts`` of ``n`` values (same arithmetic)."""
+    if n == 0:
+        return 0.0
+    dist, pmax = _er_geometry(int(counts.size), float(alpha))
+    pi = counts / n
+    p = float(np.sum(pi[:, None] ** (1 + alpha) * pi[None, :] * dist))
     return p / pmax
 
 
@@ -141,13 +167,17 @@ def bimodality(x: np.ndarray) -> float:
         return 0.0
     d = x - x.mean()
     d2 = d * d
-    m2 = float(np.mean(d2))
-    if m2 <= 1e-18:
-        return 0.0
     # d·d² and d²·d² rather than d**3, d**4 (pow is ~50× slower at 10⁶ residents; the
     # coefficient can differ from the pow form in the last bits only).
-    g = float(np.mean(d2 * d)) / m2**1.5
-    k = float(np.mean(d2 * d2)) / m2**2 - 3.0
+    return _bimodality_from(n, float(np.mean(d2)), float(np.mean(d2 * d)), float(np.mean(d2 * d2)))
+
+
+def _bimodality_from(n: int, m2: float, m3: float, m4: float) -> float:
+    """Sarle's coefficient from the central moments m2 = mean(d²), m3 = mean(d²·d), m4."""
+    if n < 4 or m2 <= 1e-18:
+        return 0.0
+    g = m3 / m2**1.5
+    k = m4 / m2**2 - 3.0
     return (g * g + 1.0) / (k + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
 
 
@@ -155,27 +185,254 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
-#: Per-model cache of the (immutable) group index as intp and the group sizes: bincount
-#: would otherwise convert the int16 group array on every call (≈ 2 ms each at 10⁶).
-_GROUP_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# -- intermediate results shared by the metrics of one collection ----------------------------
+
+#: Rows of the per-group sums (:meth:`_Stats.resident_pass`).
+_PART, _EVER, _OPINION, _DISTANCE, _TRUST, _DIGITAL = range(6)
+_HIST_BINS = 10  # Esteban–Ray histogram: 10 equal bins on [0, 1]
 
 
-def _group_index(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray]:
+def _resident_pass_loop(
+    group: np.ndarray,
+    part: np.ndarray,
+    ever: np.ndarray,
+    digital: np.ndarray,
+    x: np.ndarray,
+    trust: np.ndarray,
+    agenda: float,
+    sizes: np.ndarray,
+    sums: np.ndarray,
+    edges: np.ndarray,
+    hist: np.ndarray,
+    lo: float,
+    scale: float,
+    bcount: np.ndarray,
+    bmin: np.ndarray,
+    bmax: np.ndarray,
+) -> None:  # pragma: no cover - compiled by numba (coverage cannot see inside)
+    """One pass over the residents: what the metrics need, bit for bit as numpy computes it.
+
+    * group sizes and per-group sums — the float sums (opinion, distance to the agenda,
+      trust) in index order, as ``np.bincount(group, weights=w)`` adds ``w[i]`` to its group's
+      running float64 sum; the 0/1 attributes (taking part, ever taken part, platform) counted
+      as integers (exact, so the same numbers);
+    * the histogram of opinions with ``np.histogram(x, 10, range=(0, 1))``'s own bin rule:
+      index ``int((x − 0) / 1 · 10)`` (= ``int(x · 10)`` exactly), then the ±1 corrections
+      against the edges; values outside [0, 1] or NaN are left out;
+    * when ``bcount`` is non-empty, the cluster buckets of :func:`cluster_sizes` (count,
+      minimum and maximum of each bucket of width gap/2 from ``lo``).
+    """
+    ng = sizes.size
+    nbins = hist.size
+    fbins = float(nbins)
+    nb = bcount.size
+    # The three 0/1 attributes and the group as one code: one counter per resident, not four.
+    code = np.zeros(8 * ng, dtype=np.int64)
+    for i in range(x.size):
+        g = np.uint64(group[i])
+        xi = x[i]
+        code[g * np.uint64(8) + np.uint64(part[i] + 2 * ever[i] + 4 * digital[i])] += 1
+        sums[_OPINION, g] += xi
+        sums[_DISTANCE, g] += abs(xi - agenda)
+        sums[_TRUST, g] += trust[i]
+        if xi >= 0.0 and xi <= 1.0:
+            k = int(xi * fbins)
+            if k == nbins:
+                k -= 1
+            if xi < edges[k]:
+                k -= 1
+            elif k != nbins - 1 and xi >= edges[k + 1]:
+                k += 1
+            hist[k] += 1
+        if nb:
+            b = int((xi - lo) * scale)
+            bcount[b] += 1
+            if xi < bmin[b]:
+                bmin[b] = xi
+            if xi > bmax[b]:
+                bmax[b] = xi
+    for g in range(ng):
+        for c in range(8):
+            v = code[g * 8 + c]
+            sizes[g] += v
+            sums[_PART, g] += v * (c & 1)
+            sums[_EVER, g] += v * ((c >> 1) & 1)
+            sums[_DIGITAL, g] += v * ((c >> 2) & 1)
+
+
+def _bucket_runs_loop(
+    bcount: np.ndarray, bmin: np.ndarray, bmax: np.ndarray, gap: float, out: np.ndarray
+) -> int:  # pragma: no cover - compiled by numba
+    """Run sizes from the buckets (the scan of :func:`cluster_sizes`); returns how many."""
+    runs = 0
+    size = 0
+    prev = -1
+    for b in range(bcount.size):
+        if bcount[b] == 0:
+            continue
+        if prev >= 0 and bmin[b] - bmax[prev] > gap:
+            out[runs] = size
+            runs += 1
+            size = 0
+        size += bcount[b]
+        prev = b
+    if prev >= 0:
+        out[runs] = size
+        runs += 1
+    return runs
+
+
+_resident_pass_jit = njit(_resident_pass_loop)
+_bucket_runs_jit = njit(_bucket_runs_loop)
+
+
+def _resident_pass_numpy(
+    m: GovernanceModel, ng: int, gap: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The numpy definition of :func:`_resident_pass_loop` (used without numba)."""
     res = m.residents
-    hit = _GROUP_INDEX.get(res)
-    if hit is None or hit[0].size != res.group.size:
-        g = res.group.astype(np.intp)
-        hit = (g, np.bincount(g, minlength=len(m.group_names)))
-        _GROUP_INDEX[res] = hit
-    return hit
+    g = res.group.astype(np.intp)
+    x = res.opinion
+    sizes = np.bincount(g, minlength=ng)
+    sums = np.empty((6, ng))
+    sums[_PART] = np.bincount(g, weights=res.participating.astype(float), minlength=ng)
+    sums[_EVER] = np.bincount(g, weights=res.ever_participated.astype(float), minlength=ng)
+    sums[_OPINION] = np.bincount(g, weights=x, minlength=ng)
+    sums[_DISTANCE] = np.bincount(g, weights=np.abs(x - m.p.opinions.agenda), minlength=ng)
+    sums[_TRUST] = np.bincount(g, weights=res.trust, minlength=ng)
+    sums[_DIGITAL] = np.bincount(g, weights=res.digital.astype(float), minlength=ng)
+    hist, _ = np.histogram(x, bins=_HIST_BINS, range=(0.0, 1.0))
+    clusters = cluster_sizes(x, gap) if x.size else np.zeros(0, dtype=np.int64)
+    return sizes, sums, hist, clusters
 
 
-def _group_mean(m: GovernanceModel, x: np.ndarray) -> np.ndarray:
-    g, cnt = _group_index(m)
-    ng = len(m.group_names)
-    s = np.bincount(g, weights=x, minlength=ng)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(cnt > 0, s / np.maximum(cnt, 1), np.nan)
+class _Stats:
+    """Intermediate results of the metrics for the model's current state, computed lazily."""
+
+    __slots__ = ("_means", "_moments", "_pass", "m")
+
+    def __init__(self, m: GovernanceModel) -> None:
+        self.m = m
+        self._pass: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._moments: tuple[float, float, float, float] | None = None
+        self._means: np.ndarray | None = None
+
+    def resident_pass(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(group sizes, per-group sums (6 × groups), opinion histogram, cluster sizes)."""
+        if self._pass is None:
+            self._pass = self._compute_pass()
+        return self._pass
+
+    def _compute_pass(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        m = self.m
+        res = m.residents
+        ng = len(m.group_names)
+        gap = m.p.opinions.cluster_gap
+        x = res.opinion
+        n = x.size
+        if _resident_pass_jit is None:
+            return _resident_pass_numpy(m, ng, gap)
+        lo = hi = 0.0
+        nb = 0
+        scale = 2.0 / gap
+        if n:
+            lo, hi = float(x.min()), float(x.max())
+            span = (hi - lo) * scale
+            if np.isfinite(span) and span <= 4 * n:
+                nb = int(span) + 1  # = int(max((x − lo)·scale)) + 1: the map is monotone
+        sizes = np.zeros(ng, dtype=np.int64)
+        sums = np.zeros((6, ng))
+        hist = np.zeros(_HIST_BINS, dtype=np.int64)
+        bcount = np.zeros(nb, dtype=np.int64)
+        bmin = np.full(nb, np.inf)
+        bmax = np.full(nb, -np.inf)
+        _resident_pass_jit(
+            res.group, res.participating, res.ever_participated, res.digital, x, res.trust,
+            float(m.p.opinions.agenda), sizes, sums, _hist_edges(), hist, lo, scale,
+            bcount, bmin, bmax,
+        )  # fmt: skip
+        if nb:
+            out = np.empty(nb, dtype=np.int64)
+            clusters = out[: _bucket_runs_jit(bcount, bmin, bmax, float(gap), out)]
+        elif n:
+            clusters = cluster_sizes(x, gap)  # non-finite values or too many buckets: sort
+        else:
+            clusters = np.zeros(0, dtype=np.int64)
+        return sizes, sums, hist, clusters
+
+    def group_means(self) -> np.ndarray:
+        """Per-group means of the six attributes (rows as the sums; NaN for empty groups)."""
+        if self._means is None:
+            sizes, sums, _, _ = self.resident_pass()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self._means = np.where(sizes > 0, sums / np.maximum(sizes, 1), np.nan)
+        return self._means
+
+    def count(self, row: int) -> float:
+        """Number of residents for whom a bool attribute (row) is true (an exact integer)."""
+        return float(self.resident_pass()[1][row].sum())
+
+    def moments(self) -> tuple[float, float, float, float]:
+        """Opinion mean and the central moments mean(d²), mean(d²·d), mean(d²·d²).
+
+        ``mean(d²)`` is ``np.var`` to the bit (the same subtraction, product and pairwise sum).
+        """
+        if self._moments is None:
+            x = self.m.residents.opinion
+            mean = x.mean()
+            d = x - mean
+            d2 = d * d
+            self._moments = (
+                float(mean),
+                float(np.mean(d2)),
+                float(np.mean(d2 * d)),
+                float(np.mean(d2 * d2)),
+            )
+        return self._moments
+
+
+@lru_cache(maxsize=1)
+def _hist_edges() -> np.ndarray:
+    # np.histogram's edges for range (0, 1); the compiled pass relies on that range.
+    edges = np.linspace(0.0, 1.0, _HIST_BINS + 1)
+    edges.setflags(write=False)
+    return edges
+
+
+#: Open collection scopes: id(model) → (model, its shared intermediate results).
+_SCOPE: dict[int, tuple[Any, _Stats]] = {}
+
+
+def _stats(m: GovernanceModel) -> _Stats:
+    """The shared intermediate results if a collection of ``m`` is open, else fresh ones."""
+    hit = _SCOPE.get(id(m))
+    if hit is not None and hit[0] is m:
+        return hit[1]
+    return _Stats(m)
+
+
+def _open(m: GovernanceModel) -> bool:
+    """Open a scope for ``m`` (fresh results); False if one is already open."""
+    hit = _SCOPE.get(id(m))
+    if hit is not None and hit[0] is m:
+        return False
+    _SCOPE[id(m)] = (m, _Stats(m))
+    return True
+
+
+def _close(m: GovernanceModel) -> None:
+    _SCOPE.pop(id(m), None)
+
+
+@contextmanager
+def _shared(m: GovernanceModel) -> Iterator[None]:
+    """Share intermediate results among the metrics evaluated inside (nests)."""
+    opened = _open(m)
+    try:
+        yield
+    finally:
+        if opened:
+            _close(m)
 
 
 # -- participation ---------------------------------------------------------------------------
@@ -184,13 +441,13 @@ def _group_mean(m: GovernanceModel, x: np.ndarray) -> np.ndarray:
 @metric("participation_rate", "participation")
 def participation_rate(m: GovernanceModel) -> float:
     """Share of residents taking part this week."""
-    return float(m.residents.participating.mean())
+    return _stats(m).count(_PART) / m.residents.n
 
 
 @metric("participation_gap", "participation")
 def participation_gap(m: GovernanceModel) -> float:
     """Highest minus lowest group participation rate."""
-    r = _group_mean(m, m.residents.participating.astype(float))
+    r = _stats(m).group_means()[_PART]
     r = r[np.isfinite(r)]
     return float(r.max() - r.min()) if r.size else 0.0
 
@@ -198,7 +455,7 @@ def participation_gap(m: GovernanceModel) -> float:
 @metric("never_participated", "participation")
 def never_participated(m: GovernanceModel) -> float:
     """Share of residents who have never taken part so far."""
-    return float(1.0 - m.residents.ever_participated.mean())
+    return 1.0 - _stats(m).count(_EVER) / m.residents.n
 
 
 # -- consensus -------------------------------------------------------------------------------
@@ -207,39 +464,39 @@ def never_participated(m: GovernanceModel) -> float:
 @metric("opinion_mean", "consensus")
 def opinion_mean(m: GovernanceModel) -> float:
     """Mean opinion (1 = fully shares the agenda when the agenda is 1)."""
-    return float(m.residents.opinion.mean())
+    return _stats(m).moments()[0]
 
 
 @metric("opinion_variance", "consensus")
 def opinion_variance(m: GovernanceModel) -> float:
     """Variance of opinions (0 = complete consensus)."""
-    return float(m.residents.opinion.var())
+    return _stats(m).moments()[1]
 
 
 @metric("opinion_clusters", "consensus")
 def opinion_clusters(m: GovernanceModel) -> float:
     """Number of opinion clusters (gap ``opinions.cluster_gap``, clusters ≥ 1 % of residents)."""
-    return float(n_clusters(m.residents.opinion, m.p.opinions.cluster_gap))
+    sizes = _stats(m).resident_pass()[3]
+    return float(np.count_nonzero(sizes >= max(1, 0.01 * m.residents.n)))
 
 
 @metric("largest_cluster", "consensus")
 def largest_cluster(m: GovernanceModel) -> float:
     """Share of residents in the largest opinion cluster."""
-    x = m.residents.opinion
-    sizes = cluster_sizes(x, m.p.opinions.cluster_gap)
-    return float(sizes.max() / x.size)
+    sizes = _stats(m).resident_pass()[3]
+    return float(sizes.max() / m.residents.n)
 
 
 @metric("polarization", "consensus")
 def polarization(m: GovernanceModel) -> float:
     """Esteban–Ray polarization of opinions (α = 1.6, 10 bins), normalised to [0, 1]."""
-    return esteban_ray(m.residents.opinion)
+    return esteban_ray_counts(_stats(m).resident_pass()[2], m.residents.n)
 
 
 @metric("bimodality", "consensus")
 def bimodality_coefficient(m: GovernanceModel) -> float:
     """Sarle's bimodality coefficient of opinions (> 0.555 suggests two camps)."""
-    return bimodality(m.residents.opinion)
+    return _bimodality_from(m.residents.n, *_stats(m).moments()[1:])
 
 
 @metric("agenda_distance", "consensus")
@@ -349,7 +606,7 @@ def mediation_rate(m: GovernanceModel) -> float:
 @metric("platform_adoption", "platform")
 def platform_adoption(m: GovernanceModel) -> float:
     """Share of residents using the community platform."""
-    return float(m.residents.digital.mean())
+    return _stats(m).count(_DIGITAL) / m.residents.n
 
 
 def _effort(lever: str) -> Callable[[GovernanceModel], float]:
@@ -370,37 +627,37 @@ for _lever in ("ideological", "political", "organizational", "smart"):
 @metric("participation_rate", "participation", per_group=True)
 def g_participation(m: GovernanceModel) -> np.ndarray:
     """Share of the group taking part this week."""
-    return _group_mean(m, m.residents.participating.astype(float))
+    return _stats(m).group_means()[_PART].copy()
 
 
 @metric("never_participated", "participation", per_group=True)
 def g_never(m: GovernanceModel) -> np.ndarray:
     """Share of the group that has never taken part."""
-    return 1.0 - _group_mean(m, m.residents.ever_participated.astype(float))
+    return 1.0 - _stats(m).group_means()[_EVER]
 
 
 @metric("opinion_mean", "consensus", per_group=True)
 def g_opinion(m: GovernanceModel) -> np.ndarray:
     """Mean opinion of the group."""
-    return _group_mean(m, m.residents.opinion)
+    return _stats(m).group_means()[_OPINION].copy()
 
 
 @metric("agenda_distance", "consensus", per_group=True)
 def g_distance(m: GovernanceModel) -> np.ndarray:
     """Mean distance of the group's opinions from the agenda."""
-    return _group_mean(m, np.abs(m.residents.opinion - m.p.opinions.agenda))
+    return _stats(m).group_means()[_DISTANCE].copy()
 
 
 @metric("mean_trust", "trust", per_group=True)
 def g_trust(m: GovernanceModel) -> np.ndarray:
     """Mean trust of the group."""
-    return _group_mean(m, m.residents.trust)
+    return _stats(m).group_means()[_TRUST].copy()
 
 
 @metric("platform_adoption", "platform", per_group=True)
 def g_adoption(m: GovernanceModel) -> np.ndarray:
     """Share of the group using the platform."""
-    return _group_mean(m, m.residents.digital.astype(float))
+    return _stats(m).group_means()[_DIGITAL].copy()
 
 
 @metric("resolution_rate", "needs", per_group=True)
@@ -416,20 +673,72 @@ def g_resolution(m: GovernanceModel) -> np.ndarray:
 
 
 def evaluate(model: GovernanceModel, names: Iterable[str] | None = None) -> dict[str, float]:
-    """Evaluate model metrics by name (all by default)."""
+    """Evaluate model metrics by name (all by default), sharing intermediate results."""
     names = list(MODEL_METRICS) if names is None else list(names)
-    return {n: MODEL_METRICS[n].fn(model) for n in names}
+    with _shared(model):
+        return {n: MODEL_METRICS[n].fn(model) for n in names}
 
 
 def evaluate_groups(model: GovernanceModel) -> dict[str, np.ndarray]:
-    """Evaluate every group metric."""
-    return {n: np.asarray(mt.fn(model), dtype=float) for n, mt in GROUP_METRICS.items()}
+    """Evaluate every group metric (sharing intermediate results)."""
+    with _shared(model):
+        return {n: np.asarray(mt.fn(model), dtype=float) for n, mt in GROUP_METRICS.items()}
+
+
+class _FreshGroups(dict):
+    """The group metrics of one collection: a dict whose arrays were just built for it.
+
+    Mesa deep-copies every reporter's value so that later changes to the model cannot alter
+    what was recorded; these arrays belong to nothing else, so the copy is skipped.
+    """
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return self
+
+
+def _collect_groups(model: GovernanceModel) -> dict[str, np.ndarray]:
+    """:func:`evaluate_groups` with freshly built arrays (each metric's own result, copied)."""
+    with _shared(model):
+        return _FreshGroups(
+            (n, np.array(mt.fn(model), dtype=float)) for n, mt in GROUP_METRICS.items()
+        )
+
+
+def _reporter(fn: Callable, *, first: bool = False, last: bool = False) -> Callable:
+    """Wrap a metric for the DataCollector: the first reporter of a collection opens the
+    shared scope, the last closes it; any reporter that raises closes it too."""
+
+    def report(m: Any) -> Any:
+        if first:
+            _close(m)  # a scope left open cannot survive into a new collection
+            _open(m)
+        try:
+            value = fn(m)
+        except BaseException:
+            _close(m)
+            raise
+        if last:
+            _close(m)
+        return value
+
+    report.__name__ = report.__qualname__ = getattr(fn, "__name__", "report")
+    report.__doc__ = fn.__doc__
+    return report
 
 
 def datacollector_reporters() -> dict[str, Callable]:
-    """Model reporters for Mesa's DataCollector, built from the registry."""
-    reps: dict[str, Callable] = {n: mt.fn for n, mt in MODEL_METRICS.items()}
-    reps["_groups"] = evaluate_groups
+    """Model reporters for Mesa's DataCollector, built from the registry.
+
+    Mesa calls the reporters one after another on the same, unchanging state (in this dict's
+    order), so one collection shares one set of intermediate results: the first reporter opens
+    a scope for the model, the last (``_groups``, every group metric) closes it. Each reporter
+    is its registered metric; only the sharing is added.
+    """
+    names = list(MODEL_METRICS)
+    reps: dict[str, Callable] = {
+        n: _reporter(MODEL_METRICS[n].fn, first=i == 0) for i, n in enumerate(names)
+    }
+    reps["_groups"] = _reporter(_collect_groups, last=True)
     return reps
 
 

@@ -27,7 +27,52 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ._jit import njit
+
 __all__ = ["Graph", "make_network"]
+
+
+def _neighbor_mean_loop(
+    indptr: np.ndarray, indices: np.ndarray, degree: np.ndarray, x: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled by numba (coverage cannot see inside)
+    """Mean of ``x`` over each node's neighbours, in CSR order (own value where isolated).
+
+    The same arithmetic as ``adjacency @ x`` (scipy's ``csr_matvec``: ``0.0 + 1.0·x[j] + …``
+    row by row in CSR order; ``1.0·x`` is ``x`` exactly) followed by the division by the
+    degree, so both paths give the same bits. ``x`` may be float64 or a 0/1 ``uint8`` view of a
+    bool array (the sum of 0/1 is exact in any order). Indices are read as unsigned (no
+    negative-index wraparound code in the inner loop).
+    """
+    lo = indptr[0]
+    for i in range(out.size):
+        hi = indptr[i + 1]
+        s = 0.0
+        for jj in range(lo, hi):
+            s += x[np.uint64(indices[jj])]
+        lo = hi
+        d = degree[i]
+        if d > 0:
+            out[i] = s / d
+        else:
+            out[i] = x[i]
+
+
+def _pick_edges(
+    u: np.ndarray, v: np.ndarray, e: np.ndarray, r: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> None:  # pragma: no cover - compiled by numba
+    """``a, b = (v, u)[e]`` where ``r < 0.5`` else ``(u, v)[e]``: the gathers of sample_edges."""
+    for j in range(e.size):
+        k = np.uint64(e[j])
+        if r[j] < 0.5:
+            a[j] = v[k]
+            b[j] = u[k]
+        else:
+            a[j] = u[k]
+            b[j] = v[k]
+
+
+_neighbor_mean_jit = njit(_neighbor_mean_loop)
+_pick_edges_jit = njit(_pick_edges)
 
 
 @dataclass(eq=False)
@@ -73,7 +118,22 @@ class Graph:
         return self.adjacency @ x
 
     def neighbor_mean(self, x: np.ndarray) -> np.ndarray:
-        """Mean of ``x`` over each node's neighbours (own value where isolated)."""
+        """Mean of ``x`` over each node's neighbours (own value where isolated).
+
+        ``x`` may be a bool array (e.g. who took part): the mean is then the share of
+        neighbours for whom it is true. With numba the CSR rows are summed in a compiled loop
+        (bool arrays as bytes, no float64 copy); without it, by the sparse adjacency matrix.
+        Both give the same bits.
+        """
+        if _neighbor_mean_jit is not None and not self.complete:
+            x = np.asarray(x)
+            if x.dtype == np.bool_:
+                x = x.view(np.uint8)
+            elif x.dtype != np.float64:
+                x = x.astype(np.float64)
+            out = np.empty(self.n, dtype=np.float64)
+            _neighbor_mean_jit(self.indptr, self.indices, self.degree, np.ascontiguousarray(x), out)
+            return out
         x = np.asarray(x, dtype=np.float64)
         s = self.neighbor_sum(x)
         deg = self.degree
@@ -92,6 +152,11 @@ class Graph:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty
         e = rng.integers(0, self.u.size, size=k)
+        if _pick_edges_jit is not None:
+            a = np.empty(k, dtype=np.int64)
+            b = np.empty(k, dtype=np.int64)
+            _pick_edges_jit(self.u, self.v, e, rng.random(k), a, b)
+            return a, b
         flip = rng.random(k) < 0.5
         ue, ve = self.u[e].astype(np.int64), self.v[e].astype(np.int64)
         a = np.where(flip, ve, ue)

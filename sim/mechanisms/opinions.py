@@ -84,23 +84,31 @@ def _exchange_sequential(
 
     The same arithmetic as the layered numpy path, operation for operation (``c`` is
     ``(1 − μ)·S``), so both give bit-for-bit the same opinions.
+
+    Written for speed at 10⁶ residents, where every encounter touches two random residents:
+    indices are read as unsigned (no negative-index wraparound code), both sides' conditions
+    are evaluated without short-circuit (``&``) and the steps chosen by selects, so that the
+    compiled loop has no data-dependent branch to mispredict and the memory accesses of
+    successive encounters overlap.
     """
     moved = 0
     for j in range(a.size):
-        i, k = a[j], b[j]
-        d = o[k] - o[i]
+        i = np.uint64(a[j])
+        k = np.uint64(b[j])
+        oi = o[i]
+        d = o[k] - oi
         ad = abs(d)
         mu_a = mu
         mu_b = mu
         if use_ex:
-            if ex[k]:
-                mu_a = mu + c * trust[i]
-            if ex[i]:
-                mu_b = mu + c * trust[k]
-        step_a = mu_a * d if (ad < tol[i] and not frozen[i]) else 0.0
-        step_b = mu_b * d if (ad < tol[k] and not frozen[k]) else 0.0
-        o[i] += step_a
-        o[k] -= step_b
+            mu_a = mu + c * trust[i] if ex[k] else mu
+            mu_b = mu + c * trust[k] if ex[i] else mu
+        move_a = (ad < tol[i]) & (not frozen[i])
+        move_b = (ad < tol[k]) & (not frozen[k])
+        step_a = mu_a * d if move_a else 0.0
+        step_b = mu_b * d if move_b else 0.0
+        o[i] = oi + step_a
+        o[k] = o[k] - step_b
         moved += (step_a != 0.0) + (step_b != 0.0)
     return moved
 

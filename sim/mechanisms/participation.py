@@ -52,7 +52,7 @@ class Participation:
         """Decide who takes part this week."""
         p = model.p.participation
         res = model.residents
-        prev = res.participating.astype(np.float64)
+        prev = res.participating  # last week's (bool: the neighbour share is an exact count)
         social = model.graph.neighbor_mean(prev)
         if res.digital.any():
             vis = model.p.levers.smart.visibility

@@ -37,6 +37,6 @@ class Platform:
         sp = model.p.levers.smart
         res = model.residents
         rng = model.rngs["platform"]
-        peer = model.graph.neighbor_mean(res.digital.astype(np.float64))
+        peer = model.graph.neighbor_mean(res.digital)
         prob = np.minimum(1.0, s * sp.adoption_rate * res.literacy * (1.0 + sp.peer_effect * peer))
         res.digital |= rng.random(res.n) < prob

@@ -56,3 +56,142 @@ def test_compiled_encounters_equal_the_layered_numpy_path(monkeypatch) -> None:
         states.append((moved, m.residents.opinion.copy()))
     assert states[0][0] == states[1][0]
     np.testing.assert_array_equal(states[0][1], states[1][1])
+
+
+# -- network: compiled neighbour means and edge sampling ------------------------------------
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("kind", ["sbm", "erdos_renyi", "small_world", "scale_free"])
+def test_compiled_neighbor_mean_equals_the_sparse_matrix_product(kind, monkeypatch) -> None:
+    from sim import network
+
+    g = network.make_network(kind, 4000, 3.0, np.random.default_rng(2), group=np.arange(4000) % 3)
+    assert (g.degree == 0).any() or kind != "erdos_renyi"  # isolated nodes keep their value
+    rng = np.random.default_rng(5)
+    inputs = [
+        rng.random(4000),
+        rng.random(4000) < 0.3,  # bool: an exact count
+        np.where(rng.random(4000) < 0.01, -0.0, rng.standard_normal(4000)),
+        rng.integers(0, 3, 4000),
+    ]
+    fast = [g.neighbor_mean(x) for x in inputs]
+    monkeypatch.setattr(network, "_neighbor_mean_jit", None)
+    for x, f in zip(inputs, fast, strict=True):
+        ref = g.neighbor_mean(x)
+        assert f.dtype == ref.dtype == np.float64
+        np.testing.assert_array_equal(f, ref)
+        assert np.array_equal(np.signbit(f), np.signbit(ref))
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_compiled_edge_sampling_equals_the_numpy_gathers(monkeypatch) -> None:
+    from sim import network
+
+    g = network.make_network("sbm", 3000, 6.0, np.random.default_rng(1), group=np.arange(3000) % 4)
+    fast = g.sample_edges(10_000, np.random.default_rng(9))
+    monkeypatch.setattr(network, "_pick_edges_jit", None)
+    ref = g.sample_edges(10_000, np.random.default_rng(9))
+    for f, r in zip(fast, ref, strict=True):
+        assert f.dtype == r.dtype == np.int64
+        np.testing.assert_array_equal(f, r)
+
+
+# -- metrics: the one-pass kernel and the shared scope ----------------------------------------
+
+
+def _opinion_cases(rng: np.random.Generator) -> list[np.ndarray]:
+    edges = np.linspace(0.0, 1.0, 11)
+    near = np.concatenate([np.nextafter(edges, -1.0), edges, np.nextafter(edges, 2.0)])
+    return [
+        rng.random(20_000),
+        np.concatenate([rng.normal(0.3, 0.02, 9000), rng.normal(0.72, 0.01, 11_000)]).clip(0, 1),
+        rng.permutation(np.concatenate([near, rng.random(3000), [0.0, -0.0, 1.0] * 5])),
+        np.round(rng.random(5000), 1),  # values exactly on (and next to) the bin edges
+        np.full(4000, 0.5),
+        np.concatenate([rng.random(3000), [1.5, -0.2]]),  # outside [0, 1]: not in the histogram
+        rng.random(7),
+    ]
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_compiled_resident_pass_equals_its_numpy_definition(monkeypatch) -> None:
+    from sim import metrics
+
+    m = GovernanceModel(rng=4, **{"population.n_residents": 20_000, "strategy.name": "smart",
+                                  "strategy.smart": 1.0})  # fmt: skip
+    m.run(3)
+    rng = np.random.default_rng(8)
+    res = m.residents
+    for x in _opinion_cases(rng):
+        n = x.size
+        sub = {
+            "group": rng.integers(0, len(m.group_names), n).astype(np.int16),
+            "opinion": x.copy(),
+            "trust": rng.random(n),
+            "participating": rng.random(n) < 0.4,
+            "ever_participated": rng.random(n) < 0.7,
+            "digital": rng.random(n) < 0.2,
+        }
+        for k, v in sub.items():
+            monkeypatch.setattr(res, k, v)
+        fast = metrics._Stats(m).resident_pass()
+        ref = metrics._resident_pass_numpy(m, len(m.group_names), m.p.opinions.cluster_gap)
+        for f, r in zip(fast, ref, strict=True):
+            np.testing.assert_array_equal(f, r)
+        counts, _ = np.histogram(x, bins=10, range=(0.0, 1.0))
+        np.testing.assert_array_equal(fast[2], counts)
+        np.testing.assert_array_equal(fast[3], _sorted_sizes(x, m.p.opinions.cluster_gap))
+
+
+def test_metrics_in_a_collection_equal_the_metrics_alone() -> None:
+    from sim import metrics
+
+    m = GovernanceModel(rng=3, **{"population.n_residents": 3000, "strategy.name": "integrated",
+                                  "strategy.smart": 0.8, "strategy.ideological": 0.8})  # fmt: skip
+    m.run(5)
+    collected = {k: v[-1] for k, v in m.datacollector.model_vars.items()}
+    assert not metrics._SCOPE  # the collection closed its scope
+    for name, mt in metrics.MODEL_METRICS.items():
+        alone = mt.fn(m)
+        assert alone == collected[name] or (np.isnan(alone) and np.isnan(collected[name])), name
+    # The numpy definitions of the shared statistics.
+    x = m.residents.opinion
+    assert collected["opinion_mean"] == float(x.mean())
+    assert collected["opinion_variance"] == float(x.var())
+    assert collected["bimodality"] == metrics.bimodality(x)
+    assert collected["polarization"] == metrics.esteban_ray(x)
+    assert collected["opinion_clusters"] == metrics.n_clusters(x, m.p.opinions.cluster_gap)
+    assert collected["participation_rate"] == float(m.residents.participating.mean())
+    for name, values in collected["_groups"].items():
+        np.testing.assert_array_equal(values, metrics.GROUP_METRICS[name].fn(m))
+
+
+def test_a_metric_alone_reads_the_current_state() -> None:
+    """No value outlives its collection: change the state, the metric follows."""
+    from sim import metrics
+
+    m = GovernanceModel(rng=3, **{"population.n_residents": 500})
+    m.datacollector.collect(m)
+    m.residents.opinion[:] = 0.25
+    assert metrics.MODEL_METRICS["opinion_mean"].fn(m) == 0.25
+    assert metrics.evaluate(m, ["opinion_variance"])["opinion_variance"] == 0.0
+    m.residents.participating[:] = True
+    assert metrics.evaluate_groups(m)["participation_rate"].tolist() == [1.0] * len(m.group_names)
+
+
+def test_a_failing_reporter_closes_the_scope(monkeypatch) -> None:
+    from sim import metrics
+
+    m = GovernanceModel(rng=3, **{"population.n_residents": 300})
+
+    def boom(model):
+        raise RuntimeError("boom")
+
+    reps = metrics.datacollector_reporters()
+    names = list(reps)
+    reps[names[0]](m)  # opens
+    assert id(m) in metrics._SCOPE
+    with pytest.raises(RuntimeError):
+        metrics._reporter(boom)(m)
+    assert id(m) not in metrics._SCOPE

@@ -8,9 +8,9 @@ Layout (Mesa's SolaraViz, plus a scenario card at the top of its sidebar):
   Step, play and render intervals), **Model Parameters** (the four lever sliders, then the
   community parameters and the seed; ranges and defaults from the schema), **Information**
   (the step = the week);
-* main grid — the resident network (colour by opinion, participation or group), the scenario
-  and lever explanations, and charts of participation, consensus, trust, needs and the
-  leadership effort.
+* main grid — the resident network (colour by opinion, participation, group or platform use),
+  the scenario and lever explanations, and charts of opinions, consensus, participation,
+  trust, needs and the leadership effort.
 
 Sessions: each browser session gets its own :class:`Session` and its own model, created
 inside :func:`Page` (Mesa's stock pattern of a module-level model would share one simulation
@@ -245,7 +245,8 @@ SLIDER_VALUE_CSS = """
     transform: translateX(-50%);
     font-size: 0.68rem;
     line-height: 1;
-    color: rgba(0, 0, 0, 0.6);
+    color: inherit;
+    opacity: 0.65;
     white-space: nowrap;
     pointer-events: none;
 }
@@ -302,7 +303,12 @@ def Page():
             session.values[lever].subscribe(lambda _value: session.lever_moved(model))
             for lever in LEVERS
         ]
-        return lambda: [unsubscribe() for unsubscribe in stop]  # type: ignore[func-returns-value]
+
+        def cleanup() -> None:
+            for unsubscribe in stop:
+                unsubscribe()
+
+        return cleanup
 
     solara.use_effect(watch_levers, [])
 

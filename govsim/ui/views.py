@@ -150,6 +150,7 @@ def _base(title: str | None = None, **extra: Any) -> dict[str, Any]:
         "usermeta": {"embedOptions": {"actions": False}},
         # re-fit the layout on every data update (axis labels widen as values grow)
         "autosize": {"type": "pad", "resize": True},
+        "background": "white",  # readable in the app's dark theme too
         "config": {"view": {"stroke": None}, "legend": {"labelLimit": 140}},
         **extra,
     }

@@ -17,6 +17,7 @@ on its own — by a strategy mid-week, a test, the UI — never sees a stale val
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -282,8 +283,245 @@ def _bucket_runs_loop(
     return runs
 
 
+def _pairwise_leaf_first(
+    x: np.ndarray, y: np.ndarray, a: float, lo: int, n: int
+) -> tuple[float, float, float]:  # pragma: no cover - compiled by numba
+    """One leaf (n ≤ 128) of the pairwise sums of ``x``, ``|x − a|`` and ``y``."""
+    if n < 8:
+        s0 = s1 = s2 = 0.0
+        for i in range(lo, lo + n):
+            s0 += x[i]
+            s1 += abs(x[i] - a)
+            s2 += y[i]
+        return s0, s1, s2
+    p0, q0, r0 = x[lo + 0], abs(x[lo + 0] - a), y[lo + 0]
+    p1, q1, r1 = x[lo + 1], abs(x[lo + 1] - a), y[lo + 1]
+    p2, q2, r2 = x[lo + 2], abs(x[lo + 2] - a), y[lo + 2]
+    p3, q3, r3 = x[lo + 3], abs(x[lo + 3] - a), y[lo + 3]
+    p4, q4, r4 = x[lo + 4], abs(x[lo + 4] - a), y[lo + 4]
+    p5, q5, r5 = x[lo + 5], abs(x[lo + 5] - a), y[lo + 5]
+    p6, q6, r6 = x[lo + 6], abs(x[lo + 6] - a), y[lo + 6]
+    p7, q7, r7 = x[lo + 7], abs(x[lo + 7] - a), y[lo + 7]
+    i = lo + 8
+    stop = lo + n - n % 8
+    while i < stop:
+        p0 += x[i + 0]
+        q0 += abs(x[i + 0] - a)
+        r0 += y[i + 0]
+        p1 += x[i + 1]
+        q1 += abs(x[i + 1] - a)
+        r1 += y[i + 1]
+        p2 += x[i + 2]
+        q2 += abs(x[i + 2] - a)
+        r2 += y[i + 2]
+        p3 += x[i + 3]
+        q3 += abs(x[i + 3] - a)
+        r3 += y[i + 3]
+        p4 += x[i + 4]
+        q4 += abs(x[i + 4] - a)
+        r4 += y[i + 4]
+        p5 += x[i + 5]
+        q5 += abs(x[i + 5] - a)
+        r5 += y[i + 5]
+        p6 += x[i + 6]
+        q6 += abs(x[i + 6] - a)
+        r6 += y[i + 6]
+        p7 += x[i + 7]
+        q7 += abs(x[i + 7] - a)
+        r7 += y[i + 7]
+        i += 8
+    s0 = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))
+    s1 = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
+    s2 = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        s0 += x[i]
+        s1 += abs(x[i] - a)
+        s2 += y[i]
+        i += 1
+    return s0, s1, s2
+
+
+def _pairwise_leaf_central(
+    x: np.ndarray, y: np.ndarray, c: float, lo: int, n: int
+) -> tuple[float, float, float]:  # pragma: no cover - compiled by numba
+    """One leaf (n ≤ 128) of the pairwise sums of d², d²·d and d²·d² (d = x − c)."""
+    if n < 8:
+        s2 = s3 = s4 = 0.0
+        for i in range(lo, lo + n):
+            d = x[i] - c
+            d2 = d * d
+            s2 += d2
+            s3 += d2 * d
+            s4 += d2 * d2
+        return s2, s3, s4
+    d = x[lo + 0] - c
+    d2 = d * d
+    p0, q0, r0 = d2, d2 * d, d2 * d2
+    d = x[lo + 1] - c
+    d2 = d * d
+    p1, q1, r1 = d2, d2 * d, d2 * d2
+    d = x[lo + 2] - c
+    d2 = d * d
+    p2, q2, r2 = d2, d2 * d, d2 * d2
+    d = x[lo + 3] - c
+    d2 = d * d
+    p3, q3, r3 = d2, d2 * d, d2 * d2
+    d = x[lo + 4] - c
+    d2 = d * d
+    p4, q4, r4 = d2, d2 * d, d2 * d2
+    d = x[lo + 5] - c
+    d2 = d * d
+    p5, q5, r5 = d2, d2 * d, d2 * d2
+    d = x[lo + 6] - c
+    d2 = d * d
+    p6, q6, r6 = d2, d2 * d, d2 * d2
+    d = x[lo + 7] - c
+    d2 = d * d
+    p7, q7, r7 = d2, d2 * d, d2 * d2
+    i = lo + 8
+    stop = lo + n - n % 8
+    while i < stop:
+        d = x[i + 0] - c
+        d2 = d * d
+        p0 += d2
+        q0 += d2 * d
+        r0 += d2 * d2
+        d = x[i + 1] - c
+        d2 = d * d
+        p1 += d2
+        q1 += d2 * d
+        r1 += d2 * d2
+        d = x[i + 2] - c
+        d2 = d * d
+        p2 += d2
+        q2 += d2 * d
+        r2 += d2 * d2
+        d = x[i + 3] - c
+        d2 = d * d
+        p3 += d2
+        q3 += d2 * d
+        r3 += d2 * d2
+        d = x[i + 4] - c
+        d2 = d * d
+        p4 += d2
+        q4 += d2 * d
+        r4 += d2 * d2
+        d = x[i + 5] - c
+        d2 = d * d
+        p5 += d2
+        q5 += d2 * d
+        r5 += d2 * d2
+        d = x[i + 6] - c
+        d2 = d * d
+        p6 += d2
+        q6 += d2 * d
+        r6 += d2 * d2
+        d = x[i + 7] - c
+        d2 = d * d
+        p7 += d2
+        q7 += d2 * d
+        r7 += d2 * d2
+        i += 8
+    s2 = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))
+    s3 = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
+    s4 = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        d = x[i] - c
+        d2 = d * d
+        s2 += d2
+        s3 += d2 * d
+        s4 += d2 * d2
+        i += 1
+    return s2, s3, s4
+
+
+def _pairwise3(
+    central: bool, x: np.ndarray, y: np.ndarray, c: float
+) -> tuple[float, float, float]:  # pragma: no cover - compiled by numba
+    """Three sums over all of ``x`` (by the central or the first leaf), in numpy's pairwise
+    order.
+
+    numpy sums a float64 array by pairwise summation (``pairwise_sum`` in numpy's
+    ``loops_utils.h.src``): fewer than 8 values one by one; up to 128 in eight interleaved
+    partial sums combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, the rest
+    added one by one; more are split at ``n/2`` rounded down to a multiple of 8 and the two
+    halves' sums added. The tree is walked here with an explicit stack (numba's on-disk cache
+    does not support recursive functions); the reduction starts from 0.0, as numpy's does.
+    Following it term for term gives numpy's bits (tests/docking/test_kernels.py checks sizes
+    1…10⁶) without making the arrays of terms numpy would need.
+    """
+    todo_lo = np.empty(128, dtype=np.int64)
+    todo_n = np.empty(128, dtype=np.int64)  # n < 0: add the two sums on top of the stack
+    vals = np.empty((128, 3))
+    top = 0
+    nv = 0
+    todo_lo[0] = 0
+    todo_n[0] = x.size
+    top = 1
+    while top:
+        top -= 1
+        lo = todo_lo[top]
+        n = todo_n[top]
+        if n < 0:
+            nv -= 1
+            for k in range(3):
+                vals[nv - 1, k] += vals[nv, k]
+        elif n <= 128:
+            if central:
+                s0, s1, s2 = _pairwise_leaf_central(x, y, c, lo, n)
+            else:
+                s0, s1, s2 = _pairwise_leaf_first(x, y, c, lo, n)
+            vals[nv, 0] = s0
+            vals[nv, 1] = s1
+            vals[nv, 2] = s2
+            nv += 1
+        else:
+            n2 = n // 2
+            n2 -= n2 % 8
+            todo_n[top] = -1  # then combine
+            todo_lo[top + 1] = lo + n2  # then the right half
+            todo_n[top + 1] = n - n2
+            todo_lo[top + 2] = lo  # first the left half
+            todo_n[top + 2] = n2
+            top += 3
+    return 0.0 + vals[0, 0], 0.0 + vals[0, 1], 0.0 + vals[0, 2]
+
+
+def _moments_loop(
+    x: np.ndarray, trust: np.ndarray, agenda: float
+) -> tuple[float, float, float, float, float, float]:  # pragma: no cover - compiled by numba
+    """:func:`_moments_numpy`, bit for bit (``x`` not empty)."""
+    n = x.size
+    sx, sdist, st = _pairwise3(False, x, trust, agenda)
+    mean = sx / n
+    s2, s3, s4 = _pairwise3(True, x, x, mean)
+    return mean, s2 / n, s3 / n, s4 / n, sdist / n, st / n
+
+
+def _moments_numpy(
+    x: np.ndarray, trust: np.ndarray, agenda: float
+) -> tuple[float, float, float, float, float, float]:
+    """Opinion mean; mean(d²) (= ``x.var()``), mean(d²·d), mean(d²·d²) with d = x − mean;
+    mean |x − agenda|; mean trust."""
+    mean = x.mean()
+    d = x - mean
+    d2 = d * d
+    return (
+        float(mean),
+        float(np.mean(d2)),
+        float(np.mean(d2 * d)),
+        float(np.mean(d2 * d2)),
+        float(np.abs(x - agenda).mean()),
+        float(trust.mean()),
+    )
+
+
 _resident_pass_jit = njit(_resident_pass_loop)
 _bucket_runs_jit = njit(_bucket_runs_loop)
+_pairwise_leaf_first = njit(_pairwise_leaf_first) or _pairwise_leaf_first
+_pairwise_leaf_central = njit(_pairwise_leaf_central) or _pairwise_leaf_central
+_pairwise3 = njit(_pairwise3) or _pairwise3
+_moments_jit = njit(_moments_loop)
 
 
 def _resident_pass_numpy(
@@ -309,13 +547,14 @@ def _resident_pass_numpy(
 class _Stats:
     """Intermediate results of the metrics for the model's current state, computed lazily."""
 
-    __slots__ = ("_means", "_moments", "_pass", "m")
+    __slots__ = ("_counts", "_means", "_moments", "_pass", "m")
 
     def __init__(self, m: GovernanceModel) -> None:
         self.m = m
         self._pass: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._moments: tuple[float, float, float, float] | None = None
+        self._moments: tuple[float, float, float, float, float, float] | None = None
         self._means: np.ndarray | None = None
+        self._counts: list[float] | None = None
 
     def resident_pass(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(group sizes, per-group sums (6 × groups), opinion histogram, cluster sizes)."""
@@ -364,30 +603,31 @@ class _Stats:
         """Per-group means of the six attributes (rows as the sums; NaN for empty groups)."""
         if self._means is None:
             sizes, sums, _, _ = self.resident_pass()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                self._means = np.where(sizes > 0, sums / np.maximum(sizes, 1), np.nan)
+            means = np.full(sums.shape, np.nan)
+            # = np.where(sizes > 0, sums / np.maximum(sizes, 1), nan), without the warnings
+            np.divide(sums, sizes, out=means, where=sizes > 0)
+            self._means = means
         return self._means
 
     def count(self, row: int) -> float:
         """Number of residents for whom a bool attribute (row) is true (an exact integer)."""
-        return float(self.resident_pass()[1][row].sum())
+        if self._counts is None:
+            self._counts = self.resident_pass()[1].sum(axis=1).tolist()
+        return self._counts[row]
 
-    def moments(self) -> tuple[float, float, float, float]:
-        """Opinion mean and the central moments mean(d²), mean(d²·d), mean(d²·d²).
+    def moments(self) -> tuple[float, float, float, float, float, float]:
+        """Opinion mean, mean(d²), mean(d²·d), mean(d²·d²), mean |x − agenda|, mean trust.
 
-        ``mean(d²)`` is ``np.var`` to the bit (the same subtraction, product and pairwise sum).
+        Each is numpy's own value to the bit (:func:`_moments_numpy`; ``mean(d²)`` is
+        ``np.var``: the same subtraction, product and pairwise sum).
         """
         if self._moments is None:
-            x = self.m.residents.opinion
-            mean = x.mean()
-            d = x - mean
-            d2 = d * d
-            self._moments = (
-                float(mean),
-                float(np.mean(d2)),
-                float(np.mean(d2 * d)),
-                float(np.mean(d2 * d2)),
-            )
+            res = self.m.residents
+            agenda = float(self.m.p.opinions.agenda)
+            if _moments_jit is not None and res.opinion.size:
+                self._moments = _moments_jit(res.opinion, res.trust, agenda)
+            else:
+                self._moments = _moments_numpy(res.opinion, res.trust, agenda)
         return self._moments
 
 
@@ -447,9 +687,8 @@ def participation_rate(m: GovernanceModel) -> float:
 @metric("participation_gap", "participation")
 def participation_gap(m: GovernanceModel) -> float:
     """Highest minus lowest group participation rate."""
-    r = _stats(m).group_means()[_PART]
-    r = r[np.isfinite(r)]
-    return float(r.max() - r.min()) if r.size else 0.0
+    r = [v for v in _stats(m).group_means()[_PART].tolist() if math.isfinite(v)]
+    return max(r) - min(r) if r else 0.0
 
 
 @metric("never_participated", "participation")
@@ -496,13 +735,13 @@ def polarization(m: GovernanceModel) -> float:
 @metric("bimodality", "consensus")
 def bimodality_coefficient(m: GovernanceModel) -> float:
     """Sarle's bimodality coefficient of opinions (> 0.555 suggests two camps)."""
-    return _bimodality_from(m.residents.n, *_stats(m).moments()[1:])
+    return _bimodality_from(m.residents.n, *_stats(m).moments()[1:4])
 
 
 @metric("agenda_distance", "consensus")
 def agenda_distance(m: GovernanceModel) -> float:
     """Mean distance of opinions from the shared agenda."""
-    return float(np.abs(m.residents.opinion - m.p.opinions.agenda).mean())
+    return _stats(m).moments()[4]
 
 
 @metric("decision_agreement", "consensus")
@@ -517,7 +756,7 @@ def decision_agreement(m: GovernanceModel) -> float:
 @metric("mean_trust", "trust")
 def mean_trust(m: GovernanceModel) -> float:
     """Mean trust in the leading organization."""
-    return float(m.residents.trust.mean())
+    return _stats(m).moments()[5]
 
 
 @metric("leader_credibility", "trust")
@@ -663,10 +902,11 @@ def g_adoption(m: GovernanceModel) -> np.ndarray:
 @metric("resolution_rate", "needs", per_group=True)
 def g_resolution(m: GovernanceModel) -> np.ndarray:
     """Resolved share of the group's closed needs so far."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(
-            m.group_closed > 0, m.group_resolved / np.maximum(m.group_closed, 1), np.nan
-        )
+    closed = m.group_closed
+    out = np.full(closed.shape, np.nan)
+    # closed counts are whole numbers: = where(closed > 0, resolved / max(closed, 1), nan)
+    np.divide(m.group_resolved, closed, out=out, where=closed > 0)
+    return out
 
 
 # -- evaluation and run-level summaries ---------------------------------------------------------

@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from govsim.cli import EXIT_OK, EXIT_USAGE, command, say
+from govsim.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, command, say
 from govsim.config import ConfigError
 
 __all__ = ["serve_command", "ui"]
@@ -166,6 +166,10 @@ def ui(args: argparse.Namespace) -> int:
     )
     try:
         code = proc.wait()
+        if code != 0:
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            print(f"govsim ui: error: the app server stopped ({how})", file=sys.stderr)
+            code = EXIT_ERROR
     except KeyboardInterrupt:
         code = EXIT_OK
         say(args, "govsim ui: stopped")

@@ -35,7 +35,7 @@ from .mechanisms import (
 )
 from .metrics import datacollector_reporters
 from .network import make_network
-from .params import CATEGORIES, ORG_KINDS, Params, build_params
+from .params import CATEGORIES, ORG_KINDS, Params, StrategyParams, build_params, to_dict
 from .state import ConflictBook, NeedsBook, Residents
 from .strategies import Efforts, make_strategy
 
@@ -135,6 +135,7 @@ class GovernanceModel(mesa.Model):
             for name, c in zip(RNG_STREAMS[1:], children[1:], strict=True)
         }
         self.strategy = make_strategy(p.strategy)
+        self.strategy_changes: list[tuple[int, Any]] = []
         self.service = next(m for m in PIPELINE if isinstance(m, Service))
         self.effort = Efforts()
         self.events: dict[str, Any] = {}
@@ -302,6 +303,43 @@ class GovernanceModel(mesa.Model):
         view = cls(self, index)
         self.deregister_agent(view)
         return view
+
+    def set_strategy(self, strategy: Any = None, /, **overrides: Any) -> None:
+        """Change the leadership strategy from the next week on (e.g. from the classroom app).
+
+        Args:
+            strategy: A :class:`sim.params.StrategyParams`, a mapping of its fields, or any
+                object with ``efforts(model)`` (used as it is); ``None`` keeps the current
+                strategy parameters and applies ``overrides``.
+            **overrides: Fields of the strategy section, e.g. ``smart=0.5`` or
+                ``name="integrated"``.
+
+        Raises:
+            ValueError: Bad strategy parameters (the model is left unchanged).
+
+        The change is recorded in ``strategy_changes`` as ``(first week it applies, what)``.
+        """
+        if strategy is not None and callable(getattr(strategy, "efforts", None)):
+            if overrides:
+                raise ValueError("set_strategy: give a strategy object or overrides, not both")
+            self.strategy = strategy
+            self.strategy_changes.append((self.steps + 1, strategy))
+            return
+        fields: dict[str, Any] = {}
+        if isinstance(strategy, StrategyParams):
+            fields = to_dict(strategy)
+        elif isinstance(strategy, dict):
+            fields = dict(strategy)
+        elif strategy is not None:
+            raise ValueError(
+                f"set_strategy: expected StrategyParams, a mapping or a strategy object, "
+                f"got {type(strategy).__name__}"
+            )
+        fields.update(overrides)
+        params = build_params(self.p, {f"strategy.{k}": v for k, v in fields.items()})
+        new = make_strategy(params.strategy)
+        self.p, self.strategy = params, new
+        self.strategy_changes.append((self.steps + 1, params.strategy))
 
     def step(self) -> None:
         """Advance one week (the order is :data:`PIPELINE`)."""

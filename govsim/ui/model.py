@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from govsim.config import DEFAULT_SCENARIO, get_scenario, scenario_params
 from sim import GovernanceModel
-from sim.params import Params, build_params
+from sim.params import Params
 from sim.strategies import LEVERS, Efforts, make_strategy
 
 from .controls import community_overrides
@@ -71,9 +71,8 @@ def set_levers(model: GovernanceModel, levers: Mapping[str, float]) -> None:
     week that uses the new intensities).
     """
     current = {lever: getattr(model.p.strategy, lever) for lever in LEVERS}
-    params = build_params(model.p, manual_strategy({**current, **levers}))
-    model.strategy = make_strategy(params.strategy)
-    model.p = params
+    manual = manual_strategy({**current, **levers})
+    model.set_strategy({k.split(".", 1)[1]: v for k, v in manual.items()})
     model.manual_since = model.steps + 1
 
 

@@ -145,3 +145,24 @@ def test_bad_user_strategy_paths():
         GovernanceModel(rng=0, **{"strategy.name": "no_such_module_xyz:X"})
     with pytest.raises(ValueError, match="has no attribute"):
         GovernanceModel(rng=0, **{"strategy.name": "sim.strategies:Nope"})
+
+
+def test_set_strategy_takes_effect_from_the_next_week():
+    m = GovernanceModel(rng=0, **SMALL)
+    m.run(3)
+    m.set_strategy(name="organizational", organizational=0.8)
+    assert m.effort.organizational == 0.0  # this week's efforts were already set
+    m.step()
+    assert m.effort.organizational == 0.8 and m.p.strategy.name == "organizational"
+    assert m.strategy_changes[-1][0] == 4
+    with pytest.raises(ValueError, match=r"strategy\.smart=2"):
+        m.set_strategy(smart=2)
+    assert m.p.strategy.organizational == 0.8  # unchanged after a bad call
+
+    class Half:
+        def efforts(self, model):
+            return Efforts(political=0.5)
+
+    m.set_strategy(Half())
+    m.step()
+    assert m.effort.political == 0.5

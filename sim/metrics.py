@@ -193,6 +193,44 @@ _PART, _EVER, _OPINION, _DISTANCE, _TRUST, _DIGITAL = range(6)
 _HIST_BINS = 10  # Esteban–Ray histogram: 10 equal bins on [0, 1]
 
 
+def _histogram10(x: np.ndarray, edges: np.ndarray, hist: np.ndarray) -> None:  # pragma: no cover
+    """``np.histogram(x, 10, range=(0, 1))`` counts, by comparisons with the edges.
+
+    numpy puts an in-range value in bin ``int(x·10)`` corrected by one against ``edges``,
+    i.e. in the bin k with ``edges[k] ≤ x < edges[k + 1]`` (the last bin also takes x = 1):
+    ``int(x·10)`` is never off by more than one. Counting the in-range values below each
+    edge gives the same counts; the loop has no branch and no scatter, so it vectorizes.
+    Values outside [0, 1] and NaN are left out, as numpy does.
+    """
+    lo, hi = edges[0], edges[10]
+    e1, e2, e3, e4, e5 = edges[1], edges[2], edges[3], edges[4], edges[5]
+    e6, e7, e8, e9 = edges[6], edges[7], edges[8], edges[9]
+    c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = 0
+    for i in range(x.size):
+        xi = x[i]
+        r = (xi >= lo) & (xi <= hi)
+        c0 += r
+        c1 += r & (xi < e1)
+        c2 += r & (xi < e2)
+        c3 += r & (xi < e3)
+        c4 += r & (xi < e4)
+        c5 += r & (xi < e5)
+        c6 += r & (xi < e6)
+        c7 += r & (xi < e7)
+        c8 += r & (xi < e8)
+        c9 += r & (xi < e9)
+    hist[0] = c1
+    hist[1] = c2 - c1
+    hist[2] = c3 - c2
+    hist[3] = c4 - c3
+    hist[4] = c5 - c4
+    hist[5] = c6 - c5
+    hist[6] = c7 - c6
+    hist[7] = c8 - c7
+    hist[8] = c9 - c8
+    hist[9] = c0 - c9
+
+
 def _resident_pass_loop(
     group: np.ndarray,
     part: np.ndarray,
@@ -203,30 +241,26 @@ def _resident_pass_loop(
     agenda: float,
     sizes: np.ndarray,
     sums: np.ndarray,
-    edges: np.ndarray,
-    hist: np.ndarray,
     lo: float,
     scale: float,
-    bcount: np.ndarray,
-    bmin: np.ndarray,
-    bmax: np.ndarray,
-) -> None:  # pragma: no cover - compiled by numba (coverage cannot see inside)
+    gap: float,
+    runs: np.ndarray,
+) -> int:  # pragma: no cover - compiled by numba (coverage cannot see inside)
     """One pass over the residents: what the metrics need, bit for bit as numpy computes it.
 
     * group sizes and per-group sums — the float sums (opinion, distance to the agenda,
       trust) in index order, as ``np.bincount(group, weights=w)`` adds ``w[i]`` to its group's
       running float64 sum; the 0/1 attributes (taking part, ever taken part, platform) counted
       as integers (exact, so the same numbers);
-    * the histogram of opinions with ``np.histogram(x, 10, range=(0, 1))``'s own bin rule:
-      index ``int((x − 0) / 1 · 10)`` (= ``int(x · 10)`` exactly), then the ±1 corrections
-      against the edges; values outside [0, 1] or NaN are left out;
-    * when ``bcount`` is non-empty, the cluster buckets of :func:`cluster_sizes` (count,
-      minimum and maximum of each bucket of width gap/2 from ``lo``).
+    * when ``runs`` is not empty (it has one slot per bucket), the cluster sizes of
+      :func:`cluster_sizes`: count, minimum and maximum of each bucket of width gap/2 from
+      ``lo``, then the scan of consecutive non-empty buckets; returns the number of clusters.
     """
     ng = sizes.size
-    nbins = hist.size
-    fbins = float(nbins)
-    nb = bcount.size
+    nb = runs.size
+    bcount = np.zeros(nb, dtype=np.int64)
+    bmin = np.full(nb, np.inf)
+    bmax = np.full(nb, -np.inf)
     # The three 0/1 attributes and the group as one code: one counter per resident, not four.
     code = np.zeros(8 * ng, dtype=np.int64)
     for i in range(x.size):
@@ -236,15 +270,6 @@ def _resident_pass_loop(
         sums[_OPINION, g] += xi
         sums[_DISTANCE, g] += abs(xi - agenda)
         sums[_TRUST, g] += trust[i]
-        if xi >= 0.0 and xi <= 1.0:
-            k = int(xi * fbins)
-            if k == nbins:
-                k -= 1
-            if xi < edges[k]:
-                k -= 1
-            elif k != nbins - 1 and xi >= edges[k + 1]:
-                k += 1
-            hist[k] += 1
         if nb:
             b = int((xi - lo) * scale)
             bcount[b] += 1
@@ -259,9 +284,10 @@ def _resident_pass_loop(
             sums[_PART, g] += v * (c & 1)
             sums[_EVER, g] += v * ((c >> 1) & 1)
             sums[_DIGITAL, g] += v * ((c >> 2) & 1)
+    return _bucket_runs(bcount, bmin, bmax, gap, runs) if nb else 0
 
 
-def _bucket_runs_loop(
+def _bucket_runs(
     bcount: np.ndarray, bmin: np.ndarray, bmax: np.ndarray, gap: float, out: np.ndarray
 ) -> int:  # pragma: no cover - compiled by numba
     """Run sizes from the buckets (the scan of :func:`cluster_sizes`); returns how many."""
@@ -516,8 +542,9 @@ def _moments_numpy(
     )
 
 
+_bucket_runs = njit(_bucket_runs) or _bucket_runs
 _resident_pass_jit = njit(_resident_pass_loop)
-_bucket_runs_jit = njit(_bucket_runs_loop)
+_histogram10_jit = njit(_histogram10)
 _pairwise_leaf_first = njit(_pairwise_leaf_first) or _pairwise_leaf_first
 _pairwise_leaf_central = njit(_pairwise_leaf_central) or _pairwise_leaf_central
 _pairwise3 = njit(_pairwise3) or _pairwise3
@@ -571,28 +598,25 @@ class _Stats:
         n = x.size
         if _resident_pass_jit is None:
             return _resident_pass_numpy(m, ng, gap)
+        hist = np.zeros(_HIST_BINS, dtype=np.int64)
+        _histogram10_jit(x, _hist_edges(), hist)
         lo = hi = 0.0
-        nb = 0
-        scale = 2.0 / gap
         if n:
-            lo, hi = float(x.min()), float(x.max())
-            span = (hi - lo) * scale
-            if np.isfinite(span) and span <= 4 * n:
-                nb = int(span) + 1  # = int(max((x − lo)·scale)) + 1: the map is monotone
+            lo, hi = float(x.min()), float(x.max())  # NaN if any value is NaN
+        scale = 2.0 / gap
+        span = (hi - lo) * scale
+        # Buckets when there are few enough for the values' range (as cluster_sizes decides);
+        # int(span) = int(max((x − lo)·scale)) because the map is monotone.
+        nb = int(span) + 1 if n and np.isfinite(span) and span <= 4 * n else 0
         sizes = np.zeros(ng, dtype=np.int64)
         sums = np.zeros((6, ng))
-        hist = np.zeros(_HIST_BINS, dtype=np.int64)
-        bcount = np.zeros(nb, dtype=np.int64)
-        bmin = np.full(nb, np.inf)
-        bmax = np.full(nb, -np.inf)
-        _resident_pass_jit(
+        runs = np.empty(nb, dtype=np.int64)
+        k = _resident_pass_jit(
             res.group, res.participating, res.ever_participated, res.digital, x, res.trust,
-            float(m.p.opinions.agenda), sizes, sums, _hist_edges(), hist, lo, scale,
-            bcount, bmin, bmax,
+            float(m.p.opinions.agenda), sizes, sums, float(lo), scale, float(gap), runs,
         )  # fmt: skip
         if nb:
-            out = np.empty(nb, dtype=np.int64)
-            clusters = out[: _bucket_runs_jit(bcount, bmin, bmax, float(gap), out)]
+            clusters = runs[:k]
         elif n:
             clusters = cluster_sizes(x, gap)  # non-finite values or too many buckets: sort
         else:

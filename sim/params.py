@@ -272,6 +272,15 @@ class NeedsParams:
         lo=0.0,
         hi=1e4,
     )
+    resource_buffer_weeks: float = p(
+        4.0,
+        "Unused resources carry over to later weeks, up to this many weeks of an "
+        "organization's weekly resources, and at least the cost of the costliest need "
+        "(1 = only that minimum)",
+        unit="weeks",
+        lo=1.0,
+        hi=52.0,
+    )
     category_cost: tuple[float, ...] = p(
         None,
         "Resource units one resolved need costs, by category " + ", ".join(CATEGORIES),

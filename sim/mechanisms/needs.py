@@ -104,13 +104,19 @@ class Service:
         lp = model.p.levers
         pol, org = model.effort.political, model.effort.organizational
         rng = model.rngs["service"]
+        max_cost = float(model.category_cost.max())
         for o in model.orgs:
             cap, resrc = o.base_capacity, o.base_resources
             if o.is_leader:
                 cap *= 1.0 + lp.political.capacity_gain * pol
                 resrc *= 1.0 + lp.political.resource_gain * pol
             o.capacity = cap
-            o.resources = resrc
+            # Unused resources carry over, up to resource_buffer_weeks of this week's budget
+            # but at least the cost of the costliest need, so that a small organization can
+            # save up for one (in week 1 there is nothing to carry).
+            carry = o.resources if model.steps > 1 else 0.0
+            cap_res = max(resrc * model.p.needs.resource_buffer_weeks, max_cost) if resrc else 0.0
+            o.resources = min(carry + resrc, cap_res)
             o.resources_used = 0.0
         # Co-building links: denser with organizational leadership.
         base = model.p.organizations.base_links

@@ -23,6 +23,12 @@ CONTEXT = {
     "strategy.end_step": {"strategy.start_step": 0},
     "levers.ideological.backfire_below": {"population.groups.renters.trust_mean": 0.1},
     "participation.sticky": {},
+    # resources bind only when capacity is ample
+    "needs.resources_per_1000": {"needs.capacity_per_1000": 60.0},
+    "needs.resource_buffer_weeks": {"needs.capacity_per_1000": 60.0},
+    "levers.political.resource_gain": {"needs.capacity_per_1000": 60.0},
+    "levers.organizational.pooling": {"needs.capacity_per_1000": 60.0},
+    "organizations.base_links": {"needs.capacity_per_1000": 60.0},
     "participation.initial_share": {"participation.sticky": True},
 }
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics import MODEL_METRICS
-from sim.params import Params, build_params, flatten, to_dict
+from sim.params import Params, build_params, diff, to_dict
 
 from .design import (
     ExperimentConfigError,
@@ -201,21 +201,6 @@ def _check_outcomes(names: Sequence[str], key: str = "experiment.outcomes") -> l
     return list(names)
 
 
-def _diff(base: Params, other: Params) -> dict[str, Any]:
-    """Overrides turning ``base`` into ``other``."""
-    out: dict[str, Any] = {}
-    same_groups = list(base.population.groups) == list(other.population.groups)
-    if not same_groups:
-        out["population.groups"] = to_dict(other.population.groups)
-    fa, fb = flatten(base), flatten(other)
-    for key, value in fb.items():
-        if key.startswith("population.groups.") and not same_groups:
-            continue
-        if fa.get(key) != value:
-            out[key] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
 def experiment_from_config(
     kind: str,
     exp: Mapping[str, Any],
@@ -335,7 +320,7 @@ def _conditions(
     for s in exp.get("scenarios") or []:
         if scenario_params is None:
             raise ExperimentConfigError("experiment.scenarios: scenarios need the govsim configs")
-        conds.append((str(s), _diff(base, scenario_params(str(s)))))
+        conds.append((str(s), diff(base, scenario_params(str(s)))))
     raw = exp.get("conditions") or {}
     if not isinstance(raw, Mapping):
         raise ExperimentConfigError(

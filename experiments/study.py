@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.params import Params, build_params
+from sim.params import Params, build_params, diff
 
 from .claims import (
     Hypothesis,
@@ -136,12 +136,6 @@ class StudyPlan:
     runs: list[RunSpec]
 
 
-def _diff(base: Params, other: Params) -> dict[str, Any]:
-    from .runners import _diff as diff
-
-    return diff(base, other)
-
-
 def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> StudyPlan:
     """Plan every arm of every hypothesis in each of its community types.
 
@@ -168,7 +162,7 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
                     raise ExperimentConfigError(
                         f"experiment.hypotheses.{h.name}.{arm}: {exc}"
                     ) from None
-                overrides = _diff(base, params)
+                overrides = diff(base, params)
                 ids = []
                 for seed in seeds:
                     rid = run_identity(params, seed, spec.steps)

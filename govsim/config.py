@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.params import Params, build_params, flatten, iter_fields, to_dict
+from sim.params import Params, build_params, diff, flatten, iter_fields, to_dict
 from sim.presets import PRESETS
 
 __all__ = [
@@ -848,22 +848,6 @@ class Scenario:
     source: str
 
 
-def _diff(params: Params) -> dict[str, Any]:
-    """``{dotted: value}`` turning the engine defaults into ``params``."""
-    base = Params()
-    out: dict[str, Any] = {}
-    same_groups = list(params.population.groups) == list(base.population.groups)
-    if not same_groups:
-        out["population.groups"] = to_dict(params.population.groups)
-    flat, flat0 = flatten(params), flatten(base)
-    for key, value in flat.items():
-        if key.startswith("population.groups.") and not same_groups:
-            continue
-        if flat0.get(key) != value:
-            out[key] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
 @functools.cache
 def _scenario(name: str) -> Scenario:
     try:
@@ -878,7 +862,7 @@ def _scenario(name: str) -> Scenario:
         overrides = dict(PRESETS[name])
         source = f"sim.presets.PRESETS[{name!r}]"
     else:
-        overrides = _diff(params)
+        overrides = diff(Params(), params)
         source = str(found)
         with contextlib.suppress(ValueError):
             source = found.relative_to(config_dir().parent).as_posix()

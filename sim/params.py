@@ -44,6 +44,7 @@ __all__ = [
     "StrategyParams",
     "TrustParams",
     "build_params",
+    "diff",
     "flatten",
     "iter_fields",
     "parameter_table_markdown",
@@ -1189,6 +1190,25 @@ def validate(params: Params) -> None:
             f"parameter network.mean_degree={net.mean_degree:g}: must be below "
             f"population.n_residents={pop.n_residents}"
         )
+
+
+def diff(base: Params, other: Params) -> dict[str, Any]:
+    """Dotted-name overrides that turn ``base`` into ``other``.
+
+    ``build_params(base, diff(base, other)) == other``. When the two have different sets of
+    resident groups, the whole ``population.groups`` mapping is one entry.
+    """
+    out: dict[str, Any] = {}
+    same_groups = list(base.population.groups) == list(other.population.groups)
+    if not same_groups:
+        out["population.groups"] = to_dict(other.population.groups)
+    fa, fb = flatten(base), flatten(other)
+    for key, value in fb.items():
+        if key.startswith("population.groups.") and not same_groups:
+            continue
+        if fa.get(key) != value:
+            out[key] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 def _get(params: Any, dotted: str) -> Any:

@@ -86,3 +86,22 @@ def test_parameter_table_lists_every_parameter():
     table = parameter_table_markdown()
     for info in iter_fields():
         assert f"`{info.name}`" in table
+
+
+def test_diff_round_trips():
+    from sim.params import diff
+
+    a = build_params()
+    b = build_params(
+        None,
+        {
+            "opinions.mu": 0.1,
+            "population.groups.elderly.tolerance": 0.05,
+            "needs.category_mix": [1, 1, 1, 1, 1, 1],
+        },
+    )
+    d = diff(a, b)
+    assert set(d) == {"opinions.mu", "population.groups.elderly.tolerance", "needs.category_mix"}
+    assert build_params(a, d) == b
+    c = build_params(None, {"population.groups": {"all": {"share": 1.0}}})
+    assert build_params(a, diff(a, c)) == c

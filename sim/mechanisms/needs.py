@@ -150,6 +150,19 @@ class Service:
                 ok = cand.any(axis=1)
                 book.holder[stuck[ok]] = best[ok]
                 model.events["needs_routed"] = int(ok.sum())
+        self._queues(model)
+
+    @staticmethod
+    def _queues(model: GovernanceModel) -> None:
+        """Each organization's queue for this week, oldest first: the reported needs it holds
+        and can handle (what :meth:`serve` selects from), grouped by holder in one stable sort
+        instead of one pass over the whole book per organization."""
+        book = model.needs
+        held = book.reported & model.handles[book.holder, book.category]
+        idx = np.flatnonzero(held)
+        order = idx[np.argsort(book.holder[idx], kind="stable")]
+        bounds = np.searchsorted(book.holder[order], np.arange(len(model.orgs) + 1))
+        model.service_queues = (order, bounds)
 
     # -- one organization's turn --------------------------------------------------------------
 
@@ -161,13 +174,10 @@ class Service:
         cap = int(cap_f) + int(rng.random() < cap_f - int(cap_f))
         if cap <= 0 or book.size == 0:
             return
-        mask = (
-            book.reported
-            & (book.holder == org.index)
-            & model.handles[org.index, book.category]
-            & ~model.served_now
-        )
-        sel = np.flatnonzero(mask)[:cap]
+        # = flatnonzero(reported & holder == org & handles[org, category] & ~served_now)
+        order, bounds = model.service_queues
+        sel = order[bounds[org.index] : bounds[org.index + 1]]
+        sel = sel[~model.served_now[sel]][:cap]
         if sel.size == 0:
             return
         costs = model.category_cost[book.category[sel]]

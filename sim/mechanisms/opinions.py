@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._jit import njit
+from .._jit import njit, prefetch
 
 if TYPE_CHECKING:
     from ..model import GovernanceModel
@@ -68,6 +68,10 @@ def disjoint_layers(a: np.ndarray, b: np.ndarray, n: int) -> Iterator[np.ndarray
         remaining = remaining[~free]
 
 
+#: How many encounters ahead the compiled loop prefetches (12–24 measured alike at 10⁶).
+_AHEAD = 16
+
+
 def _exchange_sequential(
     a: np.ndarray,
     b: np.ndarray,
@@ -89,10 +93,19 @@ def _exchange_sequential(
     indices are read as unsigned (no negative-index wraparound code), both sides' conditions
     are evaluated without short-circuit (``&``) and the steps chosen by selects, so that the
     compiled loop has no data-dependent branch to mispredict and the memory accesses of
-    successive encounters overlap.
+    successive encounters overlap; the opinions and tolerances of the encounter
+    ``_AHEAD`` places later are prefetched (a hint to the cache; no effect on results).
     """
     moved = 0
-    for j in range(a.size):
+    n = a.size
+    for j in range(n):
+        if j + _AHEAD < n:
+            p = np.uint64(a[j + _AHEAD])
+            q = np.uint64(b[j + _AHEAD])
+            prefetch(o, p)
+            prefetch(o, q)
+            prefetch(tol, p)
+            prefetch(tol, q)
         i = np.uint64(a[j])
         k = np.uint64(b[j])
         oi = o[i]

@@ -213,3 +213,14 @@ def test_compiled_moments_follow_numpys_pairwise_summation() -> None:
         ref = metrics._moments_numpy(x, trust, 0.8)
         assert fast == ref, n
         assert ref[0] == float(x.mean()) and ref[1] == float(x.var())
+
+
+def test_prefetch_is_only_a_hint() -> None:
+    """In Python it does nothing; compiled (HAVE_PREFETCH) it changes no result (the
+    encounter loop above runs with it)."""
+    from sim import _jit
+
+    x = np.arange(4.0)
+    assert _jit.prefetch(x, 2) is None
+    np.testing.assert_array_equal(x, np.arange(4.0))
+    assert isinstance(_jit.HAVE_PREFETCH, bool)

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["HAVE_NUMBA", "HAVE_PREFETCH", "njit", "prefetch"]
+__all__ = ["HAVE_NUMBA", "njit", "prefetch", "prefetch_works"]
 
 try:  # pragma: no cover - depends on the environment
     if os.environ.get("GOVSIM_NO_NUMBA", "") not in ("", "0"):
@@ -82,19 +82,33 @@ if HAVE_NUMBA:  # pragma: no cover - depends on numba/llvmlite versions
         return x[0]
 
 
-def _register_prefetch() -> bool:  # pragma: no cover - depends on numba/llvmlite versions
-    """Teach numba :func:`prefetch`: LLVM's prefetch where this numba can emit it (checked
-    once by compiling a probe, cached on disk), else a no-op."""
-    import numpy as np
+_PREFETCH_OK: list[bool] = []
 
-    try:
-        _prefetch_probe(np.zeros(1))
-        ok = True
-    except Exception:  # any failure (numba or LLVM version): fall back to the no-op
-        ok = False
 
-    def typer(arr: Any, i: Any) -> Callable[..., None]:
-        if ok:
+def prefetch_works() -> bool:
+    """Whether compiled code gets a real prefetch (checked once, by compiling a probe).
+
+    Asked only when a kernel that uses :func:`prefetch` is compiled — kernels loaded from
+    numba's on-disk cache never ask — so importing ``sim`` stays free of compilation.
+    """
+    if not HAVE_NUMBA:
+        return False
+    if not _PREFETCH_OK:  # pragma: no cover - depends on numba/llvmlite versions
+        import numpy as np
+
+        try:
+            _prefetch_probe(np.zeros(1))
+            _PREFETCH_OK.append(True)
+        except Exception:  # any failure (numba or LLVM version): fall back to the no-op
+            _PREFETCH_OK.append(False)
+    return _PREFETCH_OK[0]
+
+
+if HAVE_NUMBA:  # pragma: no cover - compiled code
+
+    @_overload(prefetch)
+    def _prefetch_overload(arr: Any, i: Any) -> Callable[..., None]:
+        if prefetch_works():
 
             def impl(arr: Any, i: Any) -> None:
                 _llvm_prefetch(arr, i)
@@ -105,9 +119,3 @@ def _register_prefetch() -> bool:  # pragma: no cover - depends on numba/llvmlit
                 pass
 
         return impl
-
-    _overload(prefetch)(typer)
-    return ok
-
-
-HAVE_PREFETCH = _register_prefetch() if HAVE_NUMBA else False

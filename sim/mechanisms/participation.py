@@ -24,8 +24,75 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._jit import njit
+
 if TYPE_CHECKING:
     from ..model import GovernanceModel
+
+
+def _decide_loop(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    degree: np.ndarray,
+    prev: np.ndarray,
+    digital: np.ndarray,
+    any_digital: bool,
+    a_vis: float,
+    b_vis: float,
+    w_social: float,
+    w_trust: float,
+    trust: np.ndarray,
+    w_agreement: float,
+    opinion: np.ndarray,
+    agenda: float,
+    w_served: float,
+    served: np.ndarray,
+    w_cost: float,
+    cost: np.ndarray,
+    f_political: float,
+    f_smart: float,
+    threshold: np.ndarray,
+    sticky: bool,
+    now: np.ndarray,
+) -> None:  # pragma: no cover - compiled by numba (coverage cannot see inside)
+    """:meth:`Participation.step`'s decision for every resident in one compiled pass.
+
+    The same operations in the same order as the numpy code (the share of taking-part
+    neighbours as in ``Graph.neighbor_mean``, then each weighted term added in turn), so the
+    decisions are the same bit for bit; ``prev`` is last week's participation as bytes and is
+    not changed (everyone decides from last week).
+    """
+    lo = indptr[0]
+    for i in range(now.size):
+        hi = indptr[i + 1]
+        s = 0.0
+        for jj in range(lo, hi):
+            s += prev[np.uint64(indices[jj])]
+        lo = hi
+        d = degree[i]
+        social = s / d if d > 0 else float(prev[i])
+        dig = any_digital and digital[i]
+        if dig:
+            social = a_vis * social + b_vis
+        score = w_social * social
+        if w_trust != 0.0:
+            score = score + w_trust * trust[i]
+        if w_agreement != 0.0:
+            score = score + w_agreement * (1.0 - abs(opinion[i] - agenda))
+        if w_served != 0.0:
+            score = score + w_served * served[i]
+        if w_cost != 0.0:
+            c = cost[i] * f_political
+            if dig:
+                c = c * f_smart
+            score = score - w_cost * c
+        decide = score >= threshold[i]
+        if sticky:
+            decide = decide or prev[i] != 0
+        now[i] = decide
+
+
+_decide_jit = njit(_decide_loop)
 
 
 class Participation:
@@ -50,6 +117,38 @@ class Participation:
 
     def step(self, model: GovernanceModel) -> None:
         """Decide who takes part this week."""
+        res = model.residents
+        if _decide_jit is not None and not model.graph.complete:
+            now = self._decide_compiled(model)
+        else:
+            now = self._decide(model)
+        res.participating[:] = now
+        res.ever_participated |= now
+        res.weeks_participated += now
+
+    @staticmethod
+    def _decide_compiled(model: GovernanceModel) -> np.ndarray:
+        """:meth:`_decide` in one compiled pass (same decisions, bit for bit)."""
+        p = model.p.participation
+        res = model.residents
+        g = model.graph
+        lv = model.p.levers
+        any_digital = bool(res.digital.any())
+        vis = lv.smart.visibility
+        b_vis = vis * float(res.participating.mean()) if any_digital else 0.0
+        now = np.empty(res.n, dtype=np.bool_)
+        _decide_jit(
+            g.indptr, g.indices, g.degree, res.participating.view(np.uint8), res.digital,
+            any_digital, 1 - vis, b_vis, float(p.w_social), float(p.w_trust), res.trust,
+            float(p.w_agreement), res.opinion, float(model.p.opinions.agenda),
+            float(p.w_served), res.served, float(p.w_cost), res.cost,
+            1.0 - lv.political.cost_reduction * model.effort.political,
+            1.0 - lv.smart.cost_reduction, res.threshold, bool(p.sticky), now,
+        )  # fmt: skip
+        return now
+
+    def _decide(self, model: GovernanceModel) -> np.ndarray:
+        """Who takes part this week (numpy; the definition of the compiled pass)."""
         p = model.p.participation
         res = model.residents
         prev = res.participating  # last week's (bool: the neighbour share is an exact count)
@@ -69,6 +168,4 @@ class Participation:
         now = score >= res.threshold
         if p.sticky:
             now |= res.participating
-        res.participating[:] = now
-        res.ever_participated |= now
-        res.weeks_participated += now
+        return now

@@ -224,3 +224,19 @@ def test_prefetch_is_only_a_hint() -> None:
     assert _jit.prefetch(x, 2) is None
     np.testing.assert_array_equal(x, np.arange(4.0))
     assert _jit.prefetch_works() == _jit.HAVE_NUMBA  # numba 0.68: a real prefetch
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("sticky", [False, True])
+def test_compiled_participation_decision_equals_the_numpy_one(sticky) -> None:
+    from sim.mechanisms import Participation
+
+    over = {"population.n_residents": 4000, "strategy.name": "integrated",
+            "strategy.smart": 0.9, "strategy.political": 0.7, "participation.sticky": sticky,
+            "participation.w_served": 0.3, "network.kind": "erdos_renyi",
+            "network.mean_degree": 3.0}  # fmt: skip
+    m = GovernanceModel(rng=5, **over).run(6)
+    assert m.residents.digital.any() and (m.graph.degree == 0).any()
+    m.effort = m.strategy.efforts(m)
+    fast = Participation._decide_compiled(m)
+    np.testing.assert_array_equal(fast, Participation()._decide(m))

@@ -17,8 +17,36 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._jit import njit
+
 if TYPE_CHECKING:
     from ..model import GovernanceModel
+
+
+def _drift_loop(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    degree: np.ndarray,
+    t: np.ndarray,
+    w: float,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled by numba (coverage cannot see inside)
+    """``t + w·(neighbour mean of t − t)`` for every resident (synchronous: ``t`` is not
+    changed), the neighbour mean as ``Graph.neighbor_mean`` computes it — same bits as the
+    numpy code."""
+    lo = indptr[0]
+    for i in range(out.size):
+        hi = indptr[i + 1]
+        s = 0.0
+        for jj in range(lo, hi):
+            s += t[np.uint64(indices[jj])]
+        lo = hi
+        d = degree[i]
+        nb = s / d if d > 0 else t[i]
+        out[i] = t[i] + w * (nb - t[i])
+
+
+_drift_jit = njit(_drift_loop)
 
 
 def count_power(base: float, k: np.ndarray) -> np.ndarray:
@@ -51,7 +79,13 @@ class Trust:
             k_exp = model.events["expired_by_resident"]
             t[:] = 1.0 - (1.0 - t) * count_power(1.0 - p.gain_resolved, k_res)
             t *= count_power(1.0 - p.loss_unresolved, k_exp)
+        g = model.graph
+        if p.social_weight > 0 and _drift_jit is not None and not g.complete:
+            out = np.empty_like(t)
+            _drift_jit(g.indptr, g.indices, g.degree, t, float(p.social_weight), out)
+            np.clip(out, 0.0, 1.0, out=t)
+            return
         if p.social_weight > 0:
-            nb = model.graph.neighbor_mean(t)
+            nb = g.neighbor_mean(t)
             t += p.social_weight * (nb - t)
         np.clip(t, 0.0, 1.0, out=t)

@@ -240,3 +240,21 @@ def test_compiled_participation_decision_equals_the_numpy_one(sticky) -> None:
     m.effort = m.strategy.efforts(m)
     fast = Participation._decide_compiled(m)
     np.testing.assert_array_equal(fast, Participation()._decide(m))
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_compiled_adoption_and_trust_drift_equal_the_numpy_ones(monkeypatch) -> None:
+    from sim.mechanisms import platform, trust
+
+    over = {"population.n_residents": 3000, "strategy.name": "smart", "strategy.smart": 0.9,
+            "network.kind": "erdos_renyi", "network.mean_degree": 3.0}  # fmt: skip
+    states = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(platform, "_adopt_jit", None)
+            monkeypatch.setattr(trust, "_drift_jit", None)
+        m = GovernanceModel(rng=9, **over).run(8)
+        states.append((m.residents.digital.copy(), m.residents.trust.copy()))
+    assert states[0][0].any()
+    for fast, ref in zip(*states, strict=True):
+        np.testing.assert_array_equal(fast, ref)

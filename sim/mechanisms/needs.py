@@ -133,7 +133,9 @@ class Service:
             top = top[counts[top] > 0]
             handles[0, top] = True
             stuck = book.reported & ~model.base_handles[book.holder, book.category]
-            stuck &= np.isin(book.category, top)
+            in_top = np.zeros(handles.shape[1], dtype=bool)
+            in_top[top] = True
+            stuck &= in_top[book.category]  # = np.isin(book.category, top), by table lookup
             idx = np.flatnonzero(stuck)
             book.holder[idx[rng.random(idx.size) < take]] = 0
         model.handles = handles
@@ -160,7 +162,10 @@ class Service:
         book = model.needs
         held = book.reported & model.handles[book.holder, book.category]
         idx = np.flatnonzero(held)
-        order = idx[np.argsort(book.holder[idx], kind="stable")]
+        h = book.holder[idx]
+        if len(model.orgs) <= np.iinfo(np.int16).max:
+            h = h.astype(np.int16)  # a 16-bit stable sort is numpy's radix sort
+        order = idx[np.argsort(h, kind="stable")]
         bounds = np.searchsorted(book.holder[order], np.arange(len(model.orgs) + 1))
         model.service_queues = (order, bounds)
 
@@ -246,6 +251,8 @@ class Service:
         ev["expired_by_resident"] = exp_by
         # Remembered experience of being served, in [-1, 1].
         m = model.p.trust.memory
-        outcome = np.clip(res_by - exp_by, -1, 1).astype(np.float64)
+        # = clip(res_by − exp_by, −1, 1) as float: the sign, non-zero only where a need closed
+        outcome = np.zeros(n)
+        outcome[who] = np.sign(res_by[who] - exp_by[who])
         res.served *= m
         res.served += (1.0 - m) * outcome

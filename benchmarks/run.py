@@ -162,7 +162,7 @@ def reference_kernels(n: int, reps: int) -> dict[str, dict[str, float]]:
 def kernel_ratios(n: int, reps: int) -> tuple[dict, dict, dict[str, float]]:
     """Array and reference kernels at ``n`` and their ratios (reference time / array time)."""
     arr = array_kernels(n, reps)
-    ref = reference_kernels(n, max(2, reps // 2))
+    ref = reference_kernels(n, reps)  # tens of ms each: as many repetitions as the array
     return arr, ref, {name: ref[name]["s"] / arr[name]["s"] for name in KERNELS}
 
 
@@ -352,22 +352,40 @@ def targets(res: dict) -> dict[str, dict]:
     return out
 
 
-def check(reps: int = 5) -> int:
-    """Guard: report kernels whose ratio to the reference fell > 1.5× below the baseline."""
+def _check_ratios(reps: int) -> dict[str, float]:
+    _, _, ratios = kernel_ratios(10_000, reps)
+    full = full_step(10_000, "array", 3 * reps)["step_s"]
+    ratios["full_step"] = full_step(10_000, "reference", reps)["step_s"] / full
+    return ratios
+
+
+def check(reps: int = 7, tries: int = 3) -> int:
+    """Guard: report kernels whose ratio to the reference fell > 1.5× below the baseline.
+
+    A kernel is reported only if it is slower in every one of up to ``tries`` measurements
+    (each kernel keeps its best ratio): a passing burst of load on a shared machine slows one
+    measurement, a regression slows them all.
+    """
     base_path = HERE / "baseline.json"
     base = json.loads(base_path.read_text())
     recorded = base["kernels"]["1e4"]["ratio"]
     recorded["full_step"] = base["full_step"]["10000"]["ratio"]
-    _, _, ratios = kernel_ratios(10_000, reps)
-    full = full_step(10_000, "array", 3 * reps)["step_s"]
-    ratios["full_step"] = full_step(10_000, "reference", 3)["step_s"] / full
+    best: dict[str, float] = {}
+    for attempt in range(tries):
+        for name, r in _check_ratios(reps).items():
+            best[name] = max(best.get(name, 0.0), r)
+        slow = [n for n, r in best.items() if recorded[n] / r > GUARD_FACTOR]
+        if not slow:
+            break
+        if attempt + 1 < tries:
+            print(f"measured again: {', '.join(slow)} slower than recorded")
     bad = 0
-    for name, r in ratios.items():
+    for name, r in best.items():
         was = recorded[name]
-        slow = was / r
-        flag = "SLOWER" if slow > GUARD_FACTOR else "ok"
+        slow_by = was / r
+        flag = "SLOWER" if slow_by > GUARD_FACTOR else "ok"
         bad += flag != "ok"
-        print(f"{name:14s} ratio {r:7.1f}×  recorded {was:7.1f}×  ({slow:4.2f}× slower)  {flag}")
+        print(f"{name:14s} ratio {r:7.1f}×  recorded {was:7.1f}×  ({slow_by:4.2f}× slower)  {flag}")
     if bad:
         print(f"{bad} kernel(s) more than {GUARD_FACTOR}× slower than recorded (relative to the "
               "reference engine)")  # fmt: skip

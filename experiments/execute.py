@@ -314,20 +314,25 @@ def run_batch(plan_path: str, batch: int) -> dict:
     part = Path(plan["parts"]) / f"{name}.parquet"
     tables: list[pa.Table] = []
     have: set[str] = set()
-    if part.exists():  # a re-submitted job: keep what the first attempt stored
+    # What an earlier attempt of this job stored (a re-submitted job): the batch's part and the
+    # one-run parts it had not yet merged. Unreadable files are skipped: their runs run again.
+    earlier = [part] if part.exists() else []
+    earlier += sorted(Path(plan["parts"]).glob(f"{name}.run-*.parquet"))
+    for f in earlier:
         try:
-            old = pq.read_table(part).cast(schema)
+            old = pq.read_table(f).cast(schema)
+        except Exception:
+            continue
+        ids = set(old.column("run_id").to_pylist())
+        if not ids <= have:
             tables.append(old)
-            have = set(old.column("run_id").to_pylist())
-        except Exception:  # unreadable: its runs are simply run again
-            tables, have = [], set()
+            have |= ids
     done = failed = 0
     work = write = 0.0
-    synced = True
+    run_parts: list[Path] = []
     todo = [i for i in plan["batches"][batch] if plan["runs"][i]["run_id"] not in have]
-    for k, idx in enumerate(todo):
+    for idx in todo:
         spec = plan["runs"][idx]
-        last = k == len(todo) - 1
         t0 = time.perf_counter()
         try:
             params = build_params(base, spec["overrides"]) if spec["overrides"] else base
@@ -346,16 +351,23 @@ def run_batch(plan_path: str, batch: int) -> dict:
         t1 = time.perf_counter()
         work += t1 - t0
         tables.append(table)
-        # Every finished run is published at once (atomic rename: a killed job loses only the
-        # run in flight); the batch's last write is also fsync-ed for power-loss durability.
-        atomic_write_parquet(pa.concat_tables(tables), part, durable=last)
-        synced = last
+        # Every finished run is published at once as a one-run part (atomic rename: a killed
+        # job loses only the run in flight); the job merges them into its part at the end.
+        one = Path(plan["parts"]) / f"{name}.run-{spec['run_id'][:16]}.parquet"
+        atomic_write_parquet(table, one, durable=False)
+        run_parts.append(one)
         if spec["run_id"] in plan.get("retry", ()):
             store.clear_failures([spec["run_id"]])
         write += time.perf_counter() - t1
         done += 1
-    if done and not synced:  # the batch ended on a failed run: make the part durable too
+    t1 = time.perf_counter()
+    if done or len(earlier) > 1:
+        # One durable part per job; then the one-run parts go (readers drop the duplicate
+        # rows of the moment in between: a run is identified by run_id and step).
         atomic_write_parquet(pa.concat_tables(tables), part)
+        for f in {*run_parts, *earlier} - {part}:
+            f.unlink(missing_ok=True)
+    write += time.perf_counter() - t1
     return {
         "batch": batch,
         "done": done,

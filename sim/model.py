@@ -286,19 +286,18 @@ class GovernanceModel(mesa.Model):
     def _setup_views(self) -> None:
         res = self.residents
         self.views_created = res.n <= self.p.engine.agent_views_max
+        self._views: list[Resident] = []
         if self.views_created:
-            for i in range(res.n):
-                (PartyMember if res.is_party[i] else Resident)(self, i)
+            self._views = [
+                (PartyMember if res.is_party[i] else Resident)(self, i) for i in range(res.n)
+            ]
 
     # -- public API ---------------------------------------------------------------------------
 
     def resident(self, index: int) -> Resident:
         """The view of resident ``index`` (made on demand when views were not created)."""
         if self.views_created:
-            cls = PartyMember if self.residents.is_party[index] else Resident
-            for a in self.agents_by_type[cls]:
-                if a.index == index:
-                    return a
+            return self._views[index]
         cls = PartyMember if self.residents.is_party[index] else Resident
         view = cls(self, index)
         self.deregister_agent(view)

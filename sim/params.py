@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import types
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -1131,11 +1130,7 @@ def validate(params: Params) -> None:
             f"parameter population.groups.*.share: shares sum to {total:.6g} ({shares}); "
             "they must sum to 1"
         )
-    n_party = round(pop.party_share * pop.n_residents)
-    if n_party > pop.n_residents:  # pragma: no cover - prevented by party_share <= 1
-        raise ValueError("more Party members than residents")
-    if pop.party_share > 0 and n_party < 1 and pop.n_residents > 0:
-        pass  # a tiny population may simply have no Party member; allowed
+    # More Party members than residents cannot happen: party_share ≤ 1 is checked above.
     nc = len(CATEGORIES)
     for name in ("category_mix", "category_cost"):
         val = getattr(params.needs, name)
@@ -1248,7 +1243,3 @@ def parameter_table_markdown(params: Params | None = None) -> str:
         doc = info.doc.replace("|", "\\|")
         lines.append(f"| `{info.name}` | {doc} | {info.unit or '–'} | {default} | {info.allowed} |")
     return "\n".join(lines).lstrip() + "\n"
-
-
-# Make types visible for get_type_hints under ``from __future__ import annotations``.
-_ = types

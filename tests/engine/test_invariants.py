@@ -48,6 +48,7 @@ def test_agents_are_live_views_of_the_arrays():
     assert len(members) == round(0.07 * 200)
     assert len(m.agents_by_type[Organization]) == sum(m.p.organizations.counts)
     a = next(iter(residents))
+    assert m.resident(a.index) is a
     m.run(3)
     assert a.opinion == m.residents.opinion[a.index]
     a.trust = 0.123

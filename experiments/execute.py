@@ -11,10 +11,12 @@ to :func:`execute`, which
 2. groups the remaining runs into batches big enough that a job's fixed cost (a Hydra job costs
    ~0.15 s and writes 4 files) stays a few per cent of its work, measured with a short pilot;
 3. writes the plan file and launches one Hydra job per batch (:mod:`experiments.launch`);
-4. in each job, runs the batch and, after *each* finished run, atomically rewrites the batch's
-   Parquet part (temp name + rename) with every row so far, so a SIGKILL loses at most the runs
-   in flight and a partly written file is never read; a run that raises is recorded in
-   ``failures/`` with its error and seed, and the batch goes on;
+4. in each job, runs the batch and publishes *each* finished run at once as a one-run Parquet
+   part (temp name + rename), so a SIGKILL loses at most the runs in flight and a partly
+   written file is never read; at its end the job merges them into the batch's part. A run
+   that raises is recorded in ``failures/`` with its error and seed, and the batch goes on.
+   What killed jobs leave (unmerged one-run parts, or copies of merged ones) is tidied before
+   the next launch (:func:`tidy_run_parts`);
 5. shows a progress bar over runs with ETA (by watching the store), and prints one summary
    line: runs done, skipped, failed, wall time.
 
@@ -57,6 +59,7 @@ __all__ = [
     "make_runs",
     "run_batch",
     "run_identity",
+    "tidy_run_parts",
 ]
 
 
@@ -302,11 +305,13 @@ def run_batch(plan_path: str, batch: int) -> dict:
     file are kept and not run again.
 
     Returns:
-        ``{"batch", "done", "failed", "work_s", "write_s", "wall_s"}``.
+        ``{"batch", "done", "failed", "work_s", "write_s", "wall_s", "started", "ended"}``
+        (the last two: wall-clock times, seconds since the epoch, of the job's start and end).
     """
     from sim.run import run_one
 
     t_start = time.perf_counter()
+    started = time.time()
     plan, base = _load_plan(plan_path)
     store = ResultStore(plan["parts"], failures=plan["failures"])
     schema = _schema(plan["columns"], plan["metrics"])
@@ -375,7 +380,69 @@ def run_batch(plan_path: str, batch: int) -> dict:
         "work_s": work,
         "write_s": write,
         "wall_s": time.perf_counter() - t_start,
+        "started": started,
+        "ended": time.time(),
     }
+
+
+def _ids(path: Path) -> set[str] | None:
+    try:
+        return set(pq.read_table(path, columns=["run_id"]).column(0).to_pylist())
+    except Exception:  # unreadable: left for ResultStore.scan to report
+        return None
+
+
+def tidy_run_parts(parts: Path | str) -> tuple[int, int]:
+    """Fold the one-run parts that killed jobs left behind into parts; delete stored copies.
+
+    A job publishes each finished run as ``<job>.run-<id>.parquet`` and, at its end, merges them
+    into ``<job>.parquet`` and deletes them. A job killed before its merge leaves its one-run
+    parts (valid results, one small file each); one killed between the merge and the deletions
+    leaves each of those runs stored twice. Called before every launch, this
+
+    * writes the one-run parts of a job that has no ``<job>.parquet`` into that file (never
+      replacing one: a job still running elsewhere writes it itself, with every run it has
+      done, so whichever write lands last holds these runs), then
+    * deletes each one-run part whose runs are all in ``<job>.parquet``.
+
+    Rows are never lost: a one-run part goes only once a readable part holds its runs.
+
+    Returns:
+        ``(folded, removed)``: one-run parts written into a job part, one-run parts deleted.
+    """
+    root = Path(parts)
+    groups: dict[str, list[Path]] = {}
+    for path in root.glob("part-*.run-*.parquet"):
+        if not path.name.startswith("."):
+            groups.setdefault(path.name.split(".run-", 1)[0], []).append(path)
+    folded = removed = 0
+    for stem, ones in sorted(groups.items()):
+        job = root / f"{stem}.parquet"
+        if not job.exists():
+            tables = []
+            for path in sorted(ones):
+                try:
+                    tables.append(pq.read_table(path))
+                except Exception:
+                    continue
+            if tables:
+                try:
+                    merged = pa.concat_tables(tables, promote_options="default")
+                    atomic_write_parquet(merged, job, overwrite=False)
+                    folded += len(tables)
+                except FileExistsError:  # its job (or another launch) wrote it just now
+                    pass
+                except Exception:  # different schemas, a full disk …: leave them as they are
+                    continue
+        stored = _ids(job) if job.exists() else None
+        if not stored:
+            continue
+        for path in ones:
+            mine = _ids(path)
+            if mine is not None and mine <= stored:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return folded, removed
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,7 +452,14 @@ def run_batch(plan_path: str, batch: int) -> dict:
 
 @dataclass
 class ExecutionSummary:
-    """The accounting of one :func:`execute` call."""
+    """The accounting of one :func:`execute` call (also written to the launch's ``summary.json``).
+
+    Run counts: ``planned`` (distinct runs asked for), ``skipped`` (already stored), ``done``,
+    ``failed``, ``not_run`` (lost with a job or a launcher error). Times, in seconds:
+    ``wall_s`` (the whole call), ``launch_s`` (the launcher's part of it), ``startup_s`` (from
+    launching until the first job began: starting worker processes), and summed over jobs
+    ``work_s`` (simulating), ``write_s`` (storing rows) and ``job_wall_s`` (whole jobs).
+    """
 
     planned: int
     skipped: int
@@ -402,6 +476,8 @@ class ExecutionSummary:
     work_s: float = 0.0
     write_s: float = 0.0
     job_wall_s: float = 0.0
+    launch_s: float = 0.0
+    startup_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -575,6 +651,7 @@ def execute(
     unique: dict[str, RunSpec] = {}
     for r in runs:
         unique.setdefault(r.run_id, r)
+    tidy_run_parts(paths.parts)
     finished = store.finished_ids()
     pending = [r for rid, r in unique.items() if rid not in finished]
     skipped = len(unique) - len(pending)
@@ -621,6 +698,7 @@ def execute(
         summary.runs_per_job = math.ceil(len(pending) / n_jobs)
         summary.launch_dir = str(launch_dir)
         ids = {r.run_id for r in pending}
+        launched = time.time()
         with _Progress(paths, launch_id, ids, _show_progress(progress)):
             try:
                 outcomes = hl.launch_batches(
@@ -629,6 +707,13 @@ def execute(
             except Exception as exc:  # a killed worker, a refused submission, …
                 outcomes = []
                 summary.launch_error = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+        summary.launch_s = time.time() - launched
+        starts = [
+            float(o.value["started"])
+            for o in outcomes
+            if o.ok and isinstance(o.value, Mapping) and "started" in o.value
+        ]
+        summary.startup_s = max(0.0, min(starts) - launched) if starts else 0.0
         for o in outcomes:
             if o.ok and isinstance(o.value, Mapping):
                 summary.work_s += float(o.value.get("work_s", 0.0))

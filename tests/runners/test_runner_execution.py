@@ -8,12 +8,14 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.execute import ExperimentPaths
+from experiments.execute import ExperimentPaths, tidy_run_parts
 from experiments.runners import experiment_from_config, plan_runs, run_experiment
 from experiments.tables import load_rows, run_outcomes
 from sim import run_one
@@ -155,8 +157,84 @@ def test_resume_after_sigkill_runs_exactly_the_missing_runs(results):
     rows = ResultStore(parts, failures=parts.parent / "failures").read_all()
     assert rows["run_id"].nunique() == planned
     assert not rows.duplicated(["run_id", "step"]).any()
+    # the rerun folded the one-run parts the killed jobs left into parts: a raw read of the
+    # dataset (pandas, DuckDB) sees each run once, and no small files stay behind
+    assert not list(parts.glob("*.run-*.parquet"))
+    raw = pd.read_parquet(parts)
+    assert raw["run_id"].nunique() == planned and not raw.duplicated(["run_id", "step"]).any()
     # a third run has nothing to do
     assert govsim(*rerun, "hydra/launcher=basic") == 0
+
+
+def _split_into_run_parts(part: Path) -> list[Path]:
+    """Write each run of a job's part as a one-run part, as the job did before its merge."""
+    table = pq.read_table(part)
+    out = []
+    for rid in sorted(set(table.column("run_id").to_pylist())):
+        one = part.with_name(f"{part.stem}.run-{rid[:16]}.parquet")
+        rows = table.filter(pc.equal(table.column("run_id"), rid))
+        pq.write_table(rows, one)
+        out.append(one)
+    return out
+
+
+def _basic_sweep(results: Path, runs_per_job: int) -> tuple[Any, Path]:
+    """The 12-run sweep SWEEP in this process, in jobs of ``runs_per_job`` runs."""
+    e = experiment_from_config("sweep", {**SWEEP, "batch": {"runs_per_job": runs_per_job}}, BASE, 6)
+    summary, root = run_experiment(
+        e, results, launcher=["hydra/launcher=basic"], progress=False, echo=None, analyse=False
+    )
+    assert summary.ok and summary.batches == 12 // runs_per_job
+    return e, root
+
+
+def test_tidy_run_parts_folds_leftovers_and_drops_copies_without_losing_rows(results):
+    e, root = _basic_sweep(results, 6)
+    parts = ExperimentPaths(root).parts
+    want = _table(root)
+    first, second = sorted(parts.glob("part-*.parquet"))
+    # job 1 was killed between its merge and deleting its one-run parts: every run twice
+    copies = _split_into_run_parts(first)
+    # job 2 was killed before its merge: only its one-run parts exist
+    orphans = _split_into_run_parts(second)
+    second.unlink()
+    raw = pd.read_parquet(parts)
+    assert raw.duplicated(["run_id", "step"]).sum() == len(want) // 2  # seen by a raw read
+    # … and one of those runs' files was torn (it is left alone, its run counts as missing)
+    torn = orphans.pop()
+    torn.write_bytes(torn.read_bytes()[:100])
+    assert tidy_run_parts(parts) == (len(orphans), len(copies) + len(orphans))
+    assert not [p for p in copies + orphans if p.exists()] and torn.exists()
+    torn.unlink()
+    got = _table(root)
+    lost = set(want["run_id"]) - set(got["run_id"])
+    assert len(lost) == 1  # the torn run, nothing else
+    pd.testing.assert_frame_equal(
+        got, want[want["run_id"].isin(got["run_id"])].reset_index(drop=True), check_exact=True
+    )
+    # tidying again changes nothing; a rerun runs exactly the lost run and leaves no leftovers
+    assert tidy_run_parts(parts) == (0, 0)
+    again, _ = run_experiment(
+        e, results, launcher=["hydra/launcher=basic"], progress=False, echo=None, analyse=False
+    )
+    assert again.done == 1 and again.skipped == 11
+    pd.testing.assert_frame_equal(_table(root), want, check_exact=True)
+
+
+def test_tidy_run_parts_never_replaces_a_job_part(tmp_path):
+    """A leftover run not in its job's part stays a one-run part (the job may be running)."""
+    _, root = _basic_sweep(tmp_path, 12)
+    parts = ExperimentPaths(root).parts
+    (part,) = parts.glob("part-*.parquet")
+    ones = _split_into_run_parts(part)
+    table = pq.read_table(part)
+    keep = ones[0]
+    kept_id = pq.read_table(keep, columns=["run_id"]).column(0)[0].as_py()
+    pq.write_table(table.filter(pc.not_equal(table.column("run_id"), kept_id)), part)
+    before = part.read_bytes()
+    assert tidy_run_parts(parts) == (0, len(ones) - 1)
+    assert keep.exists() and part.read_bytes() == before
+    assert pd.read_parquet(parts)["run_id"].nunique() == 12
 
 
 BOOM = """

@@ -51,6 +51,7 @@ from sim.params import Params, build_params, flatten, to_dict
 from .store import ResultStore, atomic_write_bytes, atomic_write_parquet, run_id
 
 __all__ = [
+    "IN_PROCESS_BELOW_S",
     "ExecutionSummary",
     "ExperimentPaths",
     "RunSpec",
@@ -459,6 +460,7 @@ class ExecutionSummary:
     ``wall_s`` (the whole call), ``launch_s`` (the launcher's part of it), ``startup_s`` (from
     launching until the first job began: starting worker processes), and summed over jobs
     ``work_s`` (simulating), ``write_s`` (storing rows) and ``job_wall_s`` (whole jobs).
+    ``in_process``: a short joblib launch ran in the calling process (see :func:`execute`).
     """
 
     planned: int
@@ -478,6 +480,7 @@ class ExecutionSummary:
     job_wall_s: float = 0.0
     launch_s: float = 0.0
     startup_s: float = 0.0
+    in_process: bool = False
 
     @property
     def ok(self) -> bool:
@@ -495,13 +498,21 @@ class ExecutionSummary:
             text += f", {self.not_run} not run"
         text += f"; wall {self.wall_s:.1f} s"
         if self.done:
-            text += f" ({rate:.2f} runs/s, {self.batches} jobs on {self.launcher})"
+            where = f"{self.launcher}, in this process" if self.in_process else self.launcher
+            jobs = f"{self.batches} job{'' if self.batches == 1 else 's'}"
+            text += f" ({rate:.2f} runs/s, {jobs} on {where})"
         return text
 
 
 def _launcher_name(launcher: Mapping[str, Any]) -> str:
     target = str(launcher.get("_target_", "?")).rsplit(".", 1)[-1]
     return target.replace("Launcher", "").lower() or "?"
+
+
+#: Below this many seconds of estimated work a joblib launch runs in the calling process:
+#: its worker processes would spend 1.3–1.8 s starting (importing Mesa, pandas and numba) and
+#: make it slower (benchmarks/README.md). ``experiment.batch.in_process_below_s`` sets it.
+IN_PROCESS_BELOW_S = 3.0
 
 
 def pilot_seconds(base: Params, overrides: Mapping[str, Any], steps: int) -> float:
@@ -622,6 +633,7 @@ def execute(
     progress: bool | str = "auto",
     target_job_s: float = 10.0,
     runs_per_job: int | None = None,
+    in_process_below_s: float = IN_PROCESS_BELOW_S,
     echo: Callable[[str], None] | None = print,
     columns: Mapping[str, str] | None = None,
 ) -> ExecutionSummary:
@@ -638,6 +650,9 @@ def execute(
         progress: Progress bar: ``"auto"`` (on a terminal), True or False.
         target_job_s: Seconds of work per job (batches are sized for it).
         runs_per_job: Fixed batch size instead.
+        in_process_below_s: A joblib launch whose estimated work (pilot × runs) is below this
+            runs in this process (one job, no worker processes to start); 0: never. Not with
+            ``runs_per_job`` (no pilot) nor with other launchers.
         echo: Where the summary line goes (None: nowhere).
         columns: Arrow types of tag/parameter columns (default: inferred from ``runs``).
 
@@ -667,10 +682,20 @@ def execute(
     )
     if pending:
         est = 0.0 if runs_per_job else pilot_seconds(base, pending[0].overrides, steps)
+        workers = hl.workers_of(lcfg)
+        if (
+            "joblib" in str(lcfg.get("_target_", "")).lower()
+            and workers > 1
+            and not runs_per_job
+            and est * len(pending) < in_process_below_s
+        ):
+            launcher = [*launcher, "hydra.launcher.n_jobs=1"]  # joblib runs one worker inline
+            workers = 1
+            summary.in_process = True
         n_jobs = plan_batches(
             len(pending),
             est,
-            hl.workers_of(lcfg),
+            workers,
             target_job_s=target_job_s,
             runs_per_job=runs_per_job,
         )

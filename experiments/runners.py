@@ -14,7 +14,7 @@ verb's own settings from the ``experiment`` config node (``configs/experiment/<n
     conditions: {label: {dotted.name: value}}   / scenarios: [a, b]             # compare
     sensitivity: {method: sobol, params: {name: [lo, hi]}, n_base: 32}        # sensitivity
     optimise: {objective: participation, budget: 1.0, popsize: 8, maxiter: 10}  # optimise
-    batch: {target_seconds: 10, runs_per_job: null}
+    batch: {target_seconds: 10, runs_per_job: null, in_process_below_s: 3}
 
 :func:`run_experiment` plans the runs, writes ``results/<name>/experiment.json``, executes the
 runs that are not stored yet (:func:`experiments.execute.execute`) and then writes the tables,
@@ -45,7 +45,14 @@ from .design import (
     replicate_seeds,
     validate_points,
 )
-from .execute import ExecutionSummary, ExperimentPaths, RunSpec, execute, make_runs
+from .execute import (
+    IN_PROCESS_BELOW_S,
+    ExecutionSummary,
+    ExperimentPaths,
+    RunSpec,
+    execute,
+    make_runs,
+)
 from .store import atomic_write_bytes
 from .tables import outcome_names
 
@@ -76,6 +83,9 @@ DEFAULT_OUTCOMES: tuple[str, ...] = (
     "final_conflicts_unresolved",
     "final_platform_adoption",
 )
+
+#: Settings of ``experiment.batch`` (how runs are grouped into launcher jobs).
+BATCH_KEYS = ("in_process_below_s", "runs_per_job", "target_seconds")
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _KNOWN_KEYS = {
@@ -268,14 +278,21 @@ def experiment_from_config(
     if exp.get("outcomes"):
         settings["outcomes"] = _check_outcomes(exp["outcomes"])
     batch = dict(exp.get("batch") or {})
+    unknown = sorted(set(batch) - set(BATCH_KEYS))
+    if unknown:
+        raise ExperimentConfigError(
+            f"experiment.batch.{unknown[0]}: unknown setting; allowed: {', '.join(BATCH_KEYS)}"
+        )
     if batch.get("runs_per_job") is not None:
         _int("batch.runs_per_job", batch["runs_per_job"], 1)
-    if batch.get("target_seconds") is not None:
-        t = batch["target_seconds"]
-        if not isinstance(t, int | float) or isinstance(t, bool) or t <= 0:
-            raise ExperimentConfigError(
-                f"experiment.batch.target_seconds={t!r}: expected a number > 0"
-            )
+    for key, positive in (("target_seconds", True), ("in_process_below_s", False)):
+        t = batch.get(key)
+        if t is None:
+            continue
+        number = isinstance(t, int | float) and not isinstance(t, bool)
+        if not number or not (t > 0 if positive else t >= 0):
+            bound = "> 0" if positive else "≥ 0"
+            raise ExperimentConfigError(f"experiment.batch.{key}={t!r}: expected a number {bound}")
     out = Experiment(
         kind=kind,
         name=name,
@@ -497,6 +514,11 @@ def execute_runs(
         progress=progress,
         target_job_s=float(batch.get("target_seconds") or 10.0),
         runs_per_job=batch.get("runs_per_job"),
+        in_process_below_s=float(
+            IN_PROCESS_BELOW_S
+            if batch.get("in_process_below_s") is None
+            else batch["in_process_below_s"]
+        ),
         echo=echo,
     )
 

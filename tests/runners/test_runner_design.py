@@ -14,6 +14,7 @@ from experiments.design import (
     validate_points,
 )
 from experiments.execute import make_runs, plan_batches, run_identity
+from experiments.runners import experiment_from_config
 from experiments.tables import bootstrap_over_time
 from sim.params import build_params
 
@@ -117,3 +118,21 @@ def test_bootstrap_band_covers_a_known_mean():
     b = bootstrap_over_time(rows, ["y"], n_boot=1000, seed=2)
     cover = ((b["boot_lo"] <= 1.0) & (1.0 <= b["boot_hi"])).mean()
     assert 0.89 <= cover <= 0.98
+
+
+@pytest.mark.parametrize(
+    ("batch", "match"),
+    [
+        ({"runs_per_jb": 4}, r"experiment\.batch\.runs_per_jb: unknown setting; allowed: "),
+        ({"runs_per_job": 0}, r"batch\.runs_per_job"),
+        ({"target_seconds": 0}, r"experiment\.batch\.target_seconds=0: expected a number > 0"),
+        ({"in_process_below_s": -1}, r"in_process_below_s=-1: expected a number ≥ 0"),
+        ({"in_process_below_s": "3"}, r"in_process_below_s='3': expected a number"),
+    ],
+)
+def test_bad_batch_settings_name_the_problem(batch, match):
+    exp = {"name": "b", "replications": 2, "batch": batch}
+    with pytest.raises(ExperimentConfigError, match=match):
+        experiment_from_config("replicate", exp, BASE, 5)
+    ok = experiment_from_config("replicate", {**exp, "batch": {"in_process_below_s": 0}}, BASE, 5)
+    assert ok.settings["batch"] == {"in_process_below_s": 0}

@@ -42,7 +42,8 @@ def _table(root: Path) -> pd.DataFrame:
 
 
 def test_same_root_seed_same_tables_serial_and_joblib(results):
-    e = experiment_from_config("sweep", SWEEP, BASE, 10)
+    # in_process_below_s=0: worker processes even for so short a sweep
+    e = experiment_from_config("sweep", {**SWEEP, "batch": {"in_process_below_s": 0}}, BASE, 10)
     s1, root1 = run_experiment(
         e,
         results / "serial",
@@ -61,6 +62,7 @@ def test_same_root_seed_same_tables_serial_and_joblib(results):
     )
     assert s1.ok and s2.ok and s1.done == s2.done == 12
     assert s1.launcher == "basic" and s2.launcher == "joblib"
+    assert s2.batches == 2 and not s2.in_process and s2.startup_s > 0
     a, b = _table(root1), _table(root2)
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     # the stored run is the engine's run: run_one(params, seed) reproduces it from its row
@@ -84,6 +86,28 @@ def test_same_root_seed_same_tables_serial_and_joblib(results):
         f"SELECT count(DISTINCT run_id) AS n FROM read_parquet('{root1}/parts/*.parquet')"
     ).df()
     assert q["n"].iloc[0] == 12
+
+
+def test_a_short_joblib_launch_runs_in_this_process(results, capsys):
+    """Worker processes take over a second to start: a launch with less work than
+    ``batch.in_process_below_s`` runs inline, with the same rows; the setting turns it off."""
+    launcher = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+    e = experiment_from_config("sweep", SWEEP, BASE, 10)
+    short, root = run_experiment(e, results / "short", launcher=launcher, progress=False)
+    assert short.ok and short.in_process and short.batches == 1
+    assert "runs/s, 1 job on joblib, in this process)" in capsys.readouterr().out
+    e0 = experiment_from_config("sweep", {**SWEEP, "batch": {"in_process_below_s": 0}}, BASE, 10)
+    spread, root0 = run_experiment(
+        e0, results / "spread", launcher=launcher, progress=False, echo=None, analyse=False
+    )
+    assert spread.ok and not spread.in_process and spread.batches == 2
+    pd.testing.assert_frame_equal(_table(root), _table(root0), check_exact=True)
+    # fixed batches (no pilot, so no estimate) and other launchers are left as asked
+    e1 = experiment_from_config("sweep", {**SWEEP, "batch": {"runs_per_job": 6}}, BASE, 10)
+    fixed, _ = run_experiment(
+        e1, results / "fixed", launcher=launcher, progress=False, echo=None, analyse=False
+    )
+    assert fixed.ok and not fixed.in_process and fixed.batches == 2
 
 
 def _finished(parts: Path) -> set[str]:

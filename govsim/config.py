@@ -117,8 +117,19 @@ class ConfigError(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
-#: Where ``configs/`` is in a source checkout (``pip install -e .``).
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+#: Where ``configs/`` is: in the source tree (a checkout, ``pip install -e .``), else the copy
+#: a wheel carries inside the package (``govsim/_configs``, written by ``setup.py``).
+CONFIG_DIR = next(
+    (
+        d
+        for d in (
+            Path(__file__).resolve().parent.parent / "configs",
+            Path(__file__).resolve().parent / "_configs",
+        )
+        if (d / "config.yaml").is_file()
+    ),
+    Path(__file__).resolve().parent.parent / "configs",
+)
 
 
 def config_dir() -> Path:
@@ -129,7 +140,7 @@ def config_dir() -> Path:
     if not (path / "config.yaml").is_file():
         raise ConfigError(
             f"config folder {str(path)!r} has no config.yaml; set GOVSIM_CONFIG_DIR to govsim's "
-            "configs/ folder (or install govsim from its source tree with `pip install -e .`)"
+            "configs/ folder (or reinstall govsim: `pip install -e .` from its source tree)"
         )
     return path.resolve()
 

@@ -90,3 +90,28 @@ def test_ctrl_c_or_kill_removes_the_staged_run(tmp_path, complete_runs, sig):
     assert "no incomplete run was kept" in err
     assert complete_runs(root) == []
     assert list((root / "weak_baseline").iterdir()) == []
+
+
+def test_reading_configs_and_help_do_not_import_the_engine():
+    """`govsim --help`, `list` and config errors need only the schema: no Mesa, pandas, numba
+    (which take ~1 s to import); the engine's names still come from `sim` on first use."""
+    code = (
+        "import sys, contextlib, io\n"
+        "import sim, sim.params, govsim.config\n"
+        "from govsim.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['--help']) == 0\n"
+        "heavy = sorted(m for m in ('mesa', 'pandas', 'numba') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "from sim import GovernanceModel, run_one\n"
+        "assert 'mesa' in sys.modules and 'run_one' in dir(sim)\n"
+        "try:\n"
+        "    sim.no_such_name\n"
+        "except AttributeError as e:\n"
+        "    assert 'no_such_name' in str(e)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo)
+    assert res.returncode == 0, res.stderr[-2000:]

@@ -37,9 +37,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+if TYPE_CHECKING:
+    from sim.params import Params
 
 
 def hydra_job_cost(n: int = 20) -> float:
@@ -72,13 +76,19 @@ def hydra_job_cost(n: int = 20) -> float:
         return (time.perf_counter() - t0) / n
 
 
+def base_params(residents: int) -> Params:
+    """The community every figure here is measured on: integrated leadership."""
+    from sim.params import build_params
+
+    return build_params(None, {"population.n_residents": residents, "strategy.name": "integrated"})
+
+
 def warm_parent(args: argparse.Namespace) -> None:
     """Import the runners and load the engine's compiled kernels in this process."""
     from experiments.execute import pilot_seconds
     from experiments.runners import run_experiment  # noqa: F401
-    from sim.params import build_params
 
-    pilot_seconds(build_params(None, {"population.n_residents": args.residents}), {}, 3)
+    pilot_seconds(base_params(args.residents), {}, 3)
 
 
 def stop_worker_pool() -> None:
@@ -98,12 +108,9 @@ def stop_worker_pool() -> None:
 
 def sweep(results: Path, n_jobs: int, runs: int, args: argparse.Namespace) -> dict:
     from experiments.runners import experiment_from_config, run_experiment
-    from sim.params import build_params
 
     stop_worker_pool()
-    base = build_params(
-        None, {"population.n_residents": args.residents, "strategy.name": "integrated"}
-    )
+    base = base_params(args.residents)
     points = 8
     exp = {
         "name": f"bench-{runs}-{n_jobs}",
@@ -146,12 +153,9 @@ def sweep(results: Path, n_jobs: int, runs: int, args: argparse.Namespace) -> di
 
 
 def _timed_runs(barrier, n: int, residents: int, steps: int, out) -> None:
-    from sim.params import build_params
     from sim.run import run_one
 
-    params = build_params(
-        None, {"population.n_residents": residents, "strategy.name": "integrated"}
-    )
+    params = base_params(residents)
     run_one(params, seed=0, steps=2)  # imports done, kernels loaded
     barrier.wait()
     t0 = time.perf_counter()
@@ -167,12 +171,10 @@ def machine_ceiling(args: argparse.Namespace, cores: int, seconds: float = 3.0) 
     them (no runner, no Hydra, no storing): what the machine allows a sweep at best, right now.
     """
     from experiments.execute import pilot_seconds
-    from sim.params import build_params
 
-    base = build_params(
-        None, {"population.n_residents": args.residents, "strategy.name": "integrated"}
+    n = min(
+        200, max(4, math.ceil(seconds / pilot_seconds(base_params(args.residents), {}, args.steps)))
     )
-    n = min(200, max(4, math.ceil(seconds / pilot_seconds(base, {}, args.steps))))
     ctx = multiprocessing.get_context("spawn")
 
     def wall(k: int) -> float:

@@ -575,14 +575,16 @@ class _Progress:
         for path in self.paths.parts.glob(f"part-{self.launch}-*.parquet"):
             try:
                 st = path.stat()
-                key = (st.st_mtime_ns, st.st_size)
-                hit = self.cache.get(path)
-                if hit is None or hit[:2] != key:
-                    ids = frozenset(pq.read_table(path, columns=["run_id"]).column(0).to_pylist())
-                    self.cache[path] = (*key, ids)
-                done |= self.cache[path][2]
-            except Exception:  # replaced or half-visible: counted at the next poll
+            except OSError:  # merged and deleted since the listing
                 continue
+            key = (st.st_mtime_ns, st.st_size)
+            hit = self.cache.get(path)
+            if hit is None or hit[:2] != key:
+                ids = _ids(path)
+                if ids is None:  # replaced or half-visible: counted at the next poll
+                    continue
+                self.cache[path] = (*key, frozenset(ids))
+            done |= self.cache[path][2]
         failed = 0
         if self.paths.failures.is_dir():
             failed = sum(1 for p in self.paths.failures.glob("*.json") if p.stem in self.ids)

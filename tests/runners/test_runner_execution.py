@@ -110,6 +110,22 @@ def test_a_short_joblib_launch_runs_in_this_process(results, capsys):
     assert fixed.ok and not fixed.in_process and fixed.batches == 2
 
 
+def test_progress_bar_counts_runs_from_the_store(results, capsys):
+    """The bar (on stderr) is fed by the parts and failure records the jobs write."""
+    e = experiment_from_config("sweep", {**SWEEP, "batch": {"runs_per_job": 4}}, BASE, 10)
+    summary, _ = run_experiment(
+        e,
+        results,
+        launcher=["hydra/launcher=basic"],
+        progress=True,
+        echo=None,
+        analyse=False,
+    )
+    err = capsys.readouterr().err
+    assert summary.ok and summary.batches == 3
+    assert "12/12" in err and "run/s" in err.replace("s/run", "run/s")
+
+
 def _finished(parts: Path) -> set[str]:
     from experiments.store import ResultStore
 

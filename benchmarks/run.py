@@ -94,7 +94,12 @@ def full_step(n: int, kind: str, reps: int) -> dict[str, float]:
     Weeks and extra collections alternate, so both are measured under the same conditions
     (and each collection right after a week, as in a run).
     """
-    m = make(n, kind)
+    step, collect = time_weeks(make(n, kind), reps)
+    return {"step_s": step, "collect_s": collect, "collect_share": collect / step}
+
+
+def time_weeks(m: GovernanceModel, reps: int) -> tuple[float, float]:
+    """Median seconds of ``m.step()`` and of one data collection, alternated ``reps`` times."""
     steps, collects = [], []
     for _ in range(reps):
         t0 = CLOCK()
@@ -103,8 +108,7 @@ def full_step(n: int, kind: str, reps: int) -> dict[str, float]:
         t0 = CLOCK()
         m.datacollector.collect(m)
         collects.append(CLOCK() - t0)
-    step, collect = float(np.median(steps)), float(np.median(collects))
-    return {"step_s": step, "collect_s": collect, "collect_share": collect / step}
+    return float(np.median(steps)), float(np.median(collects))
 
 
 # -- kernels ------------------------------------------------------------------------------------
@@ -190,14 +194,7 @@ def million_child(n: int, reps: int) -> dict[str, float]:
     m = GovernanceModel(rng=1, **ALL_ON, **{"population.n_residents": n})
     setup = CLOCK() - t0
     m.run(2)  # warm-up (numba loads its cached kernel on the first week)
-    steps, collects = [], []
-    for _ in range(reps):
-        t0 = CLOCK()
-        m.step()
-        steps.append(CLOCK() - t0)
-        t0 = CLOCK()
-        m.datacollector.collect(m)
-        collects.append(CLOCK() - t0)
+    step, collect = time_weeks(m, reps)
     state = sum(v.nbytes for v in vars(m.residents).values() if isinstance(v, np.ndarray))
     g = m.graph
     state += sum(x.nbytes for x in (g.u, g.v, g.indptr, g.indices, g.degree))
@@ -208,9 +205,9 @@ def million_child(n: int, reps: int) -> dict[str, float]:
     return {
         "n": n,
         "setup_s": setup,
-        "step_s": float(np.median(steps)),
-        "collect_s": float(np.median(collects)),
-        "collect_share": float(np.median(collects) / np.median(steps)),
+        "step_s": step,
+        "collect_s": collect,
+        "collect_share": collect / step,
         "peak_rss_mb": peak,
         "peak_rss_gb": peak / 1024.0,
         "rss_before_mb": before,

@@ -76,6 +76,13 @@ GROUP_COLORS = (
     "#9c755f",
     "#bab0ac",
 )  # fmt: skip  (Tableau 10)
+
+
+def group_colors(n: int) -> list[str]:
+    """Colours of ``n`` resident groups (the palette repeats after ten)."""
+    return [GROUP_COLORS[i % len(GROUP_COLORS)] for i in range(n)]
+
+
 LEVER_COLORS = {"ideological": "#d62728", "political": "#ff7f0e",
                 "organizational": "#1f77b4", "smart": "#2ca02c"}  # fmt: skip
 ORG_LABELS = {
@@ -308,8 +315,7 @@ def participation_spec(model: GovernanceModel) -> Chart:
     series = {g: groups[:, i] for i, g in enumerate(model.group_names)}
     overall = _history(model, "participation_rate")
     series["all residents"] = overall
-    ng = len(model.group_names)
-    colors = [GROUP_COLORS[i % len(GROUP_COLORS)] for i in range(ng)] + ["#222222"]
+    colors = [*group_colors(len(model.group_names)), "#222222"]
     last = ", ".join(f"{g} {_pct(groups[-1, i])}" for i, g in enumerate(model.group_names))
     desc = f"Participation, week {model.steps}: all residents {_pct(overall[-1])}; by group: {last}"
     return _lines(
@@ -340,8 +346,7 @@ def trust_spec(model: GovernanceModel) -> Chart:
     series = {g: groups[:, i] for i, g in enumerate(model.group_names)}
     cred = _history(model, "leader_credibility")
     series["leader's service record"] = cred
-    ng = len(model.group_names)
-    colors = [GROUP_COLORS[i % len(GROUP_COLORS)] for i in range(ng)] + ["#222222"]
+    colors = [*group_colors(len(model.group_names)), "#222222"]
     mean = float(model.residents.trust.mean())
     last = ", ".join(f"{g} {_fmt(groups[-1, i])}" for i, g in enumerate(model.group_names))
     desc = (
@@ -407,7 +412,7 @@ def opinions_spec(model: GovernanceModel, bins: int = 20) -> Chart:
         f"({agenda:g})"
     )
     names = list(model.group_names)
-    colors = [GROUP_COLORS[i % len(GROUP_COLORS)] for i in range(ng)]
+    colors = group_colors(ng)
     x = {"field": "from", "type": "quantitative", "title": "opinion (agenda marked)",
          "bin": {"binned": True, "step": 1 / bins}, "scale": {"domain": [0, 1]}}  # fmt: skip
     spec = _base(
@@ -575,8 +580,7 @@ def _resident_color(mode: str, model: GovernanceModel) -> dict[str, Any]:
         names = list(model.group_names)
         return {"field": "group", "type": "nominal", "title": "group",
                 "scale": {"domain": names,
-                          "range": [GROUP_COLORS[i % len(GROUP_COLORS)]
-                                    for i in range(len(names))]}}  # fmt: skip
+                          "range": group_colors(len(names))}}  # fmt: skip
     raise ValueError(f"color_by={mode!r}: allowed: {', '.join(COLOR_MODES)}")
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "GroupParams",
     "IdeologicalParams",
     "LeverParams",
+    "MetricParams",
     "NeedsParams",
     "NetworkParams",
     "OpinionParams",
@@ -73,6 +74,9 @@ ORG_KINDS: tuple[str, ...] = (
 )
 
 NETWORK_KINDS = ("small_world", "scale_free", "erdos_renyi", "complete", "sbm")
+
+#: How per-resident participation thresholds are drawn (``population.threshold_distribution``).
+THRESHOLD_DISTRIBUTIONS = ("normal", "uniform", "explicit")
 
 
 def p(
@@ -192,6 +196,22 @@ class PopulationParams:
         None,
         "Resident groups by name; shares must sum to 1",
         factory=_default_groups,
+    )
+    threshold_distribution: str = p(
+        "normal",
+        "How participation thresholds are drawn: 'normal' (group threshold_mean + "
+        "threshold_sd · N(0, 1)), 'uniform' (uniform on threshold_mean ± √3·threshold_sd: the "
+        "same mean and sd), 'explicit' (population.thresholds, one value per resident)",
+        choices=THRESHOLD_DISTRIBUTIONS,
+    )
+    thresholds: tuple[float, ...] = p(
+        (),
+        "Explicit per-resident participation thresholds (resident i gets entry i; exactly "
+        "n_residents values; only with threshold_distribution='explicit')",
+        unit="score",
+        lo=-10.0,
+        hi=10.0,
+        factory=tuple,
     )
 
 
@@ -387,6 +407,14 @@ class ParticipationParams:
     w_cost: float = p(1.0, "Weight of participation cost", unit="", lo=0.0, hi=10.0)
     initial_share: float = p(
         0.1, "Share of residents taking part in week 0 (seeds)", unit="fraction", lo=0.0, hi=1.0
+    )
+    initial_count: int = p(
+        -1,
+        "Exact number of residents taking part in week 0, drawn uniformly without replacement "
+        "(−1 = draw each with probability initial_share; otherwise initial_share must be 0)",
+        unit="residents",
+        lo=-1,
+        hi=1e7,
     )
     sticky: bool = p(
         False, "Once taking part, always taking part (Granovetter/Watts irreversibility)"
@@ -778,6 +806,52 @@ class EngineParams:
 
 
 @dataclass(frozen=True)
+class MetricParams:
+    """How outcomes are measured (``sim.metrics``). These settings change recorded numbers,
+    never the dynamics."""
+
+    polarization_alpha: float = p(
+        1.0,
+        "Polarization sensitivity α of the Duclos–Esteban–Ray index (their admissible range "
+        "0.25 … 1; 0 would be the Gini mean difference)",
+        unit="",
+        lo=0.25,
+        hi=1.0,
+    )
+    polarization_bandwidth: float = p(
+        0.05,
+        "Width h (sd) of the Gaussian kernel smoothing opinions in the polarization index "
+        "(fixed on the opinion scale; assumed, see docs/odd.md)",
+        unit="opinion",
+        lo=0.005,
+        hi=0.5,
+    )
+    cluster_min_share: float = p(
+        0.01,
+        "Smallest share of residents a run of opinions needs to count as a cluster",
+        unit="fraction",
+        lo=0.0,
+        hi=1.0,
+    )
+    cluster_max_span: float = p(
+        0.1,
+        "Widest opinion range a counted cluster may have; wider means the opinions have not "
+        "settled and the cluster count is undefined (NaN)",
+        unit="opinion",
+        lo=0.0,
+        hi=1.0,
+    )
+    consensus_sd: float = p(
+        0.02,
+        "Consensus tolerance: opinions count as a consensus while their standard deviation "
+        "is at most this (time to consensus, the consensus indicator)",
+        unit="opinion",
+        lo=0.0,
+        hi=0.5,
+    )
+
+
+@dataclass(frozen=True)
 class Params:
     """All parameters of a govsim run."""
 
@@ -793,6 +867,7 @@ class Params:
     levers: LeverParams = p(None, "Lever parameters", factory=LeverParams)
     strategy: StrategyParams = p(None, "Leadership strategy", factory=StrategyParams)
     engine: EngineParams = p(None, "Engine settings", factory=EngineParams)
+    metrics: MetricParams = p(None, "Outcome measurement settings", factory=MetricParams)
 
     def replace(self, **overrides: Any) -> Params:
         """Return a validated copy with dotted-name overrides applied."""
@@ -1179,6 +1254,32 @@ def validate(params: Params) -> None:
             f"parameter strategy.end_step={s.end_step}: must be −1 (never) or ≥ "
             f"strategy.start_step={s.start_step}"
         )
+    if pop.threshold_distribution == "explicit":
+        if len(pop.thresholds) != pop.n_residents:
+            raise ValueError(
+                f"parameter population.thresholds: {len(pop.thresholds)} values given; "
+                f"threshold_distribution='explicit' needs exactly population.n_residents="
+                f"{pop.n_residents}, one per resident"
+            )
+    elif pop.thresholds:
+        raise ValueError(
+            f"parameter population.thresholds: {len(pop.thresholds)} values given but "
+            f"population.threshold_distribution={pop.threshold_distribution!r} does not read "
+            "them; set threshold_distribution='explicit' or drop the list"
+        )
+    part = params.participation
+    if part.initial_count >= 0:
+        if part.initial_share != 0:
+            raise ValueError(
+                f"parameter participation.initial_count={part.initial_count}: give either an "
+                f"exact count or participation.initial_share (={part.initial_share:g}), not "
+                "both; set initial_share=0 with initial_count"
+            )
+        if part.initial_count > pop.n_residents:
+            raise ValueError(
+                f"parameter participation.initial_count={part.initial_count}: at most "
+                f"population.n_residents={pop.n_residents}"
+            )
     net = params.network
     if net.kind != "complete" and net.mean_degree >= pop.n_residents:
         raise ValueError(

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from sim import GovernanceModel, run_one
+from sim import GovernanceModel, preset, run_one
 from sim import metrics as M
 from sim.state import ConflictBook, NeedsBook
 from sim.strategies import Efforts
@@ -419,3 +419,31 @@ def test_kaplan_meier_and_restricted_mean_on_known_survival_data() -> None:
     assert s["km_median"] == 3.0  # first time S ≤ ½
     assert s["horizon"] == 2.0
     assert s["rmst"] == pytest.approx(1 + 5 / 6)
+
+
+# -- the run_until_settled stop --------------------------------------------------------------------
+
+
+def test_run_until_settled_stops_when_nothing_changes() -> None:
+    """Granovetter 0..99 cascades one resident a week: settled after week 100, stopped at
+    101 (one quiet week); a fixed run of 300 weeks ends in the same state."""
+    over = {
+        "population.n_residents": 100,
+        "network.kind": "complete",
+        "population.threshold_distribution": "explicit",
+        "population.thresholds": [i / 99 for i in range(100)],
+        "participation.initial_share": 0.0,
+        "participation.initial_count": 0,
+    }
+    p = preset("threshold", **over)
+    r = run_one(p, seed=0, steps=300, until_settled=True)
+    assert r.model["step"].iloc[-1] == 101
+    assert r.model["participation_rate"].iloc[-1] == 1.0
+    rate = r.model["participation_rate"].to_numpy()
+    np.testing.assert_array_equal(rate[:101], np.arange(101) / 100)  # one a week
+    full = run_one(p, seed=0, steps=300)
+    assert full.model["participation_rate"].iloc[-1] == 1.0
+    short = run_one(p, seed=0, steps=50, until_settled=True)  # the cap wins
+    assert short.model["step"].iloc[-1] == 50
+    with pytest.raises(ValueError, match="until_settled"):
+        run_one(p, seed=0, steps=5, settle_weeks=3)

@@ -30,6 +30,13 @@ CONTEXT = {
     "levers.organizational.pooling": {"needs.capacity_per_1000": 60.0},
     "organizations.base_links": {"needs.capacity_per_1000": 60.0},
     "participation.initial_share": {"participation.sticky": True},
+    "participation.initial_count": {"participation.initial_share": 0.0},
+    # clusters are counted only once settled: widen the allowed span so that they are
+    "metrics.cluster_min_share": {"metrics.cluster_max_span": 1.0},
+    "population.thresholds": {
+        "population.threshold_distribution": "explicit",
+        "population.thresholds": (0.3,) * 300,
+    },
 }
 
 #: Parameters that by design do not change the model's outcomes, with the test proving it.

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.metrics import consensus_survival
+
 from .execute import ExperimentPaths
 from .figures import (
     plot_bands,
@@ -248,9 +250,38 @@ def _replicate(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> lis
         "",
         md_table(shown),
         "",
+        *_consensus_lines(runs),
         "## Over time",
         "",
         f"![over time]({_rel(fig, paths.root)})",
+        "",
+    ]
+
+
+def _consensus_lines(runs: pd.DataFrame, by: str | None = None) -> list[str]:
+    """Time to consensus with the censored runs kept in (share never, Kaplan–Meier median,
+    restricted mean; :func:`sim.metrics.consensus_survival`)."""
+    if "consensus_reached" not in runs.columns:
+        return []
+    parts = runs.groupby(by, sort=False, observed=True) if by else [("all runs", runs)]
+    recs = []
+    for key, g in parts:
+        s = consensus_survival(
+            g["time_to_consensus"].to_numpy(float),
+            g["consensus_reached"].to_numpy(float),
+            g["consensus_followup"].to_numpy(float),
+        )
+        recs.append({by or "runs": key, **s})
+    return [
+        "## Time to consensus (censored runs kept)",
+        "",
+        "Consensus: opinion sd ≤ `metrics.consensus_sd`, held to the end of the run. A run "
+        "that ends outside consensus is censored at its last week, not dropped: `share_never` "
+        "is the share of such runs, `km_median` the Kaplan–Meier median (NaN when fewer than "
+        "half reach it), `rmst` the restricted mean time to consensus up to `horizon` (the "
+        "shortest run).",
+        "",
+        md_table(pd.DataFrame(recs)),
         "",
     ]
 
@@ -261,7 +292,8 @@ def _points(runs: pd.DataFrame, keys: list[str], outcomes: list[str], level: flo
     wide.columns = [f"{var}_{stat}" for stat, var in wide.columns]
     wide = wide.reset_index()
     order = [*keys] + [f"{o}_{k}" for o in outcomes for k in ("mean", "lo", "hi", "n")]
-    return wide[[c for c in order if c in wide.columns]]
+    # an outcome undefined in every run (e.g. clusters that never settled) stays, as NaN
+    return wide.reindex(columns=order)
 
 
 def _sweep(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[str]:
@@ -407,6 +439,7 @@ def _compare(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[
         "",
         f"![paired effects]({_rel(fig, paths.root)})",
         "",
+        *_consensus_lines(runs, "condition"),
         "## Over time",
         "",
         f"![over time]({_rel(fig_time, paths.root)})",

@@ -197,8 +197,8 @@ def grid_weights(x: np.ndarray) -> np.ndarray:
     """Linear binning of ``x`` onto the GRID + 1 nodes k/GRID (values outside [0, 1] dropped).
 
     A value at t = x·GRID between nodes k and k + 1 gives 1 − (t − k) to node k and t − k to
-    node k + 1 (linear binning; Wand & Jones 1995, *Kernel Smoothing*, App. D), so the binned
-    sample keeps each value's mass and mean exactly. GRID is a power of two: x·GRID is exact.
+    node k + 1 (linear binning; Wand & Jones 1995, *Kernel Smoothing*), so the binned sample
+    keeps each value's mass and mean exactly. GRID is a power of two: x·GRID is exact.
     """
     ok = (x >= 0.0) & (x <= 1.0)
     t = x[ok] * GRID

@@ -821,9 +821,10 @@ class MetricParams:
     polarization_bandwidth: float = p(
         0.05,
         "Width h (sd) of the Gaussian kernel smoothing opinions in the polarization index "
-        "(fixed on the opinion scale; assumed, see docs/odd.md)",
+        "(fixed on the opinion scale; assumed, see docs/odd.md; ≥ 0.02 keeps the 1/1024 grid's "
+        "error below 10⁻³)",
         unit="opinion",
-        lo=0.005,
+        lo=0.02,
         hi=0.5,
     )
     cluster_min_share: float = p(

@@ -33,6 +33,7 @@ CONTEXT = {
     "participation.initial_count": {"participation.initial_share": 0.0},
     # clusters are counted only once settled: widen the allowed span so that they are
     "metrics.cluster_min_share": {"metrics.cluster_max_span": 1.0},
+    "opinions.cluster_gap": {"metrics.cluster_max_span": 1.0},
     "population.thresholds": {
         "population.threshold_distribution": "explicit",
         "population.thresholds": (0.3,) * 300,

@@ -77,7 +77,13 @@ ORG_KINDS: tuple[str, ...] = (
 NETWORK_KINDS = ("small_world", "scale_free", "erdos_renyi", "complete", "sbm")
 
 #: Opinion-influence rules (``opinions.rule``); the first is the classic default.
-OPINION_RULES = ("deffuant", "repulsive", "relative_agreement", "hegselmann_krause")
+OPINION_RULES = (
+    "deffuant",
+    "repulsive",
+    "biased_assimilation",
+    "relative_agreement",
+    "hegselmann_krause",
+)
 
 #: How the week's encounter pairs are drawn (``opinions.pairing``).
 PAIRINGS = ("edge", "node")
@@ -335,7 +341,9 @@ class OpinionParams:
     rule: str = p(
         "deffuant",
         "Influence rule: 'deffuant' (pairwise bounded confidence), 'repulsive' (beyond "
-        "opinions.rejection a partner repels: Jager & Amblard 2005), 'relative_agreement' "
+        "opinions.rejection a partner repels: Jager & Amblard 2005), 'biased_assimilation' "
+        "(like-minded partners weigh more, by opinions.bias: Dandekar et al. 2013), "
+        "'relative_agreement' "
         "(tolerance is an uncertainty that itself moves: Deffuant et al. 2002), "
         "'hegselmann_krause' (synchronous averaging over all neighbours within ε: "
         "Hegselmann & Krause 2002)",
@@ -360,6 +368,16 @@ class OpinionParams:
         hi=1.0,
         source="assumed: twice the default tolerance ε = 0.3, so that only clearly opposed "
         "residents repel (Jager & Amblard 2005 vary it)",
+    )
+    bias: float = p(
+        1.0,
+        "Biased-assimilation rule: exponent b of the weight x^b a resident at x gives to "
+        "evidence for its own side (0 = plain DW step)",
+        unit="",
+        lo=0.0,
+        hi=10.0,
+        source="assumed: b = 1 (evidence weighed in proportion to one's own position); "
+        "Dandekar et al. 2013 treat b as a free parameter",
     )
     mu: float = p(0.3, "Convergence parameter μ of Deffuant–Weisbuch", unit="", lo=0.0, hi=0.5)
     interactions: float = p(

@@ -256,6 +256,8 @@ class Resident(mesa.Agent):
             return self.meet_repulsive(other, exemplar_strength)
         if rule == "relative_agreement":
             return self.meet_relative_agreement(other, exemplar_strength)
+        if rule == "biased_assimilation":
+            return self.meet_biased(other, exemplar_strength)
         mu = self.model.p.opinions.mu
         d = other.opinion - self.opinion
         mu_self = mu_other = mu
@@ -292,6 +294,22 @@ class Resident(mesa.Agent):
             steps.append(step)
             me.opinion = min(1.0, max(0.0, me.opinion + sign * step))
         return steps[0] != 0.0 or steps[1] != 0.0
+
+    def meet_biased(self, other: Resident, exemplar_strength: float) -> bool:
+        """Biased assimilation (Dandekar et al. 2013) within my ε: evidence for my side counts
+        x^b, against it (1 − x)^b; b = 0 is the DW step."""
+        b = self.model.p.opinions.bias
+        x1, x2 = self.opinion, other.opinion
+        moved = False
+        for me, them, x, y in ((self, other, x1, x2), (other, self, x2, x1)):
+            if me.contrarian or not abs(y - x) < me.tolerance:
+                continue
+            mu = me.boosted_mu(them, exemplar_strength)
+            up = mu * x**b * y
+            down = mu * (1.0 - x) ** b * (1.0 - y)
+            me.opinion = ((1.0 - mu) * x + up) / ((1.0 - mu) + up + down)
+            moved = moved or me.opinion != x
+        return moved
 
     def meet_relative_agreement(self, other: Resident, exemplar_strength: float) -> bool:
         """Deffuant et al. 2002: the overlap of our segments [x ± u] moves opinion and u."""

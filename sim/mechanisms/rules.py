@@ -11,6 +11,13 @@ selectable so that a study can treat the rule as a factor (structural uncertaint
   are clipped to [0, 1] after every encounter. With in-group partner choice (the platform's
   echo chamber) groups first agree internally, and their remaining cross-group contacts then
   push them apart: in-group bias can now polarize.
+* ``biased_assimilation`` — Dandekar, Goel & Lee 2013 (*PNAS* 110:5791), one of the
+  polarizing rules reviewed by Flache et al. 2017, inside bounded confidence. A listener at x
+  meeting a partner at y within its ε weighs the partner's evidence for the agenda side (y) by
+  x^b and against it (1 − y) by (1 − x)^b:
+  x ← ((1 − μ)·x + μ·x^b·y) / ((1 − μ) + μ·x^b·y + μ·(1 − x)^b·(1 − y)), b = ``opinions.bias``.
+  At b = 0 this is exactly the DW step; at b > 0 like-minded partners push each other further
+  out, so in-group partner choice (the echo chamber) radicalizes each camp.
 * ``relative_agreement`` — Deffuant, Amblard, Weisbuch & Faure 2002 (*JASSS* 5(4):1). Each
   resident's tolerance is an *uncertainty* u that itself moves. When resident j meets i, the
   overlap of their segments [x ± u] is h = min(x_i + u_i, x_j + u_j) − max(x_i − u_i, x_j − u_j);
@@ -180,7 +187,70 @@ def _ra_layer(la, lb, o, u, trust, frozen, ex, mu, c) -> int:
     return int(np.count_nonzero(w_a) + np.count_nonzero(w_b))
 
 
+def _biased_sequential(
+    a: np.ndarray,
+    b: np.ndarray,
+    o: np.ndarray,
+    tol: np.ndarray,
+    trust: np.ndarray,
+    frozen: np.ndarray,
+    ex: np.ndarray,
+    use_ex: bool,
+    mu: float,
+    c: float,
+    bias: float,
+) -> int:  # pragma: no cover - compiled by numba
+    """Biased-assimilation encounters one by one (the arithmetic of :func:`_biased_layer`)."""
+    moved = 0
+    n = a.size
+    for j in range(n):
+        i = np.uint64(a[j])
+        k = np.uint64(b[j])
+        xi = o[i]
+        xk = o[k]
+        ad = abs(xk - xi)
+        mu_a = mu
+        mu_b = mu
+        if use_ex:
+            mu_a = mu + c * trust[i] if ex[k] else mu
+            mu_b = mu + c * trust[k] if ex[i] else mu
+        new_i = xi
+        new_k = xk
+        if ad < tol[i] and not frozen[i]:
+            up = mu_a * xi**bias * xk
+            down = mu_a * (1.0 - xi) ** bias * (1.0 - xk)
+            new_i = ((1.0 - mu_a) * xi + up) / ((1.0 - mu_a) + up + down)
+        if ad < tol[k] and not frozen[k]:
+            up = mu_b * xk**bias * xi
+            down = mu_b * (1.0 - xk) ** bias * (1.0 - xi)
+            new_k = ((1.0 - mu_b) * xk + up) / ((1.0 - mu_b) + up + down)
+        o[i] = new_i
+        o[k] = new_k
+        moved += (new_i != xi) + (new_k != xk)
+    return moved
+
+
+def _biased_layer(la, lb, o, tol, trust, frozen, ex, mu, c, bias) -> int:
+    """One layer of disjoint biased-assimilation encounters, all at once."""
+    xi, xk = o[la], o[lb]
+    ad = np.abs(xk - xi)
+    mu_a = np.full(la.size, mu)
+    mu_b = np.full(la.size, mu)
+    if ex is not None:
+        mu_a = np.where(ex[lb], mu + c * trust[la], mu_a)
+        mu_b = np.where(ex[la], mu + c * trust[lb], mu_b)
+    new = []
+    for x, y, m, who in ((xi, xk, mu_a, la), (xk, xi, mu_b, lb)):
+        up = m * x**bias * y
+        down = m * (1.0 - x) ** bias * (1.0 - y)
+        moved_x = ((1.0 - m) * x + up) / ((1.0 - m) + up + down)
+        new.append(np.where((ad < tol[who]) & ~frozen[who], moved_x, x))
+    o[la], o[lb] = new
+    return int(np.count_nonzero(new[0] != xi) + np.count_nonzero(new[1] != xk))
+
+
 _repulsive_jit = njit(_repulsive_sequential)
+_biased_jit = njit(_biased_sequential)
 _ra_jit = njit(_ra_sequential)
 
 
@@ -212,6 +282,16 @@ def exchange_rule(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar
             moved = 0
             for layer in disjoint_layers(a, b, res.n):
                 moved += _repulsive_layer(a[layer], b[layer], o, tol, trust, frozen, ex, mu, c, rej)
+    elif p.rule == "biased_assimilation":
+        bias = float(p.bias)
+        if _biased_jit is not None:
+            moved = _biased_jit(a, b, o, tol, trust, frozen, exa, ex is not None, mu, c, bias)
+        else:
+            from .opinions import disjoint_layers
+
+            moved = 0
+            for layer in disjoint_layers(a, b, res.n):
+                moved += _biased_layer(a[layer], b[layer], o, tol, trust, frozen, ex, mu, c, bias)
     elif p.rule == "relative_agreement":
         if _ra_jit is not None:
             moved = _ra_jit(a, b, o, tol, trust, frozen, exa, ex is not None, mu, c)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .docking import PRESETS, SLOW_PRESETS, report, study
+from .docking import FAST_RULE_PRESETS, PRESETS, SLOW_PRESETS, report, study
 
 
 def _assert_docks(comps) -> None:
@@ -23,6 +23,24 @@ def _assert_docks(comps) -> None:
 def test_engines_dock_on_every_preset() -> None:
     """20 seeds per engine, 200 residents, 40 weeks, 8 presets (≈ 25 s on one core)."""
     _assert_docks(study(list(PRESETS), seeds=20, n=200, steps=40, table=PRESETS))
+
+
+def test_engines_dock_with_the_rival_rules() -> None:
+    """Every rival rule, node pairing and feuds (4 presets; 20 seeds, 150 residents, 30 weeks;
+    the slow study runs each of them alone at full size)."""
+    _assert_docks(
+        study(list(FAST_RULE_PRESETS), seeds=20, n=150, steps=30, table=FAST_RULE_PRESETS)
+    )
+
+
+def test_docking_sees_a_wrong_rule() -> None:
+    """The same study rejects when the reference runs another influence rule."""
+    comps = study(
+        ["hegselmann_krause"], seeds=20, n=150, steps=30, table=FAST_RULE_PRESETS,
+        perturb={"opinions.rule": "deffuant"},
+    )  # fmt: skip
+    print(report(comps))
+    assert any(c.rejected for c in comps)
 
 
 def test_docking_sees_a_real_difference() -> None:

@@ -217,12 +217,17 @@ def _biased_sequential(
         new_i = xi
         new_k = xk
         if ad < tol[i] and not frozen[i]:
-            up = mu_a * xi**bias * xk
-            down = mu_a * (1.0 - xi) ** bias * (1.0 - xk)
+            # x**1 is x exactly (IEEE pow): skip the slow pow call for the default b = 1
+            pw = xi if bias == 1.0 else xi**bias
+            qw = (1.0 - xi) if bias == 1.0 else (1.0 - xi) ** bias
+            up = mu_a * pw * xk
+            down = mu_a * qw * (1.0 - xk)
             new_i = ((1.0 - mu_a) * xi + up) / ((1.0 - mu_a) + up + down)
         if ad < tol[k] and not frozen[k]:
-            up = mu_b * xk**bias * xi
-            down = mu_b * (1.0 - xk) ** bias * (1.0 - xi)
+            pw = xk if bias == 1.0 else xk**bias
+            qw = (1.0 - xk) if bias == 1.0 else (1.0 - xk) ** bias
+            up = mu_b * pw * xi
+            down = mu_b * qw * (1.0 - xi)
             new_k = ((1.0 - mu_b) * xk + up) / ((1.0 - mu_b) + up + down)
         o[i] = new_i
         o[k] = new_k

@@ -191,8 +191,8 @@ def _hk_consensus(eps: float, seeds: range, weeks: int = 40) -> float:
 
 def test_hk_consensus_threshold_on_the_complete_graph() -> None:
     """HK, complete graph, N = 1000, uniform opinions: consensus for ε = 0.3 in every one of
-    20 runs, in none for ε = 0.15 (the consensus threshold is ≈ 0.2, Hegselmann & Krause
-    2002; Lorenz 2006). Tolerance: ≥ 0.9 and ≤ 0.1."""
+    20 runs, in none for ε = 0.15 (Hegselmann & Krause 2002: consensus for large ε, several
+    clusters for small; issue 15's targets). Tolerance: ≥ 0.9 and ≤ 0.1."""
     assert _hk_consensus(0.3, range(20)) >= 0.9
     assert _hk_consensus(0.15, range(20)) <= 0.1
 

@@ -29,6 +29,12 @@ check; see ``docs/performance.md``):
   the array engine's compiled loop or its layers of disjoint pairs give the same sequence
   semantics exactly.
 * Within a week, new needs join the queue in activation order (array engine: resident order).
+* The rival opinion rules (``opinions.rule``) are methods of :class:`Resident`
+  (:meth:`Resident.meet_repulsive`, :meth:`Resident.meet_biased`,
+  :meth:`Resident.meet_relative_agreement`; Hegselmann–Krause: :meth:`Resident.hk_target`
+  for everyone from the old opinions, then all commit), with the same arithmetic as
+  :mod:`sim.mechanisms.rules` (HK window sums in another order, so equal up to rounding).
+  Feuds are a list of ``[resident, resident, last week]`` (:meth:`ReferenceModel.feuds_week`).
 
 State and metrics: the agents' attributes are the source of truth. After every week (and at
 set-up) :meth:`ReferenceModel.sync_arrays` copies them into ``model.residents`` — the arrays

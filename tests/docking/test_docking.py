@@ -55,7 +55,8 @@ def test_docking_sees_a_real_difference() -> None:
 
 @pytest.mark.slow
 def test_engines_dock_large_study() -> None:
-    """200 seeds per engine, 300 residents, 60 weeks, 12 presets (≈ 20 min on one core)."""
+    """200 seeds per engine, 300 residents, 60 weeks, 18 presets (≈ 20 min on one core for the
+    12 classic ones; the six rule presets add about 40 min, estimated from the fast study)."""
     _assert_docks(study(list(SLOW_PRESETS), seeds=200, n=300, steps=60))
 
 

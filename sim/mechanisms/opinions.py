@@ -26,9 +26,10 @@ Additions on top of DW (all off in the ``deffuant`` preset, which makes the mode
 * **The platform** — a share ``online_share`` of an adopter's encounters are with a random
   adopter, from the adopter's own group with probability ``echo_chamber``.
 
-Rival rules (``opinions.rule``: repulsive, relative agreement, Hegselmann–Krause) are in
-:mod:`sim.mechanisms.rules`; ``opinions.pairing="node"`` draws each encounter as a uniform
-resident and then a uniform neighbour (:meth:`sim.network.Graph.sample_node_pairs`).
+Rival rules (``opinions.rule``: repulsive, biased assimilation, relative agreement,
+Hegselmann–Krause) are in :mod:`sim.mechanisms.rules`; ``opinions.pairing="node"`` draws each
+encounter as a uniform resident and then a uniform neighbour
+(:meth:`sim.network.Graph.sample_node_pairs`).
 """
 
 from __future__ import annotations

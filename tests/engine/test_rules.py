@@ -223,9 +223,10 @@ def test_hk_is_synchronous() -> None:
 
 
 def _extremists(u_moderate: float) -> dict:
-    """Deffuant et al. 2002's set-up on [0, 1]: a share pe = 0.2 of extremists at the two ends
-    (uncertainty ue = 0.05, i.e. 0.1 on the paper's [−1, 1]) and moderates in between with
-    uncertainty U (halved likewise)."""
+    """A set-up in the style of Deffuant et al. 2002 (their opinions lie on [−1, 1]; ours on
+    [0, 1], so uncertainties are halved): a share pe = 0.2 of extremists at the two ends with
+    small uncertainty 0.05, moderates in between with uncertainty U. Our choice of values, not
+    a figure of the paper."""
     ext = {"share": 0.1, "opinion_spread": 0.1, "tolerance": 0.05}
     return _groups(
         lo={**ext, "opinion_mean": 0.05},

@@ -361,3 +361,23 @@ def test_reference_engine_draws_node_pairs_alike() -> None:
         r._neighbors = [rl[j] for j in g.indices[g.indptr[r.index] : g.indptr[r.index + 1]]]
     first = sum(m.random_node_pair()[0].index == 0 for _ in range(20_000))
     assert stats.binomtest(first, 20_000, 1 / 21).pvalue > 1e-3
+
+
+def _ra_layer_listener_ratio(la, lb, o, u, trust, frozen, ex, mu, c) -> int:
+    """Mutant: the relative agreement divided by the *listener's* uncertainty (h/u_i − 1)
+    instead of the source's, i.e. uncertain residents persuade more."""
+    xi, xk, ui, uk = o[la], o[lb], u[la], u[lb]
+    h = np.minimum(xi + ui, xk + uk) - np.maximum(xi - ui, xk - uk)
+    w_a = np.where((ui > 0) & (h > ui), mu * (h / np.maximum(ui, 1e-12) - 1.0), 0.0)
+    w_b = np.where((uk > 0) & (h > uk), mu * (h / np.maximum(uk, 1e-12) - 1.0), 0.0)
+    o[la], u[la] = xi + w_a * (xk - xi), ui + w_a * (uk - ui)
+    o[lb], u[lb] = xk + w_b * (xi - xk), uk + w_b * (ui - uk)
+    return int(np.count_nonzero(w_a) + np.count_nonzero(w_b))
+
+
+def test_relative_agreement_mutant_fails_the_literature_result(monkeypatch) -> None:
+    """Mutation test: with the listener's uncertainty in the ratio, the extremists no longer
+    pull the uncertain moderates to both ends (measured y = 0.0 instead of ≈ 0.5)."""
+    monkeypatch.setattr(rules, "_ra_jit", None)
+    monkeypatch.setattr(rules, "_ra_layer", _ra_layer_listener_ratio)
+    assert abs(_y("relative_agreement", 0.6) - 0.5) > 0.2

@@ -382,7 +382,7 @@ class OpinionParams:
     mu: float = p(0.3, "Convergence parameter μ of Deffuant–Weisbuch", unit="", lo=0.0, hi=0.5)
     interactions: float = p(
         1.0,
-        "Pairwise encounters per resident per week (N·x/2 pairs)",
+        "Pairwise encounters per resident per week (N·x/2 pairs; Hegselmann–Krause: rounds)",
         unit="encounters/week",
         lo=0.0,
         hi=100.0,

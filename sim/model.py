@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
 import numpy as np
 
+from ._mesa import mesa
 from .agents import Organization, PartyMember, Resident
 from .mechanisms import (
     Conflicts,

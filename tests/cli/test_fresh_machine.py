@@ -10,7 +10,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-PROBE = '''
+PROBE = """
 import warnings
 
 import pytest
@@ -33,14 +33,15 @@ def test_a_warning_of_ours_is_an_error():
 
 def test_a_warning_in_our_tests_is_an_error():
     warnings.warn("in a test", DeprecationWarning)
-'''
+"""
 
 
 def test_warnings_are_errors_in_our_code_only(tmp_path):
     (tmp_path / "test_probe.py").write_text(PROBE)
+    ini = ["-c", str(REPO / "pyproject.toml"), "--rootdir", str(tmp_path)]
+    args = [*ini, "-p", "no:cacheprovider"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-c", str(REPO / "pyproject.toml")]
-        + ["--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-q", str(tmp_path)],
+        [sys.executable, "-m", "pytest", *args, "-q", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,

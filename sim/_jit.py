@@ -7,6 +7,16 @@ disk (``cache=True``), so later runs start without compiling. Without numba (or 
 environment variable ``GOVSIM_NO_NUMBA=1``) it returns ``None`` and the caller uses its
 vectorized numpy path, which gives bit-for-bit the same results (tests/docking checks both).
 
+**When the compiled kernels are used** (:func:`active`). Loading them costs a process about a
+second even from the cache (numba initialises its code generator on the first compiled call)
+and ≈ 20 s when nothing is cached yet (a fresh clone compiles every kernel), while they save
+only ≈ 0.1–1 µs per resident-week (``benchmarks/startup.py`` measures both). So a process
+starts on the numpy path and switches — for good, and without changing any result — once it
+has simulated :data:`JIT_AFTER_WARM` resident-weeks (:data:`JIT_AFTER_COLD` when numba's
+cache holds none of govsim's kernels yet), where the saving has paid for the loading. A
+classroom run or a short script never waits for numba; a sweep or a district-scale model
+switches after a few runs or steps. ``GOVSIM_JIT=always`` (or ``never``) overrides the rule.
+
 :func:`prefetch` is a hint for compiled loops over random residents: "``arr[i]`` will be read
 soon". It changes no result; in plain Python it does nothing.
 """
@@ -17,7 +27,22 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["HAVE_NUMBA", "njit", "prefetch", "prefetch_works"]
+__all__ = [
+    "HAVE_NUMBA",
+    "JIT_AFTER_COLD",
+    "JIT_AFTER_WARM",
+    "account",
+    "active",
+    "njit",
+    "prefetch",
+    "prefetch_works",
+]
+
+#: Resident-weeks after which a process switches to the compiled kernels, numba's cache warm:
+#: ≈ 1 s of loading ÷ ≈ 0.5 µs saved per resident-week (benchmarks/startup.py).
+JIT_AFTER_WARM = 2_000_000
+#: The same with nothing cached yet: ≈ 20 s of compiling ÷ the same saving.
+JIT_AFTER_COLD = 40_000_000
 
 try:  # pragma: no cover - depends on the environment
     if os.environ.get("GOVSIM_NO_NUMBA", "") not in ("", "0"):
@@ -36,6 +61,47 @@ def njit(fn: Callable[..., Any]) -> Callable[..., Any] | None:
         return None
     # No fastmath: IEEE semantics, so results equal the numpy path bit for bit.
     return _numba.njit(cache=True, nogil=True)(fn)
+
+
+_MODE = os.environ.get("GOVSIM_JIT", "auto").strip().lower() or "auto"
+if _MODE not in ("auto", "always", "never"):
+    raise ValueError(f"GOVSIM_JIT={_MODE!r}: allowed: auto, always, never")
+_WORK = [0.0]  # resident-weeks simulated in this process
+_ACTIVE: list[bool] = []  # latched: once on, on for good
+_THRESHOLD: list[float] = []
+
+
+def cache_is_warm(root: str | None = None) -> bool:
+    """Whether numba's on-disk cache holds govsim kernels (``*.nbi`` index files) already."""
+    base = os.environ.get("NUMBA_CACHE_DIR") or root or os.path.dirname(os.path.abspath(__file__))
+    for _dirpath, _dirs, files in os.walk(base):
+        if any(f.endswith(".nbi") for f in files):
+            return True
+    return False
+
+
+def threshold() -> float:
+    """Resident-weeks after which this process uses the compiled kernels (mode ``auto``)."""
+    if not _THRESHOLD:
+        _THRESHOLD.append(float(JIT_AFTER_WARM if cache_is_warm() else JIT_AFTER_COLD))
+    return _THRESHOLD[0]
+
+
+def account(resident_weeks: float) -> None:
+    """Count simulated work (the model calls this with N before every week)."""
+    _WORK[0] += resident_weeks
+
+
+def active() -> bool:
+    """Whether the kernels made by :func:`njit` are to be called now (see the module doc)."""
+    if _ACTIVE:
+        return True
+    if not HAVE_NUMBA or _MODE == "never":
+        return False
+    if _MODE == "always" or _WORK[0] >= threshold():
+        _ACTIVE.append(True)
+        return True
+    return False
 
 
 def prefetch(arr: Any, i: Any) -> None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._jit import active as jit_active
 from ._jit import njit
 
 if TYPE_CHECKING:
@@ -596,7 +597,7 @@ class _Stats:
         gap = m.p.opinions.cluster_gap
         x = res.opinion
         n = x.size
-        if _resident_pass_jit is None:
+        if _resident_pass_jit is None or not jit_active():
             return _resident_pass_numpy(m, ng, gap)
         hist = np.zeros(_HIST_BINS, dtype=np.int64)
         _histogram10_jit(x, _hist_edges(), hist)
@@ -648,7 +649,7 @@ class _Stats:
         if self._moments is None:
             res = self.m.residents
             agenda = float(self.m.p.opinions.agenda)
-            if _moments_jit is not None and res.opinion.size:
+            if _moments_jit is not None and res.opinion.size and jit_active():
                 self._moments = _moments_jit(res.opinion, res.trust, agenda)
             else:
                 self._moments = _moments_numpy(res.opinion, res.trust, agenda)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _jit
 from ._mesa import mesa
 from .agents import Organization, PartyMember, Resident
 from .mechanisms import (
@@ -342,6 +343,7 @@ class GovernanceModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one week (the order is :data:`PIPELINE`)."""
+        _jit.account(self.residents.opinion.size)  # when to switch to compiled kernels
         self.events = {}
         self.effort = self.strategy.efforts(self)
         for mechanism in PIPELINE:

@@ -57,23 +57,36 @@ WORKER_IMPORTS = (
 )
 
 
-def _env(**extra: str) -> dict[str, str]:
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+def _env(tree: Path = ROOT, **extra: str) -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH", "")]))
     return {**os.environ, "PYTHONPATH": path, **extra}
 
 
-def first_runs(reps: int, **env: str) -> dict[str, float]:
-    """Median import, first- and second-run seconds in fresh processes."""
+def export_tree(ref: str, dest: Path) -> Path:
+    """The source tree of git ``ref`` (the baseline code) unpacked under ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def first_runs(reps: int, tree: Path = ROOT, **env: str) -> dict[str, float]:
+    """Median import, first- and second-run seconds in fresh processes (code of ``tree``)."""
     rows = []
     for _ in range(reps):
-        out = subprocess.run(
+        proc = subprocess.run(
             [sys.executable, "-c", FIRST_RUNS],
             capture_output=True,
             text=True,
-            check=True,
-            env=_env(**env),
+            env=_env(tree, **env),
             timeout=600,
-        ).stdout
+            cwd=tree,
+        )
+        if proc.returncode:
+            raise SystemExit(proc.stderr[-3000:])
+        out = proc.stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
 
@@ -137,14 +150,27 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cold", action="store_true", help="also with an empty numba cache")
     ap.add_argument("--no-sweep", action="store_true", help="skip the 27-run sweep")
+    ap.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="baseline = the code of this git ref (default: this code with GOVSIM_JIT=always)",
+    )
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({cores} cores)")
-    # make sure numba's cache is warm (the baseline's kernels compiled once), as after one run
+    tmp_base = Path(tempfile.mkdtemp(prefix="govsim-startup-"))
+    if args.baseline:
+        base_tree, base_env = export_tree(args.baseline, tmp_base / "tree"), {}
+        print(f"baseline: the code of {args.baseline} ({base_tree})")
+    else:
+        base_tree, base_env = ROOT, {"GOVSIM_JIT": "always"}
+        print("baseline: this code with GOVSIM_JIT=always (compiled kernels from the first call)")
+    # numba's caches warm (every kernel compiled once in each tree), as after a first run
+    first_runs(1, base_tree, **{**base_env, "GOVSIM_JIT": "always"})
     first_runs(1, GOVSIM_JIT="always")
     # alternate baseline and now, so that a change in the machine's load hits both alike
     pairs = [
-        (first_runs(1, GOVSIM_JIT="always"), first_runs(1, GOVSIM_JIT="auto"))
+        (first_runs(1, base_tree, **base_env), first_runs(1, GOVSIM_JIT="auto"))
         for _ in range(args.reps)
     ]
     before, now = (
@@ -160,7 +186,7 @@ def main() -> int:
     print(_row("import + first run", b_total, n_total))
     if args.cold:
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
-            cb = first_runs(1, GOVSIM_JIT="always", NUMBA_CACHE_DIR=a)
+            cb = first_runs(1, base_tree, **base_env, NUMBA_CACHE_DIR=a)
             cn = first_runs(1, GOVSIM_JIT="auto", NUMBA_CACHE_DIR=b)
         print(_row("first run, empty numba cache", cb["first_s"], cn["first_s"]))
     ws = worker_startup(args.reps, cores)

@@ -59,6 +59,7 @@ __all__ = [
     "RunSpec",
     "column_types",
     "execute",
+    "free_cores",
     "make_runs",
     "prefer_in_process",
     "run_batch",
@@ -534,12 +535,14 @@ def prefer_in_process(
     job_overhead_s: float = JOB_OVERHEAD_S,
     always_below_s: float = IN_PROCESS_BELOW_S,
     target_job_s: float = 10.0,
+    free_cores: float | None = None,
 ) -> bool:
     """Whether a joblib launch finishes sooner in this process than on ``workers`` workers.
 
     In this process: ``n_runs × run_s`` plus the jobs' overhead (this process is warm: the
-    pilot ran here). On workers: their start-up, then the work and the jobs shared among them:
-    ``startup_s + ⌈jobs / workers⌉ × job_overhead_s + n_runs × run_s / workers``. Work below
+    pilot ran here). On workers: their start-up, then the work and the jobs shared among the
+    ``w = min(workers, free_cores)`` cores they can actually use:
+    ``startup_s + ⌈jobs / workers⌉ × job_overhead_s + n_runs × run_s / w``. Work below
     ``always_below_s`` stays here whatever the estimate; ``always_below_s = 0`` never does.
 
     Args:
@@ -550,6 +553,8 @@ def prefer_in_process(
         job_overhead_s: Fixed seconds per Hydra job.
         always_below_s: Work (s) below which this process is always chosen; 0: never.
         target_job_s: Seconds of work per job (as :func:`plan_batches`).
+        free_cores: Cores not busy with other processes (:func:`free_cores`); ``None``: as
+            many as ``workers``. With one or fewer, workers cannot be faster.
 
     Returns:
         True to run in this process (one job runner, no workers).
@@ -561,11 +566,25 @@ def prefer_in_process(
     total = n_runs * max(run_s, 0.0)
     if total < always_below_s:
         return True
+    usable = float(workers) if free_cores is None else min(float(workers), free_cores)
+    if usable <= 1.0:
+        return True
     serial_jobs = plan_batches(n_runs, run_s, 1, target_job_s=target_job_s)
     jobs = plan_batches(n_runs, run_s, workers, target_job_s=target_job_s)
     serial = total + serial_jobs * job_overhead_s
-    parallel = startup_s + math.ceil(jobs / workers) * job_overhead_s + total / workers
+    parallel = startup_s + math.ceil(jobs / workers) * job_overhead_s + total / usable
     return serial <= parallel
+
+
+def free_cores() -> float:
+    """Cores not busy with other processes: the core count less the 1-minute load average
+    beyond the one this process (its pilot just ran) accounts for; ``inf`` where unknown."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        return math.inf
+    return max(0.0, cores - max(0.0, load - 1.0))
 
 
 def pilot_seconds(base: Params, overrides: Mapping[str, Any], steps: int) -> float:
@@ -751,6 +770,7 @@ def execute(
                 workers,
                 always_below_s=in_process_below_s,
                 startup_s=worker_startup_s,
+                free_cores=free_cores(),
                 target_job_s=target_job_s,
             )
         ):

@@ -49,3 +49,26 @@ def test_default_start_up_is_the_measured_one(workers):
     # the default comes from benchmarks/startup.py; a tiny sweep never pays it
     assert WORKER_STARTUP_S > 1.0
     assert prefer_in_process(8, 0.5, workers)
+
+
+def test_workers_cannot_beat_a_busy_machine():
+    # 1,000 runs × 0.15 s: on two idle cores the workers win; with other processes keeping
+    # all but one core busy they cannot be faster than this process, and with 1.5 free cores
+    # the break-even moves up (6 s start-up / (1 − 1/1.5) = 18 s of work)
+    assert not prefer_in_process(1000, 0.15, 2, startup_s=6.0, free_cores=2.0)
+    assert prefer_in_process(1000, 0.15, 2, startup_s=6.0, free_cores=1.0)
+    kw = {"job_overhead_s": 0.0, "always_below_s": 1e-9, "startup_s": 6.0}
+    assert prefer_in_process(100, 0.179, 2, free_cores=1.5, **kw)
+    assert not prefer_in_process(100, 0.181, 2, free_cores=1.5, **kw)
+
+
+def test_free_cores_reads_the_load(monkeypatch):
+    import experiments.execute as ex
+
+    monkeypatch.setattr(ex.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(ex.os, "getloadavg", lambda: (1.0, 0.0, 0.0))
+    assert ex.free_cores() == 4.0  # only our own pilot
+    monkeypatch.setattr(ex.os, "getloadavg", lambda: (3.5, 0.0, 0.0))
+    assert ex.free_cores() == 1.5
+    monkeypatch.setattr(ex.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
+    assert ex.free_cores() == 0.0

@@ -518,8 +518,9 @@ def _launcher_name(launcher: Mapping[str, Any]) -> str:
 IN_PROCESS_BELOW_S = 3.0
 
 #: Seconds from launching joblib workers until they run their first job: each is a fresh
-#: interpreter importing Mesa, pandas, numba, Hydra and govsim, the workers at once on the
-#: machine's cores. Measured by ``benchmarks/startup.py`` (see benchmarks/README.md).
+#: interpreter importing Mesa, pandas, Hydra and govsim, the workers at once on the machine's
+#: cores. Assumed, between what ``benchmarks/startup.py`` and ``sweep_throughput.py`` measured
+#: on a 2-core machine: 1.3–1.8 s idle, 11.5–17.3 s at load 4–8 (benchmarks/README.md).
 WORKER_STARTUP_S = 6.0
 
 #: Seconds one Hydra job costs beyond its runs (``benchmarks/sweep_throughput.py``).

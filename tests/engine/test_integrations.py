@@ -100,8 +100,10 @@ def test_numpy_scalars_are_numbers_everywhere():
             "opinions.mu": np.float32(0.25),
             "participation.sticky": np.bool_(False),
             "strategy.start_step": pd.Series([4]).iloc[0],  # a pandas cell: np.int64
+            "needs.category_mix": np.arange(1.0, 7.0),  # a list parameter from an array
         },
     )
+    assert p.needs.category_mix == (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
     assert type(p.population.n_residents) is int and p.population.n_residents == 300
     assert type(p.opinions.mu) is float and p.opinions.mu == pytest.approx(0.25)
     assert p.participation.sticky is False

@@ -70,7 +70,9 @@ def test_ci_runs_the_readme_commands_in_a_fresh_venv():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     # a fresh venv, never the machine's packages, for the README's commands and for Ray's
     assert "--system-site-packages" not in ci
-    assert ci.count("-m venv") >= 2
+    assert '"$base_python" -m venv "$1"' in ci
+    assert 'fresh_venv "$work/venv"' in ci and 'source "$work/venv/bin/activate"' in ci
+    assert 'fresh_venv "$work/ray-venv"' in ci
     # the commands are read from README itself, so CI cannot drift from what a newcomer types
     printed = subprocess.run(
         ["bash", str(REPO / ".ci" / "run"), "--print-quickstart"],

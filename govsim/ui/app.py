@@ -33,9 +33,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import sim._mesa  # noqa: F401 - Mesa imported first without changing multiprocessing
-
-# isort: split
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter

@@ -53,20 +53,6 @@ def test_importing_and_running_sim_keeps_the_callers_start_method(preset):
     assert f"start method: {preset}" in proc.stdout
 
 
-def test_importing_the_classroom_app_keeps_the_start_method():
-    if importlib.util.find_spec("solara") is None:
-        pytest.skip("solara not installed (the ui extra installs it)")
-    code = (
-        "import multiprocessing as mp, warnings\n"
-        "warnings.simplefilter('ignore')\n"
-        "import govsim.ui.app\n"
-        "print('start method:', mp.get_start_method(allow_none=True))\n"
-    )
-    proc = _python(code)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "start method: None" in proc.stdout
-
-
 def _tables(r):
     return r.model, r.groups, r.agents
 

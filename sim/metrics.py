@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import fft as sp_fft
 
+from ._jit import active as jit_active
 from ._jit import njit
 
 if TYPE_CHECKING:
@@ -716,7 +717,7 @@ class _Stats:
         gap = m.p.opinions.cluster_gap
         x = res.opinion
         n = x.size
-        if _resident_pass_jit is None:
+        if _resident_pass_jit is None or not jit_active():
             return _resident_pass_numpy(m, ng, gap)
         lo = hi = 0.0
         if n:
@@ -768,7 +769,7 @@ class _Stats:
         if self._moments is None:
             res = self.m.residents
             agenda = float(self.m.p.opinions.agenda)
-            if _moments_jit is not None and res.opinion.size:
+            if _moments_jit is not None and res.opinion.size and jit_active():
                 self._moments = _moments_jit(res.opinion, res.trust, agenda)
             else:
                 self._moments = _moments_numpy(res.opinion, res.trust, agenda)

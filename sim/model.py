@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
 import numpy as np
 from scipy import special
 
+from . import _jit
+from ._mesa import mesa
 from .agents import Organization, PartyMember, Resident
 from .mechanisms import (
     Conflicts,
@@ -359,6 +360,7 @@ class GovernanceModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one week (the order is :data:`PIPELINE`)."""
+        _jit.account(self.residents.opinion.size)  # when to switch to compiled kernels
         self.events = {}
         self.effort = self.strategy.efforts(self)
         for mechanism in PIPELINE:

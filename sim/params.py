@@ -1071,9 +1071,23 @@ def _field_meta(cls: type, name: str) -> Mapping[str, Any]:
     raise KeyError(name)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy (or pandas) scalar as the Python value it holds: ``np.int64`` → int,
+    ``np.float32`` → float, ``np.bool_`` → bool, ``np.str_`` → str; a 1-d array → a list.
+    Anything else is returned as it is (numpy is not imported to find out)."""
+    if type(value).__module__ == "numpy":
+        shape = getattr(value, "shape", None)
+        if shape == ():
+            return value.item()
+        if shape is not None and len(shape) == 1:
+            return value.tolist()
+    return value
+
+
 def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
     """Check and convert one leaf value; raise ValueError naming what is allowed."""
     origin = typing.get_origin(tp)
+    value = _plain(value)
 
     def bad(what: str) -> ValueError:
         return ValueError(f"parameter {name}={value!r}: {what}")
@@ -1155,8 +1169,8 @@ def _apply(obj: Any, path: list[str], value: Any, full: str) -> Any:
                 new = value
             elif isinstance(value, Mapping):
                 new = current
-                for k, v in value.items():
-                    new = _apply(new, [str(k)], v, f"{full}.{k}")
+                for k, v in value.items():  # keys may be dotted: {"opinions.mu": 0.1}
+                    new = _apply(new, str(k).split("."), v, f"{full}.{k}")
             else:
                 raise ValueError(f"parameter {full}={value!r}: expected a mapping of parameters")
         elif typing.get_origin(tp) is dict and _is_dc(typing.get_args(tp)[1]):
@@ -1184,7 +1198,7 @@ def _apply(obj: Any, path: list[str], value: Any, full: str) -> Any:
                 member = value
             elif isinstance(value, Mapping):
                 for k, v in value.items():
-                    member = _apply(member, [str(k)], v, f"{full}.{k}")
+                    member = _apply(member, str(k).split("."), v, f"{full}.{k}")
             else:
                 raise ValueError(f"parameter {full}={value!r}: expected a mapping of traits")
         else:
@@ -1207,7 +1221,7 @@ def _coerce_group_map(full: str, value: Any, vt: type) -> dict[str, Any]:
         elif isinstance(v, Mapping):
             member = vt()
             for kk, vv in v.items():
-                member = _apply(member, [str(kk)], vv, f"{full}.{k}.{kk}")
+                member = _apply(member, str(kk).split("."), vv, f"{full}.{k}.{kk}")
             out[str(k)] = member
         else:
             raise ValueError(f"parameter {full}.{k}={v!r}: expected a mapping of traits")
@@ -1241,8 +1255,8 @@ def build_params(
         params = base
     elif isinstance(base, Mapping):
         params = Params()
-        for k, v in base.items():
-            params = _apply(params, [str(k)], v, str(k))
+        for k, v in base.items():  # nested, dotted ({"opinions.mu": 0.1}) or both
+            params = _apply(params, str(k).split("."), v, str(k))
     else:
         raise ValueError(f"params must be a Params or a mapping, got {type(base).__name__}")
     for key, value in (overrides or {}).items():

@@ -48,9 +48,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import mesa
 import numpy as np
 
+from ._mesa import mesa
 from .agents import Organization
 from .mechanisms import Opinions
 from .model import GovernanceModel

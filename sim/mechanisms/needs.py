@@ -5,7 +5,7 @@ reported to an organization — at once through the platform, or offline with a 
 probability — waits, and is resolved by an organization with capacity, resources and the
 right category, or ages out after ``needs.max_wait`` weeks.
 
-Where the levers act (source: ``shared/seed/translation.md``):
+Where the levers act (source: ``docs/source.md``):
 
 * *Political* — "have the resources and the ability to serve the masses": the leading
   organization's capacity and resources grow by ``capacity_gain``/``resource_gain`` × intensity;

@@ -35,8 +35,13 @@ def test_shipped_strategies():
 
 
 def test_single_lever_uses_only_its_intensity():
-    e = efforts_table(**{"strategy.name": "smart", "strategy.smart": 0.7, "strategy.political": 1})
+    e = efforts_table(**{"strategy.name": "smart", "strategy.smart": 0.7})
     assert np.allclose(e[1:], [0, 0, 0, 0.7])
+
+
+def test_an_intensity_the_strategy_does_not_read_is_refused():
+    with pytest.raises(ValueError, match=r"strategy.political=1.*'smart' does not read it"):
+        efforts_table(**{"strategy.name": "smart", "strategy.smart": 0.7, "strategy.political": 1})
 
 
 def test_composition_adds_and_clips():

@@ -96,7 +96,7 @@ def test_every_schema_parameter_is_overridable_by_its_dotted_name():
             assert "read" in str(exc), exc
             unread.add(key)
             del changes[key]
-    assert {"network.homophily", "strategy.adapt_every", "engine.agent_views_max"} <= unread
+    assert {"network.homophily", "network.powerlaw_exponent", "strategy.adapt_every"} <= unread
     assert len(changes) > 70
     changed = resolve([override_string(k, v) for k, v in changes.items()])
     assert changed.params == build_params(None, changes)

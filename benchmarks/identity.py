@@ -35,7 +35,12 @@ CASES: dict[str, tuple[str | None, dict[str, Any], int, int]] = {
     "integrated_big": (None, {"strategy.name": "integrated", **_LEVERS}, 40_000, 12),
     "ideological": (None, {"strategy.name": "ideological", "strategy.ideological": 0.8}, 2_000, 30),
     "political": (None, {"strategy.name": "political", "strategy.political": 0.8}, 2_000, 30),
-    "organizational": (None, {"strategy.name": "organizational", "strategy.organizational": 0.8}, 2_000, 30),
+    "organizational": (
+        None,
+        {"strategy.name": "organizational", "strategy.organizational": 0.8},
+        2_000,
+        30,
+    ),
     "smart_echo_scale_free": (
         None,
         {

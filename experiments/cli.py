@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from govsim.cli import EXIT_ERROR, EXIT_OK, command, say
-from govsim.config import ConfigError
+from govsim.config import ConfigError, check_results_dir
 
 __all__ = ["split_launcher", "verb"]
 
@@ -87,7 +87,11 @@ def verb(kind: str, args: argparse.Namespace) -> int:
             ]
         )
         r = resolve(model_ov)
-    results_dir = Path(args.results_dir).expanduser() if args.results_dir else r.results_dir
+    results_dir = (
+        check_results_dir(args.results_dir, "--results-dir")
+        if args.results_dir
+        else check_results_dir(r.results_dir)
+    )
     try:
         launcher_config(launcher_ov)
     except ValueError as exc:
@@ -320,7 +324,11 @@ def _study(args: argparse.Namespace) -> int:
         for o in [*_experiment_overrides(exp.get("overrides")), *model_ov]
         if o.lstrip("+~").split("=", 1)[0].split(".")[0] not in ("scenario", "experiment")
     ]
-    results_dir = Path(args.results_dir).expanduser() if args.results_dir else r.results_dir
+    results_dir = (
+        check_results_dir(args.results_dir, "--results-dir")
+        if args.results_dir
+        else check_results_dir(r.results_dir)
+    )
     try:
         spec = spec_from_config(exp, r.steps)
         plan = plan_study(spec, lambda c: scenario_params(c, passthrough))

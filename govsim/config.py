@@ -51,7 +51,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.params import Params, build_params, diff, flatten, iter_fields, to_dict
+from sim.params import (
+    Params,
+    build_params,
+    check_seed,
+    check_steps,
+    diff,
+    flatten,
+    iter_fields,
+    to_dict,
+)
 from sim.presets import PRESETS
 
 __all__ = [
@@ -63,6 +72,7 @@ __all__ = [
     "Option",
     "Resolved",
     "Scenario",
+    "check_results_dir",
     "clear_caches",
     "compose_config",
     "config_dir",
@@ -95,8 +105,8 @@ GROUPS: tuple[str, ...] = (
 
 #: Top-level settings of a run (not model parameters), with their meaning.
 RUN_SETTINGS: dict[str, str] = {
-    "steps": "weeks simulated (an integer ≥ 0; a scenario may recommend its own)",
-    "seed": "the run's seed (an integer ≥ 0)",
+    "steps": "weeks simulated (an integer 0 … 100000; a scenario may recommend its own)",
+    "seed": "the run's seed (an integer 0 … 2^63-1)",
     "results_dir": "root folder of results/<experiment>/<run>/ (env GOVSIM_RESULTS)",
     "run_name": "folder name of the run (default <date>-<time>-seed<seed>)",
     "progress": "progress bar: auto (terminal only), true or false",
@@ -733,15 +743,6 @@ def _check_strategy(params: Params) -> None:
         raise ConfigError(_first_line(exc)) from None
 
 
-def _int_setting(key: str, value: Any, lo: int = 0) -> int:
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value, ok = int(value), True
-    if not ok or value < lo:
-        raise ConfigError(f"{key}={value!r}: expected an integer ≥ {lo}")
-    return int(value)
-
-
 def _bool_setting(key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -753,12 +754,59 @@ def _bool_setting(key: str, value: Any) -> bool:
 def _name_setting(key: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
+    if isinstance(value, str) and len(value) > MAX_NAME_LENGTH:
+        raise ConfigError(
+            f"{key}={value[:20]!r}... ({len(value)} characters): expected a folder name of at "
+            f"most {MAX_NAME_LENGTH} characters"
+        )
     if not isinstance(value, str) or not _SAFE_NAME.match(value) or value in (".", ".."):
         raise ConfigError(
             f"{key}={value!r}: expected a folder name of letters, digits, '.', '_', '+' or '-' "
             "(not starting with '.' or '-')"
         )
     return value
+
+
+#: Longest run or experiment folder name: the staging folder adds about 30 characters to it
+#: and most file systems allow 255.
+MAX_NAME_LENGTH = 200
+
+
+def check_results_dir(path: str | Path, option: str = "results_dir") -> Path:
+    """Check, before anything runs or is printed, that results can be written under ``path``.
+
+    Nothing is left behind: when ``path`` does not exist yet, the nearest existing folder above
+    it is probed with a temporary folder that is removed at once.
+
+    Args:
+        path: The results root.
+        option: How the user gave it (``results_dir``, ``--results-dir``), for the message.
+
+    Raises:
+        ConfigError: ``path`` is a file, lies under a file, or cannot be created or written.
+    """
+    import tempfile
+
+    target = Path(path).expanduser()
+    probe = target
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"{option}={str(path)!r}: is a file, not a folder; give a folder path")
+    if not probe.is_dir():
+        raise ConfigError(
+            f"{option}={str(path)!r}: cannot create the folder, {str(probe)!r} is a file"
+        )
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".govsim-write-test-", dir=probe))
+    except OSError as exc:
+        what = "not writable" if probe == target else f"cannot be created in {str(probe)!r}"
+        raise ConfigError(
+            f"{option}={str(path)!r}: {what} ({exc.strerror or exc}); choose another folder"
+        ) from None
+    return target
 
 
 def resolve(overrides: Sequence[str] = ()) -> Resolved:
@@ -787,8 +835,11 @@ def resolve(overrides: Sequence[str] = ()) -> Resolved:
     except ConfigError as exc:
         raise ConfigError(_blame_files(str(exc), overrides, choices)) from None
     _check_strategy(params)
-    steps = _int_setting("steps", data.get("steps"))
-    seed = _int_setting("seed", data.get("seed"))
+    try:
+        steps = check_steps(data.get("steps"))
+        seed = check_seed(data.get("seed"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     plots = _bool_setting("plots", data.get("plots"))
     progress = data.get("progress")
     progress = str(progress).lower() if isinstance(progress, bool | str) else progress
@@ -864,8 +915,8 @@ def _scenario(name: str) -> Scenario:
     try:
         cfg, choices = compose_config([f"scenario={name}"])
         params = params_from_config(cfg)
-        steps = _int_setting("steps", cfg.get("steps"))
-    except ConfigError as exc:
+        steps = check_steps(cfg.get("steps"))
+    except ValueError as exc:
         raise ConfigError(f"scenario {name}: {exc}") from None
     files = [d / "scenario" / f"{name}.yaml" for d in (config_dir(), *extra_config_dirs())]
     found = next((f for f in files if f.is_file()), None)

@@ -90,6 +90,7 @@ MAX_STEPS: int = 100_000
 
 def _as_int(name: str, value: Any, lo: int, hi: int, what: str) -> int:
     """``value`` as an int in [lo, hi]; ValueError naming ``name`` and the range otherwise."""
+    given = value
     ok = isinstance(value, int) and not isinstance(value, bool)
     if not ok and type(value).__module__ == "numpy" and hasattr(value, "dtype"):
         ok = value.dtype.kind in "iu"  # a numpy integer scalar
@@ -98,7 +99,7 @@ def _as_int(name: str, value: Any, lo: int, hi: int, what: str) -> int:
     elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value, ok = int(value), True
     if not ok or not lo <= value <= hi:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        shown = repr(given) if len(repr(given)) <= 40 else repr(given)[:37] + "..."
         raise ValueError(f"{name}={shown}: expected {what}, an integer {lo} … {hi}")
     return value
 
@@ -980,7 +981,8 @@ def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
     origin = typing.get_origin(tp)
 
     def bad(what: str) -> ValueError:
-        return ValueError(f"parameter {name}={value!r}: {what}")
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return ValueError(f"parameter {name}={shown}: {what}")
 
     if tp is bool:
         if isinstance(value, bool):
@@ -992,10 +994,10 @@ def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise bad("expected an integer")
         try:
-            fv = float(value)
-        except ValueError:
+            fv = value if isinstance(value, int) else float(value)
+        except (ValueError, OverflowError):
             raise bad("expected an integer") from None
-        if not math.isfinite(fv) or fv != int(fv):
+        if isinstance(fv, float) and (not math.isfinite(fv) or fv != int(fv)):
             raise bad("expected an integer")
         value_c: Any = int(fv)
     elif tp is float:
@@ -1003,8 +1005,8 @@ def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
             raise bad("expected a number")
         try:
             value_c = float(value)
-        except ValueError:
-            raise bad("expected a number") from None
+        except (ValueError, OverflowError):
+            raise bad("expected a finite number") from None
         if not math.isfinite(value_c):
             raise bad("expected a finite number")
     elif tp is str:
@@ -1125,12 +1127,18 @@ def _normalise_key(key: str) -> str:
 def build_params(
     base: Params | Mapping[str, Any] | None = None,
     overrides: Mapping | None = None,
+    *,
+    unread: str = "refuse",
 ) -> Params:
     """Build validated :class:`Params` from a base and dotted-name overrides.
 
     Args:
         base: A :class:`Params`, a nested mapping (e.g. from YAML) or ``None`` for defaults.
         overrides: ``{dotted name: value}``; ``a__b`` is accepted for ``a.b``.
+        unread: What to do with a parameter set away from its default that nothing reads
+            (:func:`unread_parameters`): ``"refuse"`` (a ValueError), or ``"reset"``: put it
+            back to its default when it came from ``base``, refuse it when ``overrides`` names
+            it (for a change of strategy or network on a running setup, e.g. the classroom).
 
     Returns:
         The validated parameters.
@@ -1149,9 +1157,19 @@ def build_params(
             params = _apply(params, [str(k)], v, str(k))
     else:
         raise ValueError(f"params must be a Params or a mapping, got {type(base).__name__}")
+    if unread not in ("refuse", "reset"):
+        raise ValueError(f"unread={unread!r}: allowed: refuse, reset")
+    given = []
     for key, value in (overrides or {}).items():
         key = _normalise_key(str(key))
+        given.append(key)
         params = _apply(params, key.split("."), value, key)
+    if unread == "reset":
+        defaults = Params()
+        for message in unread_parameters(params):
+            name = message.split("=", 1)[0].split()[-1]
+            if not any(name == g or name.startswith(g + ".") for g in given):
+                params = _apply(params, name.split("."), _get(defaults, name), name)
     validate(params)
     return params
 
@@ -1301,8 +1319,7 @@ def unread_parameters(params: Params) -> list[str]:
         if differs and params.network.kind not in kinds:
             out.append(
                 f"parameter network.{name}={_show(value)}: not read by "
-                f"network.kind={params.network.kind}; read by network.kind="
-                + " or ".join(kinds)
+                f"network.kind={params.network.kind}; read by network.kind=" + " or ".join(kinds)
             )
     for name, kinds in ENGINE_READERS.items():
         differs, value = changed("engine", name)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .metrics import GROUP_METRICS, MODEL_METRICS, summarise
 from .model import GovernanceModel
-from .params import Params, build_params
+from .params import Params, build_params, check_seed, check_steps
 
 __all__ = ["RunResult", "model_tables", "run_one"]
 
@@ -84,17 +84,24 @@ def run_one(
 
     Args:
         params: Parameters (schema object, nested mapping, or ``None`` for defaults).
-        seed: The run's seed (an int or a ``SeedSequence``; see :class:`GovernanceModel`).
-        steps: Number of weeks.
+        seed: The run's seed: an int 0 … 2⁶³ − 1 (:data:`sim.params.MAX_SEED`), a
+            ``SeedSequence`` or ``None`` (fresh entropy); see :class:`GovernanceModel`.
+        steps: Number of weeks, 0 … :data:`sim.params.MAX_STEPS`.
         on_step: Called with the model after every week (e.g. a progress bar); it must not
             change the model.
         **overrides: Dotted-name overrides (``**{"strategy.name": "integrated"}``).
 
     Returns:
         The run's tables.
+
+    Raises:
+        ValueError: A bad parameter, seed, number of steps or ``on_step``; the message names it.
     """
-    if not isinstance(steps, int | np.integer) or isinstance(steps, bool) or steps < 0:
-        raise ValueError(f"steps={steps!r}: must be an integer ≥ 0")
+    steps = check_steps(steps)
+    if on_step is not None and not callable(on_step):
+        raise ValueError(f"on_step={on_step!r}: expected a function of the model, or None")
+    if not isinstance(seed, np.random.SeedSequence) and seed is not None:
+        seed = check_seed(seed)
     p = build_params(params, overrides)
     t0 = time.perf_counter()
     model = GovernanceModel(p, rng=seed)

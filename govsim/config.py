@@ -72,6 +72,7 @@ __all__ = [
     "Option",
     "Resolved",
     "Scenario",
+    "check_option_file",
     "check_results_dir",
     "clear_caches",
     "compose_config",
@@ -162,7 +163,16 @@ def extra_config_dirs() -> list[Path]:
     They are searched after ``configs/``; an option of the same name in ``configs/`` wins.
     """
     raw = os.environ.get("GOVSIM_CONFIG_PATH", "")
-    return [Path(d).expanduser().resolve() for d in raw.split(os.pathsep) if d.strip()]
+    dirs = [Path(d).expanduser().resolve() for d in raw.split(os.pathsep) if d.strip()]
+    for d in dirs:
+        if not d.is_dir():
+            what = "is not a folder" if d.exists() else "no such folder"
+            raise ConfigError(
+                f"GOVSIM_CONFIG_PATH={raw!r}: {str(d)!r} {what}; point it at folders laid out "
+                "like configs/ (scenario/, strategy/, ...), several separated by "
+                f"{os.pathsep!r}"
+            )
+    return dirs
 
 
 def _searchpath_overrides() -> list[str]:
@@ -447,6 +457,16 @@ def _suggest(word: str, options: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _parse_detail(message: str, text: str) -> str:
+    """What Hydra's parser choked on, as words (its message points with a caret line)."""
+    lines = message.splitlines()
+    if len(lines) > 1 and "^" in lines[1] and lines[0].endswith(text):
+        pos = lines[1].index("^") - (len(lines[0]) - len(text))
+        if 0 <= pos < len(text):
+            return f"unexpected {text[pos]!r} at character {pos + 1}"
+    return lines[0] if lines else "syntax error"
+
+
 def _parse(overrides: Sequence[str]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
@@ -461,13 +481,17 @@ def _parse(overrides: Sequence[str]) -> list[Any]:
                 f"argument {text!r}: expected key=value, e.g. scenario=fragmented or "
                 "opinions.mu=0.2"
             )
+        key, _, value = text.partition("=")
+        if not text.isascii() and value and value[0] not in "'\"[{(" and key.isascii():
+            # Hydra's grammar takes non-ASCII text only quoted: quote it for the user.
+            text = key + "='" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         try:
             (o,) = parser.parse_overrides([text])
         except OverrideParseException as exc:
-            detail = str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else str(exc)
             raise ConfigError(
-                f"override {text!r}: cannot parse ({detail}); write key=value, quote "
-                "strings with spaces"
+                f"override {text!r}: cannot parse ({_parse_detail(str(exc), text)}); write "
+                "key=value with a name of ASCII letters, digits, '_' and '.', and quote values "
+                "with spaces or special characters (key='a b')"
             ) from None
         if o.is_sweep_override():
             raise ConfigError(
@@ -629,6 +653,77 @@ def _hydra_value(value: Any) -> str:
     raise ConfigError(f"{value!r}: cannot be written as a command-line value")
 
 
+def _option_file(group: str, name: str) -> Path | None:
+    for folder in (config_dir(), *extra_config_dirs()):
+        path = folder / group / f"{name}.yaml"
+        if path.is_file():
+            return path
+    return None
+
+
+_PACKAGE_HEADER = re.compile(r"^\s*#\s*@package\s+_global_\s*$")
+
+
+def check_option_file(group: str, name: str) -> None:
+    """Check an option file before Hydra composes it; one line naming the file otherwise.
+
+    Hydra turns malformed YAML into several lines of parser output, places a scenario file
+    whose first line is not ``# @package _global_`` under ``scenario:`` (so its settings are
+    silently ignored), and reports an unknown option in a ``defaults:`` list without naming it.
+
+    Raises:
+        ConfigError: Malformed YAML (tabs included), a missing or misplaced package header in
+            a scenario, or an unknown option in its ``defaults:`` list.
+    """
+    import yaml
+
+    path = _option_file(group, name)
+    if path is None:
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{group}={name}: cannot read {str(path)!r} ({exc})") from None
+    where = f"{group}={name} ({path})"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or _first_line(exc)
+        if "\\t" in problem or "\t" in problem:
+            problem = "a tab character; YAML is indented with spaces only"
+        raise ConfigError(f"{where}: not valid YAML{at}: {problem}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of settings, got {type(data).__name__}")
+    if group == "scenario":
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if not lines or not _PACKAGE_HEADER.match(lines[0]):
+            later = any(_PACKAGE_HEADER.match(ln) for ln in lines[1:])
+            how = (
+                "move '# @package _global_' to the first line (Hydra reads it only before any "
+                "other line)"
+                if later
+                else "its first line must be '# @package _global_'"
+            )
+            raise ConfigError(
+                f"{where}: {how}; without it the file's settings are ignored"
+            )
+    for entry in (data or {}).get("defaults") or []:
+        if not isinstance(entry, dict):
+            continue
+        for key, option in entry.items():
+            g = str(key).removeprefix("override").strip().lstrip("/")
+            if g not in GROUPS or not isinstance(option, str):
+                continue
+            options = _group_options(g)
+            if option not in options:
+                raise ConfigError(
+                    f"{where}: defaults: {key}: {option!r} is not a {g} option"
+                    f"{_suggest(option, options)}; allowed: {', '.join(options)}"
+                )
+
+
 def compose_config(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
     """Compose the Hydra config for command-line style overrides.
 
@@ -648,8 +743,14 @@ def compose_config(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
 
     parsed = _parse(overrides)
     _check_keys(parsed)
+    chosen = {"scenario": DEFAULT_SCENARIO}
+    for o in parsed:
+        if o.key_or_group in GROUPS and isinstance(o.value(), str):
+            chosen[o.key_or_group] = o.value()
+    for group, name in chosen.items():
+        check_option_file(group, name)
     try:
-        return _hydra_compose(overrides)
+        return _hydra_compose([o.input_line for o in parsed])
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_diagnose(exc, parsed)) from None
 

@@ -75,7 +75,10 @@ def verb(kind: str, args: argparse.Namespace) -> int:
     model_ov, launcher_ov = split_launcher(args.overrides)
     if not any(_is_exp(o) for o in model_ov):
         model_ov = [f"experiment={kind}", *model_ov]
-    r = resolve([*model_ov, *launcher_ov])  # also checks the launcher's name
+    # The launcher's name is checked here; its settings (hydra.launcher.n_jobs=4, ...) belong
+    # to the launcher the batches run on (joblib unless hydra/launcher= says otherwise) and are
+    # checked by launcher_config below.
+    r = resolve([*model_ov, *(o for o in launcher_ov if o.startswith("hydra/launcher="))])
     exp_ov = _experiment_overrides(r.experiment_config.get("overrides"))
     if exp_ov:  # the experiment's own overrides go first: the command line wins
         model_ov = (

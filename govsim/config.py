@@ -706,9 +706,7 @@ def check_option_file(group: str, name: str) -> None:
                 if later
                 else "its first line must be '# @package _global_'"
             )
-            raise ConfigError(
-                f"{where}: {how}; without it the file's settings are ignored"
-            )
+            raise ConfigError(f"{where}: {how}; without it the file's settings are ignored")
     for entry in (data or {}).get("defaults") or []:
         if not isinstance(entry, dict):
             continue
@@ -753,6 +751,14 @@ def compose_config(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
         return _hydra_compose([o.input_line for o in parsed])
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_diagnose(exc, parsed)) from None
+    except OverflowError as exc:  # OmegaConf converting a 400-digit integer to a float
+        for o in parsed:
+            if o.key_or_group.split(".")[0] in _schema_top() and not o.is_delete():
+                try:
+                    build_params(None, {o.key_or_group: o.value()})
+                except ValueError as err:
+                    raise ConfigError(_first_line(err)) from None
+        raise ConfigError(f"a number too large: {_first_line(exc)}") from None
 
 
 def params_from_config(cfg: Any) -> Params:

@@ -1005,7 +1005,9 @@ def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
             raise bad("expected a number")
         try:
             value_c = float(value)
-        except (ValueError, OverflowError):
+        except ValueError:
+            raise bad("expected a number") from None
+        except OverflowError:
             raise bad("expected a finite number") from None
         if not math.isfinite(value_c):
             raise bad("expected a finite number")

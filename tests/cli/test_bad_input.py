@@ -507,3 +507,21 @@ def test_suite_size():
         f"listed); {len(CLI_SLOW)} more CLI schema cases with -m slow"
     )
     assert cli + api >= 300 and cli >= 100
+
+
+def test_classroom_resets_scenario_settings_its_controls_leave_unread():
+    from govsim.ui.model import ClassroomModel
+    from sim.params import NetworkParams
+
+    # fragmented sets network.homophily=0.95 (block model); the teacher picks a small world
+    m = ClassroomModel("fragmented", network__kind="small_world", population__n_residents=200)
+    assert m.p.network.kind == "small_world"
+    assert m.p.network.homophily == NetworkParams().homophily
+    # the teacher's own setting that nothing reads is refused, not ignored
+    with pytest.raises(ValueError, match=r"network\.homophily=0\.3: not read by"):
+        ClassroomModel(
+            "fragmented",
+            network__kind="small_world",
+            network__homophily=0.3,
+            population__n_residents=200,
+        )

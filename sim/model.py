@@ -38,7 +38,6 @@ from .metrics import datacollector_reporters
 from .network import make_network
 from .params import (
     CATEGORIES,
-    MAX_SEED,
     ORG_KINDS,
     Params,
     StrategyParams,
@@ -84,9 +83,9 @@ def _seed_sequence(rng: Any) -> np.random.SeedSequence:
     if isinstance(rng, np.random.SeedSequence):
         return rng
     if isinstance(rng, bool):
-        raise ValueError(f"rng={rng!r}: expected an int seed 0 … {MAX_SEED}, not a boolean")
+        raise ValueError(f"rng={rng!r}: expected an int seed ≥ 0, not a boolean")
     if rng is None or isinstance(rng, int | np.integer):
-        return np.random.SeedSequence(None if rng is None else check_seed(rng, "rng"))
+        return np.random.SeedSequence(None if rng is None else check_seed(rng, "rng", stored=False))
     if isinstance(rng, np.random.Generator):
         return np.random.SeedSequence(int(rng.integers(0, 2**63)))
     raise ValueError(

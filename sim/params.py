@@ -104,12 +104,22 @@ def _as_int(name: str, value: Any, lo: int, hi: int, what: str) -> int:
     return value
 
 
-def check_seed(value: Any, name: str = "seed") -> int:
-    """A seed as an int in 0 … :data:`MAX_SEED` (bools are refused).
+def check_seed(value: Any, name: str = "seed", *, stored: bool = True) -> int:
+    """A seed as an int ≥ 0, at most :data:`MAX_SEED` when ``stored`` (bools are refused).
+
+    The engine takes any integer ≥ 0 (numpy's ``SeedSequence`` does; a model's recorded
+    128-bit ``seed_entropy`` reproduces it): ``stored=False``. Seeds that go into results
+    tables (the CLI's ``seed``, experiment seeds) are signed 64-bit integers.
 
     Raises:
         ValueError: Naming ``name``, the value and the allowed range.
     """
+    if not stored:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if not (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
+                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+                raise ValueError(f"{name}={shown}: expected a seed, an integer ≥ 0")
+        return int(value)
     return _as_int(name, value, 0, MAX_SEED, "a seed")
 
 

@@ -84,8 +84,9 @@ def run_one(
 
     Args:
         params: Parameters (schema object, nested mapping, or ``None`` for defaults).
-        seed: The run's seed: an int 0 … 2⁶³ − 1 (:data:`sim.params.MAX_SEED`), a
-            ``SeedSequence`` or ``None`` (fresh entropy); see :class:`GovernanceModel`.
+        seed: The run's seed: an int ≥ 0, a ``SeedSequence`` or ``None`` (fresh entropy); see
+            :class:`GovernanceModel`. (The CLI and experiments, which store seeds in tables,
+            take 0 … 2⁶³ − 1, :data:`sim.params.MAX_SEED`.)
         steps: Number of weeks, 0 … :data:`sim.params.MAX_STEPS`.
         on_step: Called with the model after every week (e.g. a progress bar); it must not
             change the model.
@@ -101,7 +102,7 @@ def run_one(
     if on_step is not None and not callable(on_step):
         raise ValueError(f"on_step={on_step!r}: expected a function of the model, or None")
     if not isinstance(seed, np.random.SeedSequence) and seed is not None:
-        seed = check_seed(seed)
+        seed = check_seed(seed, stored=False)
     p = build_params(params, overrides)
     t0 = time.perf_counter()
     model = GovernanceModel(p, rng=seed)

@@ -246,7 +246,7 @@ def test_every_option_composes_and_is_described(group):
         ("strategy.name=integratd", ["integratd", "did you mean 'integrated'"]),
         ("secnario=fragmented", ["secnario", "did you mean 'scenario'"]),
         ("steps=ten", ["steps='ten'", "integer"]),
-        ("seed=-1", ["seed=-1", "integer ≥ 0"]),
+        ("seed=-1", ["seed=-1", "an integer 0 … 9223372036854775807"]),
         ("run_name=../x", ["run_name='../x'", "folder name"]),
         ("opinions.mu=0.1,0.2", ["opinions.mu=0.1,0.2", "one value"]),
         ("opinions", ["'opinions'", "key=value"]),

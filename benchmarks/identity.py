@@ -27,14 +27,20 @@ from sim.params import build_params
 
 _LEVERS = {f"strategy.{k}": 0.8 for k in ("ideological", "political", "organizational", "smart")}
 
-#: name -> (preset or None, overrides, residents, weeks)
+#: name -> (preset or None, overrides, residents, weeks). A single-lever strategy is given only
+#: its own intensity: the others are not read (and are refused since they would be ignored).
 CASES: dict[str, tuple[str | None, dict[str, Any], int, int]] = {
     "baseline": (None, {}, 2_000, 30),
     "integrated": (None, {"strategy.name": "integrated", **_LEVERS}, 3_000, 30),
     "integrated_big": (None, {"strategy.name": "integrated", **_LEVERS}, 40_000, 12),
-    "ideological": (None, {"strategy.name": "ideological", **_LEVERS}, 2_000, 30),
-    "political": (None, {"strategy.name": "political", **_LEVERS}, 2_000, 30),
-    "organizational": (None, {"strategy.name": "organizational", **_LEVERS}, 2_000, 30),
+    "ideological": (None, {"strategy.name": "ideological", "strategy.ideological": 0.8}, 2_000, 30),
+    "political": (None, {"strategy.name": "political", "strategy.political": 0.8}, 2_000, 30),
+    "organizational": (
+        None,
+        {"strategy.name": "organizational", "strategy.organizational": 0.8},
+        2_000,
+        30,
+    ),
     "smart_echo_scale_free": (
         None,
         {
@@ -42,7 +48,7 @@ CASES: dict[str, tuple[str | None, dict[str, Any], int, int]] = {
             "network.kind": "scale_free",
             "levers.smart.echo_chamber": 0.8,
             "levers.smart.online_share": 0.6,
-            **_LEVERS,
+            "strategy.smart": 0.8,
         },
         3_000,
         30,

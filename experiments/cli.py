@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from govsim.cli import EXIT_ERROR, EXIT_OK, command, say
-from govsim.config import ConfigError
+from govsim.config import ConfigError, check_results_dir
 
 __all__ = ["split_launcher", "verb"]
 
@@ -75,7 +75,10 @@ def verb(kind: str, args: argparse.Namespace) -> int:
     model_ov, launcher_ov = split_launcher(args.overrides)
     if not any(_is_exp(o) for o in model_ov):
         model_ov = [f"experiment={kind}", *model_ov]
-    r = resolve([*model_ov, *launcher_ov])  # also checks the launcher's name
+    # The launcher's name is checked here; its settings (hydra.launcher.n_jobs=4, ...) belong
+    # to the launcher the batches run on (joblib unless hydra/launcher= says otherwise) and are
+    # checked by launcher_config below.
+    r = resolve([*model_ov, *(o for o in launcher_ov if o.startswith("hydra/launcher="))])
     exp_ov = _experiment_overrides(r.experiment_config.get("overrides"))
     if exp_ov:  # the experiment's own overrides go first: the command line wins
         model_ov = (
@@ -87,7 +90,11 @@ def verb(kind: str, args: argparse.Namespace) -> int:
             ]
         )
         r = resolve(model_ov)
-    results_dir = Path(args.results_dir).expanduser() if args.results_dir else r.results_dir
+    results_dir = (
+        check_results_dir(args.results_dir, "--results-dir")
+        if args.results_dir
+        else check_results_dir(r.results_dir)
+    )
     try:
         launcher_config(launcher_ov)
     except ValueError as exc:
@@ -320,7 +327,11 @@ def _study(args: argparse.Namespace) -> int:
         for o in [*_experiment_overrides(exp.get("overrides")), *model_ov]
         if o.lstrip("+~").split("=", 1)[0].split(".")[0] not in ("scenario", "experiment")
     ]
-    results_dir = Path(args.results_dir).expanduser() if args.results_dir else r.results_dir
+    results_dir = (
+        check_results_dir(args.results_dir, "--results-dir")
+        if args.results_dir
+        else check_results_dir(r.results_dir)
+    )
     try:
         spec = spec_from_config(exp, r.steps)
         plan = plan_study(spec, lambda c: scenario_params(c, passthrough))

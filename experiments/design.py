@@ -197,13 +197,16 @@ def lhs_design(
 def validate_points(base: Params, points: Sequence[Mapping[str, Any]], what: str) -> list[Params]:
     """Build (and so validate) the parameters of every point before any run.
 
+    A base setting that a point leaves unread (the base's lever intensities at a point with
+    ``strategy.name=none``) goes back to its default; a point's own unread setting is refused.
+
     Raises:
         ExperimentConfigError: The first invalid point, with the engine's one-line reason.
     """
     out = []
     for i, overrides in enumerate(points):
         try:
-            out.append(build_params(base, dict(overrides)))
+            out.append(build_params(base, dict(overrides), unread="reset"))
         except ValueError as exc:
             raise ExperimentConfigError(f"{what} {i}: {exc}") from None
     return out

@@ -345,7 +345,9 @@ def run_batch(plan_path: str, batch: int) -> dict:
         spec = plan["runs"][idx]
         t0 = time.perf_counter()
         try:
-            params = build_params(base, spec["overrides"]) if spec["overrides"] else base
+            params = (
+                build_params(base, spec["overrides"], unread="reset") if spec["overrides"] else base
+            )
             result = run_one(params, seed=int(spec["seed"]), steps=int(plan["steps"]))
             table = _rows(spec, result.model, schema)
         except Exception as exc:
@@ -592,7 +594,7 @@ def pilot_seconds(base: Params, overrides: Mapping[str, Any], steps: int) -> flo
     """Estimated seconds of one run: build a model and time a few steps (after a warm-up)."""
     from sim.model import GovernanceModel
 
-    params = build_params(base, dict(overrides))
+    params = build_params(base, dict(overrides), unread="reset")
     GovernanceModel(params, rng=0).step()  # warm caches / compiled kernels
     t0 = time.perf_counter()
     model = GovernanceModel(params, rng=1)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics import MODEL_METRICS
-from sim.params import Params, build_params, diff, to_dict
+from sim.params import MAX_SEED, MAX_STEPS, Params, build_params, diff, to_dict
 
 from .design import (
     ExperimentConfigError,
@@ -188,12 +188,33 @@ def load_experiment(root: Path | str) -> Experiment:
 # --------------------------------------------------------------------------------------------
 
 
-def _int(key: str, value: Any, lo: int) -> int:
+#: Most replications one experiment may ask for (a bound on the seeds spawned while planning;
+#: the size of the whole job is estimated separately).
+MAX_REPLICATIONS = 1_000_000
+
+
+def _int(key: str, value: Any, lo: int, hi: int | None = None) -> int:
+    given = value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
-        raise ExperimentConfigError(f"experiment.{key}={value!r}: expected an integer ≥ {lo}")
+    bad = isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo
+    if bad or (hi is not None and value > hi):
+        shown = repr(given) if len(repr(given)) <= 40 else repr(given)[:37] + "..."
+        allowed = f"an integer {lo} … {hi}" if hi is not None else f"an integer ≥ {lo}"
+        raise ExperimentConfigError(f"experiment.{key}={shown}: expected {allowed}")
     return int(value)
+
+
+def _list(key: str, value: Any) -> list[Any]:
+    """``value`` as a list; a string or a number is refused (not walked letter by letter)."""
+    if value is None:
+        return []
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise ExperimentConfigError(
+            f"experiment.{key}={value!r}: expected a list, e.g. experiment.{key}=[a,b] "
+            "(in brackets)"
+        )
+    return list(value)
 
 
 def _check_outcomes(names: Sequence[str], key: str = "experiment.outcomes") -> list[str]:
@@ -258,14 +279,22 @@ def experiment_from_config(
             "'+' or '-'"
         )
     if exp.get("steps") is not None:
-        steps = _int("steps", exp["steps"], 1)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ExperimentConfigError(f"steps={steps!r}: expected an integer ≥ 1 (weeks per run)")
-    root_seed = _int("root_seed", exp.get("root_seed", 0) or 0, 0)
+        steps = _int("steps", exp["steps"], 1, MAX_STEPS)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise ExperimentConfigError(
+            f"steps={steps!r}: expected an integer 1 … {MAX_STEPS} (weeks per run)"
+        )
+    root_seed = _int("root_seed", exp.get("root_seed", 0) or 0, 0, MAX_SEED)
+    _list("scenarios", exp.get("scenarios"))
+    if exp.get("design") is not None and not isinstance(exp["design"], Mapping):
+        raise ExperimentConfigError(
+            f"experiment.design={exp['design']!r}: expected a mapping, e.g. "
+            "{kind: factorial, params: {strategy.political: [0, 0.5, 1]}}"
+        )
     if exp.get("replications") is not None:
         seeds = replicate_seeds(root_seed, _int_r(exp["replications"]))
     elif exp.get("seeds"):
-        seeds = [_int("seeds[]", s, 0) for s in exp["seeds"]]
+        seeds = [_int("seeds[]", s, 0, MAX_SEED) for s in _list("seeds", exp["seeds"])]
         if len(set(seeds)) != len(seeds):
             raise ExperimentConfigError(f"experiment.seeds={seeds}: seeds must be distinct")
     else:
@@ -320,15 +349,18 @@ def experiment_from_config(
 
 
 def _int_r(value: Any) -> int:
+    given = value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    shown = repr(given) if len(repr(given)) <= 40 else repr(given)[:37] + "..."
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ExperimentConfigError(
-            f"experiment.replications={value!r}: expected an integer ≥ 1 (runs per design point)"
+            f"experiment.replications={shown}: expected an integer ≥ 1 (runs per design point)"
         )
-    if value < 1:
+    if not 1 <= value <= MAX_REPLICATIONS:
         raise ExperimentConfigError(
-            f"experiment.replications={value}: must be ≥ 1 (runs per design point)"
+            f"experiment.replications={shown}: must be 1 … {MAX_REPLICATIONS:,} (runs per "
+            "design point)"
         )
     return int(value)
 
@@ -340,7 +372,7 @@ def _conditions(
     scenario_params: Callable[[str], Params] | None,
 ) -> list[tuple[str, dict[str, Any]]]:
     conds: list[tuple[str, dict[str, Any]]] = []
-    for s in exp.get("scenarios") or []:
+    for s in _list("scenarios", exp.get("scenarios")):
         if scenario_params is None:
             raise ExperimentConfigError("experiment.scenarios: scenarios need the govsim configs")
         conds.append((str(s), diff(base, scenario_params(str(s)))))

@@ -157,7 +157,7 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
                 cache[community] = community_params(community)
             for arm, ov in (("treatment", h.treatment), ("control", h.control)):
                 try:
-                    params = build_params(cache[community], dict(ov))
+                    params = build_params(cache[community], dict(ov), unread="reset")
                 except ValueError as exc:
                     raise ExperimentConfigError(
                         f"experiment.hypotheses.{h.name}.{arm}: {exc}"

@@ -159,14 +159,16 @@ def resolve_args(args: argparse.Namespace, extra: Sequence[str] = ()) -> Any:
     Raises:
         ConfigError: Bad input (one line).
     """
-    from .config import resolve
+    from .config import check_results_dir, resolve
 
     resolved = resolve([*getattr(args, "overrides", []), *extra])
     results_dir = getattr(args, "results_dir", None)
     if results_dir:
-        path = Path(results_dir).expanduser()
+        path = check_results_dir(results_dir, "--results-dir")
         config = {**resolved.config, "results_dir": str(path)}
         resolved = dataclasses.replace(resolved, results_dir=path, config=config)
+    elif getattr(args, "_command", None) is not None and args._command.name != "show":
+        check_results_dir(resolved.results_dir, "results_dir")
     return resolved
 
 

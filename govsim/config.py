@@ -51,7 +51,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.params import Params, build_params, diff, flatten, iter_fields, to_dict
+from sim.params import (
+    Params,
+    build_params,
+    check_seed,
+    check_steps,
+    diff,
+    flatten,
+    iter_fields,
+    to_dict,
+)
 from sim.presets import PRESETS
 
 __all__ = [
@@ -63,6 +72,8 @@ __all__ = [
     "Option",
     "Resolved",
     "Scenario",
+    "check_option_file",
+    "check_results_dir",
     "clear_caches",
     "compose_config",
     "config_dir",
@@ -95,8 +106,8 @@ GROUPS: tuple[str, ...] = (
 
 #: Top-level settings of a run (not model parameters), with their meaning.
 RUN_SETTINGS: dict[str, str] = {
-    "steps": "weeks simulated (an integer ≥ 0; a scenario may recommend its own)",
-    "seed": "the run's seed (an integer ≥ 0)",
+    "steps": "weeks simulated (an integer 0 … 100000; a scenario may recommend its own)",
+    "seed": "the run's seed (an integer 0 … 2^63-1)",
     "results_dir": "root folder of results/<experiment>/<run>/ (env GOVSIM_RESULTS)",
     "run_name": "folder name of the run (default <date>-<time>-seed<seed>)",
     "progress": "progress bar: auto (terminal only), true or false",
@@ -152,7 +163,16 @@ def extra_config_dirs() -> list[Path]:
     They are searched after ``configs/``; an option of the same name in ``configs/`` wins.
     """
     raw = os.environ.get("GOVSIM_CONFIG_PATH", "")
-    return [Path(d).expanduser().resolve() for d in raw.split(os.pathsep) if d.strip()]
+    dirs = [Path(d).expanduser().resolve() for d in raw.split(os.pathsep) if d.strip()]
+    for d in dirs:
+        if not d.is_dir():
+            what = "is not a folder" if d.exists() else "no such folder"
+            raise ConfigError(
+                f"GOVSIM_CONFIG_PATH={raw!r}: {str(d)!r} {what}; point it at folders laid out "
+                "like configs/ (scenario/, strategy/, ...), several separated by "
+                f"{os.pathsep!r}"
+            )
+    return dirs
 
 
 def _searchpath_overrides() -> list[str]:
@@ -437,6 +457,16 @@ def _suggest(word: str, options: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _parse_detail(message: str, text: str) -> str:
+    """What Hydra's parser choked on, as words (its message points with a caret line)."""
+    lines = message.splitlines()
+    if len(lines) > 1 and "^" in lines[1] and lines[0].endswith(text):
+        pos = lines[1].index("^") - (len(lines[0]) - len(text))
+        if 0 <= pos < len(text):
+            return f"unexpected {text[pos]!r} at character {pos + 1}"
+    return lines[0] if lines else "syntax error"
+
+
 def _parse(overrides: Sequence[str]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
@@ -451,13 +481,17 @@ def _parse(overrides: Sequence[str]) -> list[Any]:
                 f"argument {text!r}: expected key=value, e.g. scenario=fragmented or "
                 "opinions.mu=0.2"
             )
+        key, _, value = text.partition("=")
+        if not text.isascii() and value and value[0] not in "'\"[{(" and key.isascii():
+            # Hydra's grammar takes non-ASCII text only quoted: quote it for the user.
+            text = key + "='" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         try:
             (o,) = parser.parse_overrides([text])
         except OverrideParseException as exc:
-            detail = str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else str(exc)
             raise ConfigError(
-                f"override {text!r}: cannot parse ({detail}); write key=value, quote "
-                "strings with spaces"
+                f"override {text!r}: cannot parse ({_parse_detail(str(exc), text)}); write "
+                "key=value with a name of ASCII letters, digits, '_' and '.', and quote values "
+                "with spaces or special characters (key='a b')"
             ) from None
         if o.is_sweep_override():
             raise ConfigError(
@@ -619,6 +653,75 @@ def _hydra_value(value: Any) -> str:
     raise ConfigError(f"{value!r}: cannot be written as a command-line value")
 
 
+def _option_file(group: str, name: str) -> Path | None:
+    for folder in (config_dir(), *extra_config_dirs()):
+        path = folder / group / f"{name}.yaml"
+        if path.is_file():
+            return path
+    return None
+
+
+_PACKAGE_HEADER = re.compile(r"^\s*#\s*@package\s+_global_\s*$")
+
+
+def check_option_file(group: str, name: str) -> None:
+    """Check an option file before Hydra composes it; one line naming the file otherwise.
+
+    Hydra turns malformed YAML into several lines of parser output, places a scenario file
+    whose first line is not ``# @package _global_`` under ``scenario:`` (so its settings are
+    silently ignored), and reports an unknown option in a ``defaults:`` list without naming it.
+
+    Raises:
+        ConfigError: Malformed YAML (tabs included), a missing or misplaced package header in
+            a scenario, or an unknown option in its ``defaults:`` list.
+    """
+    import yaml
+
+    path = _option_file(group, name)
+    if path is None:
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{group}={name}: cannot read {str(path)!r} ({exc})") from None
+    where = f"{group}={name} ({path})"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or _first_line(exc)
+        if "\\t" in problem or "\t" in problem:
+            problem = "a tab character; YAML is indented with spaces only"
+        raise ConfigError(f"{where}: not valid YAML{at}: {problem}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of settings, got {type(data).__name__}")
+    if group == "scenario":
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if not lines or not _PACKAGE_HEADER.match(lines[0]):
+            later = any(_PACKAGE_HEADER.match(ln) for ln in lines[1:])
+            how = (
+                "move '# @package _global_' to the first line (Hydra reads it only before any "
+                "other line)"
+                if later
+                else "its first line must be '# @package _global_'"
+            )
+            raise ConfigError(f"{where}: {how}; without it the file's settings are ignored")
+    for entry in (data or {}).get("defaults") or []:
+        if not isinstance(entry, dict):
+            continue
+        for key, option in entry.items():
+            g = str(key).removeprefix("override").strip().lstrip("/")
+            if g not in GROUPS or not isinstance(option, str):
+                continue
+            options = _group_options(g)
+            if option not in options:
+                raise ConfigError(
+                    f"{where}: defaults: {key}: {option!r} is not a {g} option"
+                    f"{_suggest(option, options)}; allowed: {', '.join(options)}"
+                )
+
+
 def compose_config(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
     """Compose the Hydra config for command-line style overrides.
 
@@ -638,10 +741,24 @@ def compose_config(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
 
     parsed = _parse(overrides)
     _check_keys(parsed)
+    chosen = {"scenario": DEFAULT_SCENARIO}
+    for o in parsed:
+        if o.key_or_group in GROUPS and isinstance(o.value(), str):
+            chosen[o.key_or_group] = o.value()
+    for group, name in chosen.items():
+        check_option_file(group, name)
     try:
-        return _hydra_compose(overrides)
+        return _hydra_compose([o.input_line for o in parsed])
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_diagnose(exc, parsed)) from None
+    except OverflowError as exc:  # OmegaConf converting a 400-digit integer to a float
+        for o in parsed:
+            if o.key_or_group.split(".")[0] in _schema_top() and not o.is_delete():
+                try:
+                    build_params(None, {o.key_or_group: o.value()})
+                except ValueError as err:
+                    raise ConfigError(_first_line(err)) from None
+        raise ConfigError(f"a number too large: {_first_line(exc)}") from None
 
 
 def params_from_config(cfg: Any) -> Params:
@@ -733,15 +850,6 @@ def _check_strategy(params: Params) -> None:
         raise ConfigError(_first_line(exc)) from None
 
 
-def _int_setting(key: str, value: Any, lo: int = 0) -> int:
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value, ok = int(value), True
-    if not ok or value < lo:
-        raise ConfigError(f"{key}={value!r}: expected an integer ≥ {lo}")
-    return int(value)
-
-
 def _bool_setting(key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -753,12 +861,59 @@ def _bool_setting(key: str, value: Any) -> bool:
 def _name_setting(key: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
+    if isinstance(value, str) and len(value) > MAX_NAME_LENGTH:
+        raise ConfigError(
+            f"{key}={value[:20]!r}... ({len(value)} characters): expected a folder name of at "
+            f"most {MAX_NAME_LENGTH} characters"
+        )
     if not isinstance(value, str) or not _SAFE_NAME.match(value) or value in (".", ".."):
         raise ConfigError(
             f"{key}={value!r}: expected a folder name of letters, digits, '.', '_', '+' or '-' "
             "(not starting with '.' or '-')"
         )
     return value
+
+
+#: Longest run or experiment folder name: the staging folder adds about 30 characters to it
+#: and most file systems allow 255.
+MAX_NAME_LENGTH = 200
+
+
+def check_results_dir(path: str | Path, option: str = "results_dir") -> Path:
+    """Check, before anything runs or is printed, that results can be written under ``path``.
+
+    Nothing is left behind: when ``path`` does not exist yet, the nearest existing folder above
+    it is probed with a temporary folder that is removed at once.
+
+    Args:
+        path: The results root.
+        option: How the user gave it (``results_dir``, ``--results-dir``), for the message.
+
+    Raises:
+        ConfigError: ``path`` is a file, lies under a file, or cannot be created or written.
+    """
+    import tempfile
+
+    target = Path(path).expanduser()
+    probe = target
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"{option}={str(path)!r}: is a file, not a folder; give a folder path")
+    if not probe.is_dir():
+        raise ConfigError(
+            f"{option}={str(path)!r}: cannot create the folder, {str(probe)!r} is a file"
+        )
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".govsim-write-test-", dir=probe))
+    except OSError as exc:
+        what = "not writable" if probe == target else f"cannot be created in {str(probe)!r}"
+        raise ConfigError(
+            f"{option}={str(path)!r}: {what} ({exc.strerror or exc}); choose another folder"
+        ) from None
+    return target
 
 
 def resolve(overrides: Sequence[str] = ()) -> Resolved:
@@ -787,8 +942,11 @@ def resolve(overrides: Sequence[str] = ()) -> Resolved:
     except ConfigError as exc:
         raise ConfigError(_blame_files(str(exc), overrides, choices)) from None
     _check_strategy(params)
-    steps = _int_setting("steps", data.get("steps"))
-    seed = _int_setting("seed", data.get("seed"))
+    try:
+        steps = check_steps(data.get("steps"))
+        seed = check_seed(data.get("seed"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     plots = _bool_setting("plots", data.get("plots"))
     progress = data.get("progress")
     progress = str(progress).lower() if isinstance(progress, bool | str) else progress
@@ -864,8 +1022,8 @@ def _scenario(name: str) -> Scenario:
     try:
         cfg, choices = compose_config([f"scenario={name}"])
         params = params_from_config(cfg)
-        steps = _int_setting("steps", cfg.get("steps"))
-    except ConfigError as exc:
+        steps = check_steps(cfg.get("steps"))
+    except ValueError as exc:
         raise ConfigError(f"scenario {name}: {exc}") from None
     files = [d / "scenario" / f"{name}.yaml" for d in (config_dir(), *extra_config_dirs())]
     found = next((f for f in files if f.is_file()), None)

@@ -250,9 +250,13 @@ def run_demo(
         ConfigError: Bad input; nothing is written.
     """
     from . import plots
+    from .config import check_results_dir
 
     base, plan = _plan(overrides)
-    root = (Path(results_dir).expanduser() if results_dir else base.results_dir) / base.experiment
+    if results_dir:
+        root = check_results_dir(results_dir, "--results-dir") / base.experiment
+    else:
+        root = check_results_dir(base.results_dir) / base.experiment
     exp = base.experiment_config
     scenarios = list(dict.fromkeys(s for s, _, _ in plan))
     seeds = list(dict.fromkeys(k for _, k, _ in plan))

@@ -17,6 +17,7 @@ One step is one week of community life. The order of a week is written once, in
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,15 @@ from .mechanisms import (
 )
 from .metrics import datacollector_reporters
 from .network import make_network
-from .params import CATEGORIES, ORG_KINDS, Params, StrategyParams, build_params, to_dict
+from .params import (
+    CATEGORIES,
+    ORG_KINDS,
+    Params,
+    StrategyParams,
+    build_params,
+    check_seed,
+    to_dict,
+)
 from .state import ConflictBook, NeedsBook, Residents
 from .strategies import Efforts, make_strategy
 
@@ -75,13 +84,27 @@ RNG_STREAMS = (
 def _seed_sequence(rng: Any) -> np.random.SeedSequence:
     if isinstance(rng, np.random.SeedSequence):
         return rng
+    if isinstance(rng, bool):
+        raise ValueError(f"rng={rng!r}: expected an int seed ≥ 0, not a boolean")
     if rng is None or isinstance(rng, int | np.integer):
-        return np.random.SeedSequence(None if rng is None else int(rng))
+        return np.random.SeedSequence(None if rng is None else check_seed(rng, "rng", stored=False))
     if isinstance(rng, np.random.Generator):
         return np.random.SeedSequence(int(rng.integers(0, 2**63)))
     raise ValueError(
         f"rng={rng!r}: expected an int seed, a numpy SeedSequence, a Generator or None"
     )
+
+
+@functools.cache
+def _reference_class(cls: type) -> type:
+    """``cls`` computed by the reference engine: ``cls`` itself or a subclass of both."""
+    from .reference import ReferenceModel
+
+    if issubclass(cls, ReferenceModel):
+        return cls
+    if cls is GovernanceModel:
+        return ReferenceModel
+    return type(cls.__name__, (cls, ReferenceModel), {"__module__": cls.__module__})
 
 
 def _exact_counts(shares: np.ndarray, n: int) -> np.ndarray:
@@ -117,16 +140,12 @@ class GovernanceModel(mesa.Model):
         datacollector: Mesa DataCollector built from :mod:`sim.metrics`.
     """
 
-    def __new__(cls, params: Params | dict | None = None, *, rng: Any = None, **overrides: Any):
-        """Dispatch on ``engine.kind``: ``"reference"`` makes a ``sim.reference.ReferenceModel``."""
-        if cls is GovernanceModel and build_params(params, overrides).engine.kind == "reference":
-            from .reference import ReferenceModel
-
-            cls = ReferenceModel
-        return super().__new__(cls)
-
     def __init__(self, params: Params | dict | None = None, *, rng: Any = None, **overrides: Any):
         p = build_params(params, overrides)
+        if p.engine.kind == "reference":
+            # engine.kind="reference" computes the model agent by agent; a subclass (the
+            # classroom model) keeps its own methods on top of the reference engine.
+            self.__class__ = _reference_class(type(self))
         ss = _seed_sequence(rng)
         children = ss.spawn(len(RNG_STREAMS))
         super().__init__(rng=np.random.default_rng(children[0]))
@@ -353,7 +372,10 @@ class GovernanceModel(mesa.Model):
                 f"got {type(strategy).__name__}"
             )
         fields.update(overrides)
-        params = build_params(self.p, {f"strategy.{k}": v for k, v in fields.items()})
+        # Settings of the old strategy that the new one does not read go back to their defaults.
+        params = build_params(
+            self.p, {f"strategy.{k}": v for k, v in fields.items()}, unread="reset"
+        )
         new = make_strategy(params.strategy)
         self.p, self.strategy = params, new
         self.strategy_changes.append((self.steps + 1, params.strategy))

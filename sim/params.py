@@ -23,6 +23,8 @@ from typing import Any
 
 __all__ = [
     "CATEGORIES",
+    "MAX_SEED",
+    "MAX_STEPS",
     "OPINION_RULES",
     "ORG_KINDS",
     "PAIRINGS",
@@ -46,11 +48,14 @@ __all__ = [
     "StrategyParams",
     "TrustParams",
     "build_params",
+    "check_seed",
+    "check_steps",
     "diff",
     "flatten",
     "iter_fields",
     "parameter_table_markdown",
     "to_dict",
+    "unread_parameters",
 ]
 
 #: Need categories, in the order used by every per-category array.
@@ -91,6 +96,57 @@ PAIRINGS = ("edge", "node")
 
 #: How per-resident participation thresholds are drawn (``population.threshold_distribution``).
 THRESHOLD_DISTRIBUTIONS = ("normal", "uniform", "explicit")
+#: Largest seed accepted anywhere (run_one, the model, the CLI, experiment seeds): seeds are
+#: stored as signed 64-bit integers in the results tables.
+MAX_SEED: int = 2**63 - 1
+
+#: Most weeks one run may simulate (about 1,900 years); a bound so that a typo such as
+#: ``steps=1e308`` is refused instead of running until killed.
+MAX_STEPS: int = 100_000
+
+
+def _as_int(name: str, value: Any, lo: int, hi: int, what: str) -> int:
+    """``value`` as an int in [lo, hi]; ValueError naming ``name`` and the range otherwise."""
+    given = value
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    if not ok and type(value).__module__ == "numpy" and hasattr(value, "dtype"):
+        ok = value.dtype.kind in "iu"  # a numpy integer scalar
+    if ok:
+        value = int(value)
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value, ok = int(value), True
+    if not ok or not lo <= value <= hi:
+        shown = repr(given) if len(repr(given)) <= 40 else repr(given)[:37] + "..."
+        raise ValueError(f"{name}={shown}: expected {what}, an integer {lo} … {hi}")
+    return value
+
+
+def check_seed(value: Any, name: str = "seed", *, stored: bool = True) -> int:
+    """A seed as an int ≥ 0, at most :data:`MAX_SEED` when ``stored`` (bools are refused).
+
+    The engine takes any integer ≥ 0 (numpy's ``SeedSequence`` does; a model's recorded
+    128-bit ``seed_entropy`` reproduces it): ``stored=False``. Seeds that go into results
+    tables (the CLI's ``seed``, experiment seeds) are signed 64-bit integers.
+
+    Raises:
+        ValueError: Naming ``name``, the value and the allowed range.
+    """
+    if not stored:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if not (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
+                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+                raise ValueError(f"{name}={shown}: expected a seed, an integer ≥ 0")
+        return int(value)
+    return _as_int(name, value, 0, MAX_SEED, "a seed")
+
+
+def check_steps(value: Any, name: str = "steps") -> int:
+    """A number of weeks as an int in 0 … :data:`MAX_STEPS` (bools are refused).
+
+    Raises:
+        ValueError: Naming ``name``, the value and the allowed range.
+    """
+    return _as_int(name, value, 0, MAX_STEPS, "a number of weeks")
 
 
 def p(
@@ -1090,7 +1146,8 @@ def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
     value = _plain(value)
 
     def bad(what: str) -> ValueError:
-        return ValueError(f"parameter {name}={value!r}: {what}")
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return ValueError(f"parameter {name}={shown}: {what}")
 
     if tp is bool:
         if isinstance(value, bool):
@@ -1102,10 +1159,10 @@ def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise bad("expected an integer")
         try:
-            fv = float(value)
-        except ValueError:
+            fv = value if isinstance(value, int) else float(value)
+        except (ValueError, OverflowError):
             raise bad("expected an integer") from None
-        if not math.isfinite(fv) or fv != int(fv):
+        if isinstance(fv, float) and (not math.isfinite(fv) or fv != int(fv)):
             raise bad("expected an integer")
         value_c: Any = int(fv)
     elif tp is float:
@@ -1115,6 +1172,8 @@ def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
             value_c = float(value)
         except ValueError:
             raise bad("expected a number") from None
+        except OverflowError:
+            raise bad("expected a finite number") from None
         if not math.isfinite(value_c):
             raise bad("expected a finite number")
     elif tp is str:
@@ -1235,12 +1294,18 @@ def _normalise_key(key: str) -> str:
 def build_params(
     base: Params | Mapping[str, Any] | None = None,
     overrides: Mapping | None = None,
+    *,
+    unread: str = "refuse",
 ) -> Params:
     """Build validated :class:`Params` from a base and dotted-name overrides.
 
     Args:
         base: A :class:`Params`, a nested mapping (e.g. from YAML) or ``None`` for defaults.
         overrides: ``{dotted name: value}``; ``a__b`` is accepted for ``a.b``.
+        unread: What to do with a parameter set away from its default that nothing reads
+            (:func:`unread_parameters`): ``"refuse"`` (a ValueError), or ``"reset"``: put it
+            back to its default when it came from ``base``, refuse it when ``overrides`` names
+            it (for a change of strategy or network on a running setup, e.g. the classroom).
 
     Returns:
         The validated parameters.
@@ -1259,9 +1324,19 @@ def build_params(
             params = _apply(params, str(k).split("."), v, str(k))
     else:
         raise ValueError(f"params must be a Params or a mapping, got {type(base).__name__}")
+    if unread not in ("refuse", "reset"):
+        raise ValueError(f"unread={unread!r}: allowed: refuse, reset")
+    given = []
     for key, value in (overrides or {}).items():
         key = _normalise_key(str(key))
+        given.append(key)
         params = _apply(params, key.split("."), value, key)
+    if unread == "reset":
+        defaults = Params()
+        for message in unread_parameters(params):
+            name = message.split("=", 1)[0].split()[-1]
+            if not any(name == g or name.startswith(g + ".") for g in given):
+                params = _apply(params, name.split("."), _get(defaults, name), name)
     validate(params)
     return params
 
@@ -1361,12 +1436,125 @@ def validate(params: Params) -> None:
                 f"parameter participation.initial_count={part.initial_count}: at most "
                 f"population.n_residents={pop.n_residents}"
             )
+    unread = unread_parameters(params)
+    if unread:
+        more = f" (and {len(unread) - 1} more)" if len(unread) > 1 else ""
+        raise ValueError(unread[0] + more)
     net = params.network
     if net.kind != "complete" and net.mean_degree >= pop.n_residents:
         raise ValueError(
             f"parameter network.mean_degree={net.mean_degree:g}: must be below "
             f"population.n_residents={pop.n_residents}"
         )
+
+
+#: Parameters that only one mechanism reads, and only while it is switched on
+#: (``<section>.enabled``). Verified against sim/mechanisms, sim/model.py and sim/reference.py:
+#: other fields of these sections are also read elsewhere (``opinions.agenda`` by the
+#: set-up, participation and the metrics; ``trust.memory`` by the needs mechanism;
+#: ``participation.initial_share`` by the set-up), so they are not listed.
+MECHANISM_ONLY: dict[str, tuple[str, ...]] = {
+    "needs": (
+        "rate", "category_mix", "max_wait", "report_prob", "know_right_org",
+        "capacity_per_1000", "resources_per_1000", "resource_buffer_weeks", "category_cost",
+    ),
+    "trust": ("gain_resolved", "loss_unresolved", "social_weight"),
+    "opinions": ("mu", "interactions", "exemplar_strength", "party_anchor", "noise"),
+    "participation": ("w_social", "w_trust", "w_agreement", "w_served", "w_cost", "sticky"),
+    "deliberation": ("interval", "rounds", "trust_effect"),
+    "conflicts": (
+        "rate", "with_management", "base_mediation", "escalate_after", "trust_loss",
+        "repulsion", "trust_gain",
+    ),
+}  # fmt: skip
+
+#: Network parameters and the generators (``network.kind``) that read them.
+NETWORK_READERS: dict[str, tuple[str, ...]] = {
+    "mean_degree": ("small_world", "scale_free", "erdos_renyi", "sbm"),
+    "rewire": ("small_world",),
+    "homophily": ("sbm",),
+    "powerlaw_exponent": ("scale_free",),
+}
+
+#: Engine parameters and the engines (``engine.kind``) that read them.
+ENGINE_READERS: dict[str, tuple[str, ...]] = {"agent_views_max": ("array",)}
+
+
+def unread_parameters(params: Params) -> list[str]:
+    """One message for each parameter set away from its default that nothing would read.
+
+    A parameter is unread when the chosen strategy (``strategy.*`` fields, and the lever
+    parameters ``levers.<lever>.*`` of levers no chosen strategy can use), network generator,
+    engine, or a switched-off mechanism does not read it. Each message names the parameter,
+    its value, and what would read it.
+    """
+    from .strategies import strategy_reads  # the strategy registry (lazy: it imports numpy)
+
+    default = Params()
+    out: list[str] = []
+
+    def changed(section: str, name: str) -> Any:
+        value = getattr(getattr(params, section), name)
+        return value != getattr(getattr(default, section), name), value
+
+    for section, names in MECHANISM_ONLY.items():
+        if getattr(params, section).enabled:
+            continue
+        for name in names:
+            differs, value = changed(section, name)
+            if differs:
+                out.append(
+                    f"parameter {section}.{name}={_show(value)}: not read while "
+                    f"{section}.enabled=false (set {section}.enabled=true to use it)"
+                )
+    for name, kinds in NETWORK_READERS.items():
+        differs, value = changed("network", name)
+        if differs and params.network.kind not in kinds:
+            out.append(
+                f"parameter network.{name}={_show(value)}: not read by "
+                f"network.kind={params.network.kind}; read by network.kind=" + " or ".join(kinds)
+            )
+    for name, kinds in ENGINE_READERS.items():
+        differs, value = changed("engine", name)
+        if differs and params.engine.kind not in kinds:
+            out.append(
+                f"parameter engine.{name}={_show(value)}: not read by "
+                f"engine.kind={params.engine.kind}; read by engine.kind=" + " or ".join(kinds)
+            )
+    reads = strategy_reads(params.strategy)
+    if reads is None:  # an unknown name: make_strategy reports it
+        return out
+    fields, levers, readers = reads
+    name = params.strategy.name
+    for f in dataclasses.fields(StrategyParams):
+        differs, value = changed("strategy", f.name)
+        if differs and f.name not in fields:
+            who = readers(f.name)
+            out.append(
+                f"parameter strategy.{f.name}={_show(value)}: strategy.name={name!r} does not "
+                f"read it; read by strategy.name=" + (" or ".join(who) if who else "none")
+            )
+    for lever in LeverParams.__dataclass_fields__:
+        if lever in levers:
+            continue
+        sub, sub_default = getattr(params.levers, lever), getattr(default.levers, lever)
+        for f in dataclasses.fields(sub):
+            value = getattr(sub, f.name)
+            if value != getattr(sub_default, f.name):
+                out.append(
+                    f"parameter levers.{lever}.{f.name}={_show(value)}: strategy.name={name!r} "
+                    f"never uses the {lever} lever; read by strategies that do (e.g. "
+                    f"strategy.name={lever} or integrated)"
+                )
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return repr(list(value))
+    return repr(value)
 
 
 def diff(base: Params, other: Params) -> dict[str, Any]:

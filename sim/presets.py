@@ -82,4 +82,6 @@ def preset(name: str, **overrides: Any) -> Params:
     """Parameters of a named preset, with dotted-name overrides on top."""
     if name not in PRESETS:
         raise ValueError(f"preset {name!r}: unknown; allowed: {', '.join(PRESETS)}")
-    return build_params(None, {**PRESETS[name], **overrides})
+    # A preset setting the overrides leave unread (its network.mean_degree once
+    # network.kind=complete) goes back to its default; an override nothing reads is refused.
+    return build_params(build_params(None, PRESETS[name]), overrides, unread="reset")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .metrics import GROUP_METRICS, MODEL_METRICS, summarise
 from .model import GovernanceModel
-from .params import Params, build_params
+from .params import Params, build_params, check_seed, check_steps
 
 __all__ = ["RunResult", "model_tables", "run_one"]
 
@@ -87,8 +87,11 @@ def run_one(
 
     Args:
         params: Parameters (schema object, nested mapping, or ``None`` for defaults).
-        seed: The run's seed (an int or a ``SeedSequence``; see :class:`GovernanceModel`).
-        steps: Number of weeks (with ``until_settled``, the most weeks).
+        seed: The run's seed: an int ≥ 0, a ``SeedSequence`` or ``None`` (fresh entropy); see
+            :class:`GovernanceModel`. (The CLI and experiments, which store seeds in tables,
+            take 0 … 2⁶³ − 1, :data:`sim.params.MAX_SEED`.)
+        steps: Number of weeks, 0 … :data:`sim.params.MAX_STEPS` (with ``until_settled``, the
+            most weeks).
         on_step: Called with the model after every week (e.g. a progress bar); it must not
             change the model.
         until_settled: Stop early once the residents' state has settled
@@ -101,9 +104,15 @@ def run_one(
 
     Returns:
         The run's tables.
+
+    Raises:
+        ValueError: A bad parameter, seed, number of steps or ``on_step``; the message names it.
     """
-    if not isinstance(steps, int | np.integer) or isinstance(steps, bool) or steps < 0:
-        raise ValueError(f"steps={steps!r}: must be an integer ≥ 0")
+    steps = check_steps(steps)
+    if on_step is not None and not callable(on_step):
+        raise ValueError(f"on_step={on_step!r}: expected a function of the model, or None")
+    if not isinstance(seed, np.random.SeedSequence) and seed is not None:
+        seed = check_seed(seed, stored=False)
     if not until_settled and (settle_tol != 1e-9 or settle_weeks != 1):
         raise ValueError("settle_tol and settle_weeks are read only with until_settled=True")
     p = build_params(params, overrides)

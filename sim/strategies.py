@@ -20,10 +20,29 @@ and selects it with ``strategy.name="my_strategies.py:LateSmart"`` (a file), or
 name once the module is imported. Names joined by ``+`` compose (``"ideological+smart"``): the
 efforts add up, clipped to 1. ``strategy.start_step`` / ``end_step`` switch any strategy on and
 off in time (a campaign).
+
+Each strategy declares its own parameters: a typed record (a frozen dataclass whose fields are
+``strategy.*`` names), given to :func:`register_strategy` as ``params=``, and the levers whose
+own parameters (``levers.<lever>.*``) it can use, as ``levers=``. The factory is called with
+that record only (``Budgeted`` gets a :class:`BudgetedParams`, ``ideological`` an
+``IdeologicalStrategyParams`` with the one field ``ideological``). A ``strategy.*`` field the
+chosen strategy does not declare, set away from its default, is refused by
+:func:`sim.params.build_params` with a message naming the strategies that read it. A strategy
+registered without ``params=`` (and any ``module:Class`` / ``file.py:Class``) gets the whole
+:class:`sim.params.StrategyParams` and is taken to read every field and every lever::
+
+    @dataclass(frozen=True)
+    class LateSmartParams:
+        smart: float = 0.0
+
+    @register_strategy("late_smart", params=LateSmartParams, levers=("smart",))
+    class LateSmart:
+        def __init__(self, params: LateSmartParams): ...
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import sys
@@ -43,15 +62,20 @@ __all__ = [
     "LEVERS",
     "STRATEGIES",
     "Adaptive",
+    "AdaptiveParams",
     "Budgeted",
+    "BudgetedParams",
     "Composite",
     "Efforts",
     "Fixed",
+    "LeverIntensities",
     "NoLeadership",
+    "NoParams",
     "Strategy",
     "Window",
     "make_strategy",
     "register_strategy",
+    "strategy_reads",
 ]
 
 LEVERS: tuple[str, ...] = ("ideological", "political", "organizational", "smart")
@@ -102,22 +126,129 @@ StrategyFactory = Callable[[StrategyParams], Strategy]
 #: Registered strategies by name.
 STRATEGIES: dict[str, StrategyFactory] = {}
 
+#: What each registered strategy reads: (its parameter record or None for "everything",
+#: the levers whose parameters it can use).
+_DECLARED: dict[str, tuple[type | None, tuple[str, ...]]] = {}
 
-def register_strategy(name: str) -> Callable[[StrategyFactory], StrategyFactory]:
-    """Class decorator: make a strategy selectable as ``strategy.name=<name>``."""
+#: ``strategy.*`` fields that :func:`make_strategy` itself reads for every strategy.
+COMMON_FIELDS: tuple[str, ...] = ("name", "start_step", "end_step")
+
+
+def register_strategy(
+    name: str, *, params: type | None = None, levers: tuple[str, ...] = LEVERS
+) -> Callable[[StrategyFactory], StrategyFactory]:
+    """Class decorator: make a strategy selectable as ``strategy.name=<name>``.
+
+    Args:
+        name: The registered name.
+        params: The strategy's parameter record: a dataclass whose fields are fields of
+            :class:`sim.params.StrategyParams`; the factory is called with one. ``None``: the
+            factory gets the whole ``StrategyParams`` and is taken to read all of it.
+        levers: The levers whose own parameters (``levers.<lever>.*``) it can use.
+    """
+    if params is not None:
+        known = {f.name for f in dataclasses.fields(StrategyParams)}
+        extra = [f.name for f in dataclasses.fields(params) if f.name not in known]
+        if extra:
+            raise ValueError(
+                f"register_strategy({name!r}): {params.__name__} has fields that are not "
+                f"strategy parameters: {', '.join(extra)} (use strategy.options for your own)"
+            )
+    bad = [lever for lever in levers if lever not in LEVERS]
+    if bad:
+        raise ValueError(f"register_strategy({name!r}): unknown levers {bad}; levers: {LEVERS}")
 
     def deco(factory: StrategyFactory) -> StrategyFactory:
         STRATEGIES[name] = factory
+        _DECLARED[name] = (params, tuple(levers))
         return factory
 
     return deco
 
 
-@register_strategy("none")
+@dataclass(frozen=True)
+class NoParams:
+    """Parameters of a strategy that reads none (``none``)."""
+
+
+@dataclass(frozen=True)
+class LeverIntensities:
+    """Parameters of ``integrated`` and ``campaign``: the four lever intensities."""
+
+    ideological: float = 0.0
+    political: float = 0.0
+    organizational: float = 0.0
+    smart: float = 0.0
+
+
+@dataclass(frozen=True)
+class BudgetedParams:
+    """Parameters of ``budgeted``: the total effort and the four lever weights."""
+
+    budget: float = 1.0
+    ideological: float = 0.0
+    political: float = 0.0
+    organizational: float = 0.0
+    smart: float = 0.0
+
+
+@dataclass(frozen=True)
+class AdaptiveParams:
+    """Parameters of ``adaptive``: the budget and how it is re-allocated."""
+
+    budget: float = 1.0
+    adapt_every: int = 10
+    adapt_step: float = 0.1
+
+
+def _record(name: str, params: StrategyParams) -> object:
+    """The parameter record strategy ``name`` is built with (all of ``params`` if undeclared)."""
+    record, _ = _DECLARED.get(name, (None, LEVERS))
+    if record is None:
+        return params
+    return record(**{f.name: getattr(params, f.name) for f in dataclasses.fields(record)})
+
+
+def strategy_reads(
+    params: StrategyParams,
+) -> tuple[set[str], set[str], Callable[[str], list[str]]] | None:
+    """What the strategy ``params.name`` selects reads.
+
+    Returns:
+        ``(strategy fields, levers, readers)``: the ``strategy.*`` fields it reads, the levers
+        whose ``levers.<lever>.*`` parameters it can use, and ``readers(field)``, the registered
+        strategies that read a field. ``None`` when a part of the name is unknown (then
+        :func:`make_strategy` reports it).
+    """
+    fields, levers = set(COMMON_FIELDS), set()
+    all_fields = {f.name for f in dataclasses.fields(StrategyParams)}
+    for part in params.name.split("+"):
+        part = part.strip()
+        if ":" in part:  # user code: cannot tell what it reads
+            return all_fields, set(LEVERS), _readers
+        if part not in STRATEGIES:
+            return None
+        record, lv = _DECLARED.get(part, (None, LEVERS))
+        fields |= all_fields if record is None else {f.name for f in dataclasses.fields(record)}
+        levers |= set(lv)
+    return fields, levers, _readers
+
+
+def _readers(field_name: str) -> list[str]:
+    out = []
+    for name, (record, _) in _DECLARED.items():
+        if record is not None and field_name in {f.name for f in dataclasses.fields(record)}:
+            out.append(name)
+    if field_name == "options":
+        out.append("'module:Class' or 'file.py:Class' (your own strategy)")
+    return out
+
+
+@register_strategy("none", params=NoParams, levers=())
 class NoLeadership:
     """Weak-leadership baseline: all four levers at zero."""
 
-    def __init__(self, params: StrategyParams | None = None) -> None:
+    def __init__(self, params: NoParams | StrategyParams | None = None) -> None:
         pass
 
     def efforts(self, model: GovernanceModel) -> Efforts:
@@ -128,7 +259,7 @@ class NoLeadership:
 class Fixed:
     """Constant intensities for the chosen levers (the others stay at zero)."""
 
-    def __init__(self, params: StrategyParams, levers: tuple[str, ...] = LEVERS) -> None:
+    def __init__(self, params: object, levers: tuple[str, ...] = LEVERS) -> None:
         self.levers = levers
         self._efforts = Efforts(**{lever: getattr(params, lever) for lever in levers})
 
@@ -138,7 +269,7 @@ class Fixed:
 
 
 def _single(lever: str) -> StrategyFactory:
-    def factory(params: StrategyParams) -> Strategy:
+    def factory(params: object) -> Strategy:
         return Fixed(params, (lever,))
 
     factory.__doc__ = f"The {lever} lever alone, at intensity strategy.{lever}."
@@ -146,22 +277,29 @@ def _single(lever: str) -> StrategyFactory:
 
 
 for _lever in LEVERS:
-    register_strategy(_lever)(_single(_lever))
+    _rec = dataclasses.make_dataclass(
+        f"{_lever.capitalize()}StrategyParams",
+        [(_lever, float, dataclasses.field(default=0.0))],
+        frozen=True,
+        namespace={"__doc__": f"Parameters of the {_lever} strategy: its one intensity."},
+    )
+    _rec.__module__ = __name__
+    register_strategy(_lever, params=_rec, levers=(_lever,))(_single(_lever))
 
 
-@register_strategy("integrated")
-def _integrated(params: StrategyParams) -> Strategy:
+@register_strategy("integrated", params=LeverIntensities)
+def _integrated(params: LeverIntensities) -> Strategy:
     """All four levers at their configured intensities."""
     return Fixed(params)
 
 
-@register_strategy("campaign")
-def _campaign(params: StrategyParams) -> Strategy:
+@register_strategy("campaign", params=LeverIntensities)
+def _campaign(params: LeverIntensities) -> Strategy:
     """All four levers, switched on at ``start_step`` (and off at ``end_step``)."""
     return Fixed(params)
 
 
-@register_strategy("budgeted")
+@register_strategy("budgeted", params=BudgetedParams)
 class Budgeted:
     """A fixed total effort (``budget``) split across the levers in proportion to weights.
 
@@ -169,7 +307,7 @@ class Budgeted:
     capped at 1; effort above the cap is re-distributed to the others.
     """
 
-    def __init__(self, params: StrategyParams) -> None:
+    def __init__(self, params: BudgetedParams | StrategyParams) -> None:
         w = np.array([getattr(params, lever) for lever in LEVERS], dtype=float)
         if w.sum() <= 0:
             w = np.ones(4)
@@ -199,7 +337,7 @@ def split_budget(budget: float, weights: np.ndarray) -> np.ndarray:
     return out
 
 
-@register_strategy("adaptive")
+@register_strategy("adaptive", params=AdaptiveParams)
 class Adaptive:
     """Moves effort to whichever outcome lags (an adaptive leadership).
 
@@ -210,7 +348,7 @@ class Adaptive:
     lever whose outcome is best to the one whose outcome lags most.
     """
 
-    def __init__(self, params: StrategyParams) -> None:
+    def __init__(self, params: AdaptiveParams | StrategyParams) -> None:
         self.budget = params.budget
         self.every = params.adapt_every
         self.step_size = params.adapt_step * params.budget
@@ -320,7 +458,7 @@ def _make_one(name: str, params: StrategyParams) -> Strategy:
             f"parameter strategy.name={name!r}: unknown strategy{hint}; allowed: "
             f"{', '.join(sorted(STRATEGIES))}, 'a+b', 'module:Class' or 'file.py:Class'"
         )
-    strategy = factory(params)
+    strategy = factory(params if ":" in name else _record(name, params))
     if not callable(getattr(strategy, "efforts", None)):
         raise ValueError(
             f"parameter strategy.name={name!r}: {factory!r} made an object without an "

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import ipaddress
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,14 +69,23 @@ def _scenario(overrides: list[str]) -> str | None:
     return name
 
 
-def _check_port(host: str, port: int) -> None:
+def _check_port(host: str, port: int) -> str:
+    """Check that ``host:port`` can be listened on; returns the host as the server gets it.
+
+    A host that means "every address" (``0``, ``0.0.0.0``, ``::``, ``0x0``, ...) comes back as
+    ``0.0.0.0`` or ``::``, so that it is reported like ``--host 0.0.0.0``.
+    """
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port {port}: must be between 0 and 65535")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise ConfigError(f"--host {host!r}: cannot resolve it ({exc.strerror})") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"--host {host!r}: cannot resolve it ({why})") from None
     family, _, _, _, address = infos[0]
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(address[0]).is_unspecified:
+            host = "::" if family == socket.AF_INET6 else "0.0.0.0"
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -84,6 +95,7 @@ def _check_port(host: str, port: int) -> None:
                 f"cannot listen on {host}:{port} ({exc.strerror}); is the app already running? "
                 "choose another with --port"
             ) from None
+    return host
 
 
 def _asset_env(args: argparse.Namespace) -> dict[str, str]:
@@ -147,7 +159,7 @@ def ui(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     scenario = _scenario(list(args.overrides))
-    _check_port(args.host, args.port)
+    args.host = _check_port(args.host, args.port)
     env = {**os.environ, **_asset_env(args)}
     if scenario:
         env["GOVSIM_UI_SCENARIO"] = scenario
@@ -173,6 +185,10 @@ def ui(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         code = EXIT_OK
         say(args, "govsim ui: stopped")
+    except SystemExit as exc:  # SIGTERM (govsim.cli turns it into SystemExit(143))
+        code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        how = "terminated" if code == 128 + signal.SIGTERM else f"exit {code}"
+        print(f"govsim ui: stopped ({how}); the app server was shut down", file=sys.stderr)
     finally:
         if proc.poll() is None:
             proc.terminate()

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from govsim.config import DEFAULT_SCENARIO, get_scenario, scenario_params
 from sim import GovernanceModel
-from sim.params import Params
+from sim.params import Params, build_params
 from sim.strategies import LEVERS, Efforts, make_strategy
 
 from .controls import community_overrides
@@ -119,7 +119,10 @@ class ClassroomModel(GovernanceModel):
         overrides = community_overrides(base, kwargs)
         if levers is not None:
             overrides.update(manual_strategy(levers))
-        params = scenario_params(scenario, overrides) if overrides else base
+        # A scenario's settings that the teacher's choices leave unread (its strategy budget
+        # once the levers are set by hand, its homophily on another network kind) go back to
+        # their defaults; a teacher's own setting that nothing reads is still refused.
+        params = build_params(base, overrides, unread="reset") if overrides else base
         super().__init__(params, rng=int(seed))
         self.scenario = scenario
         self.scenario_info = get_scenario(scenario)

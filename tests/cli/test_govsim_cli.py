@@ -157,7 +157,7 @@ def test_overrides_before_and_after_options(workdir, small):
         (["run", "opinions.muu=0.2"], ["opinions.muu", "did you mean 'mu'"]),
         (["run", "opinions.mu=abc"], ["opinions.mu='abc'", "expected a number"]),
         (["run", "opinions.mu=0.9"], ["opinions.mu=0.9", "allowed range 0 … 0.5"]),
-        (["run", "steps=-5"], ["steps=-5", "integer ≥ 0"]),
+        (["run", "steps=-5"], ["steps=-5", "an integer 0 … 100000"]),
         (["run", "--bogus"], ["--bogus"]),
         (["rn", "steps=3"], ["'rn'", "did you mean 'run'"]),
         (["opinions.mu=0.2"], ["govsim run opinions.mu=0.2"]),

@@ -47,7 +47,7 @@ def test_govsim_run_subprocess(tmp_path, complete_runs):
 def _start_long_run(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     root = tmp_path / "results"
     proc = subprocess.Popen(
-        [*_govsim(), "run", "population.n_residents=200", "steps=1000000", "run_name=long"],
+        [*_govsim(), "run", "population.n_residents=200", "steps=100000", "run_name=long"],
         cwd=tmp_path,
         env=_env(tmp_path),
         stdout=subprocess.PIPE,

@@ -36,10 +36,10 @@ _LEVERS = {
 #: Docking presets: the baseline, each lever alone, all levers, and the two literature cases.
 PRESETS: dict[str, dict[str, Any]] = {
     "baseline": {},
-    "ideological": {"strategy.name": "ideological", **_LEVERS},
-    "political": {"strategy.name": "political", **_LEVERS},
-    "organizational": {"strategy.name": "organizational", **_LEVERS},
-    "smart": {"strategy.name": "smart", **_LEVERS},
+    "ideological": {"strategy.name": "ideological", "strategy.ideological": 0.8},
+    "political": {"strategy.name": "political", "strategy.political": 0.8},
+    "organizational": {"strategy.name": "organizational", "strategy.organizational": 0.8},
+    "smart": {"strategy.name": "smart", "strategy.smart": 0.8},
     "integrated": {"strategy.name": "integrated", **_LEVERS},
     "deffuant": {"_preset": "deffuant"},
     "threshold": {
@@ -111,7 +111,7 @@ SLOW_PRESETS: dict[str, dict[str, Any]] = {
         "strategy.name": "smart",
         "levers.smart.echo_chamber": 0.8,
         "levers.smart.online_share": 0.6,
-        **_LEVERS,
+        "strategy.smart": 0.8,
     },
     "adaptive_sticky_backfire": {
         "strategy.name": "adaptive",

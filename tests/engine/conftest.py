@@ -23,6 +23,29 @@ ALL_ON = {
 }
 
 
+def fit_all_on(overrides: dict) -> dict:
+    """``overrides`` without the ALL_ON settings that nothing reads under them.
+
+    ALL_ON switches on every lever under the integrated strategy; a test that chooses another
+    strategy or switches a mechanism off would have those settings refused as unread.
+    """
+    import re
+
+    from sim.params import build_params
+
+    out = dict(overrides)
+    while True:
+        try:
+            build_params(None, out)
+            return out
+        except ValueError as exc:
+            m = re.match(r"parameter ([\w.]+)=", str(exc))
+            key = m.group(1) if m else None
+            if key not in ALL_ON or ALL_ON[key] != out.get(key) or "read" not in str(exc):
+                raise
+            del out[key]
+
+
 def tables_equal(a, b) -> bool:
     """Whether two RunResults have identical tables (NaN equal to NaN)."""
     for name in ("model", "groups", "agents"):

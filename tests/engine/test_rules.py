@@ -38,6 +38,10 @@ def _two_camps(rule: str, echo: float, seed: int, **over) -> np.ndarray:
             "population.groups": TWO_CAMPS,
             "network.kind": "erdos_renyi",
             "network.mean_degree": 6.0,
+            # The smart lever at intensity 0 reads the platform settings without adopting
+            # anyone (dynamics as strategy none); adoption is set by hand below.
+            "strategy.name": "smart",
+            "strategy.smart": 0.0,
             "levers.smart.online_share": 0.8,
             "levers.smart.echo_chamber": echo,
             "opinions.mu": 0.3,

@@ -9,7 +9,7 @@ import pytest
 from sim import run_one
 from sim.params import CATEGORIES, iter_fields
 
-from .conftest import ALL_ON, tables_equal
+from .conftest import ALL_ON, fit_all_on, tables_equal
 
 STEPS = 30
 
@@ -57,7 +57,7 @@ def perturb(name: str, value, info):
     if isinstance(value, bool):
         return not value
     if name == "strategy.name":
-        return "adaptive"
+        return "budgeted"
     if name == "organizations.categories":
         return ("repairs+" + value[0], *value[1:])
     if isinstance(value, tuple):
@@ -90,7 +90,7 @@ def baselines():
     def get(ctx_key):
         if ctx_key not in cache:
             ctx = dict(ctx_key)
-            cache[ctx_key] = run_one(None, seed=3, steps=STEPS, **{**ALL_ON, **ctx})
+            cache[ctx_key] = run_one(None, seed=3, steps=STEPS, **fit_all_on({**ALL_ON, **ctx}))
         return cache[ctx_key]
 
     return get
@@ -113,11 +113,13 @@ def test_every_parameter_changes_some_output(info, baselines):
         value = info.default
         from sim.params import get
 
-        base_value = get(run_one.__globals__["build_params"](None, {**ALL_ON, **ctx}), info.name)
+        base_value = get(
+            run_one.__globals__["build_params"](None, fit_all_on({**ALL_ON, **ctx})), info.name
+        )
         value = base_value
         over = {info.name: perturb(info.name, value, info)}
     base = baselines(tuple(sorted(ctx.items())))
-    changed = run_one(None, seed=3, steps=STEPS, **{**ALL_ON, **ctx, **over})
+    changed = run_one(None, seed=3, steps=STEPS, **fit_all_on({**ALL_ON, **ctx, **over}))
     assert not tables_equal(base, changed), f"{info.name}: {over} changed no output"
 
 

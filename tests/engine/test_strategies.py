@@ -35,8 +35,13 @@ def test_shipped_strategies():
 
 
 def test_single_lever_uses_only_its_intensity():
-    e = efforts_table(**{"strategy.name": "smart", "strategy.smart": 0.7, "strategy.political": 1})
+    e = efforts_table(**{"strategy.name": "smart", "strategy.smart": 0.7})
     assert np.allclose(e[1:], [0, 0, 0, 0.7])
+
+
+def test_an_intensity_the_strategy_does_not_read_is_refused():
+    with pytest.raises(ValueError, match=r"strategy.political=1.*'smart' does not read it"):
+        efforts_table(**{"strategy.name": "smart", "strategy.smart": 0.7, "strategy.political": 1})
 
 
 def test_composition_adds_and_clips():
@@ -166,3 +171,56 @@ def test_set_strategy_takes_effect_from_the_next_week():
     m.set_strategy(Half())
     m.step()
     assert m.effort.political == 0.5
+
+
+def test_each_strategy_is_built_with_its_own_record():
+    from sim.params import StrategyParams
+    from sim.strategies import (
+        AdaptiveParams,
+        BudgetedParams,
+        LeverIntensities,
+        _record,
+        strategy_reads,
+    )
+
+    sp = StrategyParams(name="budgeted", budget=1.5, smart=1.0)
+    assert _record("budgeted", sp) == BudgetedParams(budget=1.5, smart=1.0)
+    assert _record("adaptive", sp) == AdaptiveParams(budget=1.5)
+    assert _record("integrated", sp) == LeverIntensities(smart=1.0)
+    single = _record("smart", sp)
+    assert [f for f in vars(single)] == ["smart"] and single.smart == 1.0
+    fields, levers, _ = strategy_reads(StrategyParams(name="ideological+smart"))
+    assert {"ideological", "smart", "start_step"} <= fields and "political" not in fields
+    assert levers == {"ideological", "smart"}
+    assert strategy_reads(StrategyParams(name="nonsense")) is None
+
+
+def test_set_strategy_resets_what_the_new_strategy_does_not_read():
+    m = GovernanceModel(
+        {
+            "population": {"n_residents": 100},
+            "strategy": {"name": "smart", "smart": 0.7},
+            "levers": {"smart": {"echo_chamber": 0.5}},
+        },
+        rng=1,
+    )
+    m.step()
+    m.set_strategy(name="political", political=0.4)
+    assert m.p.strategy.smart == 0.0 and m.p.strategy.political == 0.4
+    assert m.p.levers.smart.echo_chamber == 0.0  # no longer read: back to its default
+    m.step()
+    with pytest.raises(ValueError, match=r"strategy\.smart=0\.3.*'none' does not read it"):
+        m.set_strategy(name="none", smart=0.3)  # named explicitly: refused
+
+
+def test_register_strategy_checks_its_record():
+    from dataclasses import dataclass
+
+    from sim.strategies import register_strategy
+
+    @dataclass(frozen=True)
+    class Wrong:
+        level: float = 0.0
+
+    with pytest.raises(ValueError, match="not strategy parameters: level"):
+        register_strategy("wrong_record", params=Wrong)

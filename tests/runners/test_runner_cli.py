@@ -30,7 +30,7 @@ from .conftest import TINY, govsim
             ["~experiment.design.params", "+experiment.design.params={opinions.mu: [0.2, 0.9]}"],
             "design point 1: parameter opinions.mu=0.9",
         ),
-        ("replicate", ["experiment.replications=0"], "replications=0: must be ≥ 1"),
+        ("replicate", ["experiment.replications=0"], "replications=0: must be 1 … 1,000,000"),
         ("compare", ["experiment.scenarios=[weak_baseline]"], "two or more conditions"),
         (
             "compare",

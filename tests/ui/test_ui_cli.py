@@ -63,6 +63,51 @@ def test_port_in_use_is_reported(capsys):
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("host", ["0", "0.0.0.0", "0x0"])
+def test_host_0_means_every_address(host):
+    from govsim.ui.cli import _check_port
+
+    with _listening_socket() as sock:
+        port = sock.getsockname()[1]
+    assert _check_port(host, port) == "0.0.0.0"
+
+
+class _FakeServer:
+    """Stands in for the solara process: ``wait`` gets the signal the CLI turned into exit."""
+
+    def __init__(self, *args, **kwargs):
+        self.stopped = False
+
+    def wait(self, timeout=None):
+        if not self.stopped:
+            raise SystemExit(128 + signal.SIGTERM)
+        return 0
+
+    def poll(self):
+        return 0 if self.stopped else None
+
+    def terminate(self):
+        self.stopped = True
+
+    def kill(self):  # pragma: no cover - terminate suffices
+        self.stopped = True
+
+
+def test_sigterm_and_host_0_messages_fit_a_server(monkeypatch, capsys):
+    import govsim.ui.cli as ui_cli
+
+    monkeypatch.setattr(ui_cli.subprocess, "Popen", _FakeServer)
+    monkeypatch.setattr(ui_cli, "_asset_env", lambda args: {})
+    with _listening_socket() as sock:
+        port = sock.getsockname()[1]
+    assert main(["ui", "--host", "0", "--port", str(port)]) == 128 + signal.SIGTERM
+    out, err = capsys.readouterr()
+    assert "other machines connect to http://" in out  # the same notice as --host 0.0.0.0
+    assert f"serving the classroom app at http://127.0.0.1:{port}/" in out
+    assert err.strip() == "govsim ui: stopped (terminated); the app server was shut down"
+    assert "no incomplete run" not in err
+
+
 @pytest.mark.ui
 def test_govsim_ui_serves_the_app_and_stops(offline_assets_dir, tmp_path):
     with _listening_socket() as sock:  # a free port (closed again before the app binds it)
@@ -100,8 +145,13 @@ def test_govsim_ui_serves_the_app_and_stops(offline_assets_dir, tmp_path):
         assert "solara" in html.lower()
         assert re.search(rf"serving the classroom app at http://127\.0\.0\.1:{port}/", text)
         assert "note: no offline asset cache" not in text
+        # the page load above made Solara warn about its session cookie, and the server start
+        # about Mesa's hooks: both are filtered by their source in govsim/ui/app.py
+        assert "Warning" not in text, text[-3000:]
         proc.send_signal(signal.SIGTERM)  # what a service manager does; Ctrl+C is SIGINT
         proc.wait(timeout=20)
+        assert "govsim ui: stopped (terminated)" in log.read_text(errors="replace")
+        assert "no incomplete run" not in log.read_text(errors="replace")
         time.sleep(0.5)
         with socket.socket() as probe:  # the solara server went down with it
             assert probe.connect_ex(("127.0.0.1", port)) != 0

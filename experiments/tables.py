@@ -3,7 +3,9 @@
 The store holds one row per run and week. :func:`load_rows` reads it (skipping temp and corrupt
 files, dropping a run stored twice by two concurrent launches), and :func:`run_outcomes` turns
 it into one row per run with exactly the outcomes of :func:`sim.metrics.summarise`
-(``final_<metric>``, ``mean_<metric>`` over weeks 1…T, ``time_to_consensus``), vectorised.
+(``final_<metric>``, ``mean_<metric>`` over weeks 1…T, ``time_to_consensus``), vectorised, and
+the steady-state outcomes of :func:`sim.stationarity.steady_state` (``burn_in``, ``stationary``,
+``steady_<metric>`` over the weeks after the burn-in).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.metrics import CONSENSUS_VARIANCE, MODEL_METRICS
+from sim.stationarity import steady_state
 
 from .store import ResultStore
 
@@ -35,9 +38,18 @@ def load_rows(store: ResultStore, run_ids: Iterable[str] | None = None) -> pd.Da
 
 
 def outcome_names(metrics: Sequence[str] | None = None) -> list[str]:
-    """Run-level outcome names: ``final_*`` and ``mean_*`` of each metric, ``time_to_consensus``."""
+    """Run-level outcome names: ``final_*``, ``mean_*`` and ``steady_*`` of each metric,
+    ``time_to_consensus``, ``burn_in``, ``stationary`` and ``max_abs_geweke_z``."""
     metrics = list(metrics or MODEL_METRICS)
-    return [f"{k}_{m}" for m in metrics for k in ("final", "mean")] + ["time_to_consensus"]
+    return (
+        [f"{k}_{m}" for m in metrics for k in ("final", "mean", "steady")]
+        + ["time_to_consensus"]
+        + list(STEADY_FLAGS)
+    )
+
+
+#: Run-level stationarity outcomes (:func:`sim.stationarity.steady_state`).
+STEADY_FLAGS = ("burn_in", "stationary", "max_abs_geweke_z")
 
 
 def run_outcomes(rows: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
@@ -69,6 +81,13 @@ def run_outcomes(rows: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
         ttc = (last_above + 1).reindex(out.index).fillna(first_step.reindex(out.index))
         ends_below = last["opinion_variance"] < CONSENSUS_VARIANCE
         out["time_to_consensus"] = ttc.where(ends_below, np.nan).astype(float)
+    # Steady state: burn-in, stationarity flag and means over the stationary window, per run.
+    steady = pd.DataFrame.from_dict(
+        {rid: steady_state(part, metrics=metrics) for rid, part in g},
+        orient="index",
+    )
+    for c in steady.columns:
+        out[c] = steady[c].reindex(out.index).astype(float)
     return out.reset_index()
 
 

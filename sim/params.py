@@ -42,6 +42,7 @@ __all__ = [
     "SmartParams",
     "StrategyParams",
     "TrustParams",
+    "TurnoverParams",
     "build_params",
     "diff",
     "flatten",
@@ -140,29 +141,37 @@ class GroupParams:
         lo=0.0,
         hi=1.0,
     )
+    turnover: float = p(
+        0.001,
+        "Weekly probability that a resident of this group moves out; a new resident of the "
+        "same group moves in with fresh opinion, trust and ties (turnover mechanism)",
+        unit="probability/week",
+        lo=0.0,
+        hi=1.0,
+    )
 
 
 def _default_groups() -> dict[str, GroupParams]:
     return {
         "long_term": GroupParams(
             share=0.35, opinion_mean=0.6, tolerance=0.3, trust_mean=0.6, threshold_mean=0.55,
-            cost=0.2, digital_literacy=0.5, need_rate=1.0, membership=0.4,
+            cost=0.2, digital_literacy=0.5, need_rate=1.0, membership=0.4, turnover=0.0005,
         ),
         "newcomers": GroupParams(
             share=0.2, opinion_mean=0.4, tolerance=0.25, trust_mean=0.4, threshold_mean=0.65,
-            cost=0.3, digital_literacy=0.7, need_rate=1.2, membership=0.15,
+            cost=0.3, digital_literacy=0.7, need_rate=1.2, membership=0.15, turnover=0.002,
         ),
         "renters": GroupParams(
             share=0.15, opinion_mean=0.4, tolerance=0.25, trust_mean=0.4, threshold_mean=0.7,
-            cost=0.3, digital_literacy=0.7, need_rate=1.0, membership=0.1,
+            cost=0.3, digital_literacy=0.7, need_rate=1.0, membership=0.1, turnover=0.004,
         ),
         "elderly": GroupParams(
             share=0.2, opinion_mean=0.6, tolerance=0.2, trust_mean=0.6, threshold_mean=0.55,
-            cost=0.15, digital_literacy=0.15, need_rate=1.5, membership=0.4,
+            cost=0.15, digital_literacy=0.15, need_rate=1.5, membership=0.4, turnover=0.0005,
         ),
         "young_families": GroupParams(
             share=0.1, opinion_mean=0.5, tolerance=0.3, trust_mean=0.5, threshold_mean=0.6,
-            cost=0.35, digital_literacy=0.8, need_rate=1.2, membership=0.3,
+            cost=0.35, digital_literacy=0.8, need_rate=1.2, membership=0.3, turnover=0.001,
         ),
     }  # fmt: skip
 
@@ -356,7 +365,7 @@ class OpinionParams:
         hi=1.0,
     )
     noise: float = p(
-        0.0,
+        0.002,
         "Weekly probability a resident's opinion is redrawn uniformly (noisy sources)",
         unit="probability/week",
         lo=0.0,
@@ -367,6 +376,14 @@ class OpinionParams:
         "Opinion gap that separates two clusters in the cluster count",
         unit="opinion",
         lo=1e-6,
+        hi=1.0,
+    )
+    anchor_decay: float = p(
+        0.02,
+        "Weekly rate at which active Party members' commitment (the factor of party_anchor, "
+        "1 at week 0) relaxes toward the ideological intensity (0 = commitment stays 1)",
+        unit="fraction/week",
+        lo=0.0,
         hi=1.0,
     )
 
@@ -390,6 +407,21 @@ class ParticipationParams:
     )
     sticky: bool = p(
         False, "Once taking part, always taking part (Granovetter/Watts irreversibility)"
+    )
+    temperature: float = p(
+        0.1,
+        "Logit choice: a resident takes part with probability 1 / (1 + exp(−(score − "
+        "threshold) / temperature)); 0 = the deterministic threshold rule",
+        unit="score",
+        lo=0.0,
+        hi=10.0,
+    )
+    party_bonus: float = p(
+        0.2,
+        "Extra score of active Party members (they are asked to take part: more active)",
+        unit="score",
+        lo=0.0,
+        hi=10.0,
     )
 
 
@@ -463,6 +495,25 @@ class ConflictParams:
         "Trust gained by each party when a dispute is mediated (× (1 − trust))",
         unit="fraction",
         lo=0.0,
+        hi=1.0,
+    )
+
+
+@dataclass(frozen=True)
+class TurnoverParams:
+    """Residential turnover: residents move out, new residents move in (rates by group)."""
+
+    enabled: bool = p(
+        True,
+        "Residents move out at their group's weekly turnover rate and are replaced by a new "
+        "resident of the same group",
+    )
+    tie_homophily: float = p(
+        -1.0,
+        "Probability that each of the new resident's ties goes to a resident of its own group "
+        "(−1 = network.homophily on the block model, else no preference)",
+        unit="probability",
+        lo=-1.0,
         hi=1.0,
     )
 
@@ -789,6 +840,7 @@ class Params:
     participation: ParticipationParams = p(None, "Participation", factory=ParticipationParams)
     deliberation: DeliberationParams = p(None, "Deliberation", factory=DeliberationParams)
     conflicts: ConflictParams = p(None, "Conflicts", factory=ConflictParams)
+    turnover: TurnoverParams = p(None, "Residential turnover", factory=TurnoverParams)
     organizations: OrganizationParams = p(None, "Organizations", factory=OrganizationParams)
     levers: LeverParams = p(None, "Lever parameters", factory=LeverParams)
     strategy: StrategyParams = p(None, "Leadership strategy", factory=StrategyParams)

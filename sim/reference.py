@@ -47,7 +47,9 @@ import numpy as np
 
 from .agents import Organization
 from .mechanisms import Opinions
+from .mechanisms.turnover import group_traits, tie_homophily
 from .model import GovernanceModel
+from .network import from_pairs
 from .params import CATEGORIES
 
 __all__ = ["MUTABLE_FIELDS", "PartyMember", "ReferenceModel", "Resident"]
@@ -56,6 +58,10 @@ __all__ = ["MUTABLE_FIELDS", "PartyMember", "ReferenceModel", "Resident"]
 MUTABLE_FIELDS: tuple[str, ...] = (
     "opinion",
     "trust",
+    "threshold",
+    "org",
+    "is_party",
+    "party_active",
     "digital",
     "participating",
     "ever_participated",
@@ -64,17 +70,13 @@ MUTABLE_FIELDS: tuple[str, ...] = (
     "open_needs",
 )
 
-#: Resident attributes fixed at set-up.
+#: Resident attributes fixed at set-up (group traits: a new resident is of the leaver's group).
 STATIC_FIELDS: tuple[str, ...] = (
     "group",
     "tolerance",
-    "threshold",
     "cost",
     "literacy",
     "need_rate",
-    "org",
-    "is_party",
-    "party_active",
     "contrarian",
 )
 
@@ -113,6 +115,7 @@ class Resident(mesa.Agent):
         self.resolved_now = 0
         self.expired_now = 0
         self.next_participating = self.participating
+        self.moving = False
 
     @property
     def neighbors(self) -> list[Resident]:
@@ -140,6 +143,13 @@ class Resident(mesa.Agent):
         for other in neighbors:
             total += getattr(other, attribute)
         return total / len(neighbors)
+
+    # -- stage: turnover -------------------------------------------------------------------------
+
+    def consider_moving(self) -> None:
+        """Move out with my group's weekly turnover probability (contrarian sources stay)."""
+        rate = self.model.turnover_rates[self.group]
+        self.moving = not self.contrarian and self.random.random() < rate
 
     # -- stage: platform adoption (smart lever) ---------------------------------------------
 
@@ -275,8 +285,9 @@ class Resident(mesa.Agent):
         p = self.model.p.opinions
         if p.noise > 0 and self.random.random() < p.noise:
             self.opinion = self.random.random()
-        if self.exemplar and p.party_anchor > 0:
-            self.opinion += p.party_anchor * (p.agenda - self.opinion)
+        pull = p.party_anchor * self.model.party_commitment
+        if self.exemplar and pull > 0:
+            self.opinion += pull * (p.agenda - self.opinion)
 
     # -- stage: participation (decide from last week, then commit) --------------------------------
 
@@ -302,7 +313,14 @@ class Resident(mesa.Agent):
             + p.w_served * self.served
             - p.w_cost * cost
         )
-        self.next_participating = score >= self.threshold or (p.sticky and self.participating)
+        if self.exemplar:  # active Party members are asked to take part
+            score += p.party_bonus
+        if p.temperature > 0:  # logit choice
+            z = min(700.0, max(-700.0, (score - self.threshold) / p.temperature))
+            takes_part = self.random.random() < 1.0 / (1.0 + math.exp(-z))
+        else:
+            takes_part = score >= self.threshold
+        self.next_participating = takes_part or (p.sticky and self.participating)
 
     def advance(self) -> None:
         """Commit this week's decision."""
@@ -362,6 +380,10 @@ class ReferenceModel(GovernanceModel):
             for i, r in enumerate(self.resident_list):
                 r._neighbors = [self.resident_list[j] for j in indices[indptr[i] : indptr[i + 1]]]
         self._resident_set = mesa.agent.AgentSet(self.resident_list, random=self.random)
+        self.turnover_rates = group_traits(self, "turnover").tolist()
+        self.group_indices: dict[int, list[int]] = {}
+        for i, r in enumerate(self.resident_list):
+            self.group_indices.setdefault(r.group, []).append(i)
         self.new_needs: list[tuple[int, int, bool, int]] = []
         self.adopters: list[Resident] = []
         self.adopters_by_group: dict[int, list[Resident]] = {}
@@ -391,6 +413,8 @@ class ReferenceModel(GovernanceModel):
         p = self.p
         self.events = {}
         self.effort = self.strategy.efforts(self)
+        if p.turnover.enabled:
+            self.turnover_week()
         residents = self.resident_agents
         if self.effort.smart > 0:
             residents.shuffle_do("adopt_platform")
@@ -413,6 +437,96 @@ class ReferenceModel(GovernanceModel):
         every = p.engine.collect_agents_every
         if every and self.steps % every == 0:
             self.snapshots.append((self.steps, self.agent_state()))
+
+    def turnover_week(self) -> None:
+        """Residents decide whether to move out; each leaver's flat gets a new resident."""
+        self.resident_agents.shuffle_do("consider_moving")
+        movers = [r.index for r in self.resident_list if r.moving]
+        self.events["moved"] = len(movers)
+        if not movers:
+            return
+        gone = set(movers)
+        book = self.needs
+        leaving = np.array([int(i) in gone for i in book.resident], dtype=bool)
+        book.total_moved_out += int(leaving.sum())
+        book.remove(leaving)
+        cb = self.conflicts
+        cb.remove(np.array([int(a) in gone or int(b) in gone for a, b in zip(cb.a, cb.b, strict=True)],
+                           dtype=bool))  # fmt: skip
+        for i in movers:
+            self.move_in(i)
+        if not self.graph.complete and self.graph.n_edges:
+            for i in movers:
+                self.rewire_ties(self.resident_list[i])
+            rl = self.resident_list
+            a = [r.index for r in rl for o in r._neighbors if r.index < o.index]
+            b = [o.index for r in rl for o in r._neighbors if r.index < o.index]
+            self.graph = from_pairs(len(rl), np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
+        self._resident_set = mesa.agent.AgentSet(self.resident_list, random=self.random)
+        self.n_exemplars = sum(r.exemplar for r in self.resident_list)
+
+    def move_in(self, i: int) -> None:
+        """Resident ``i`` moves out; a new resident of the same group moves into the flat."""
+        old = self.resident_list[i]
+        p, pop, rnd = self.p, self.p.population, self.random
+        g = list(pop.groups.values())[old.group]
+        state = {name: getattr(old, name) for name in STATIC_FIELDS}
+        lo = min(1.0, max(0.0, g.opinion_mean - g.opinion_spread / 2))
+        hi = min(1.0, max(0.0, g.opinion_mean + g.opinion_spread / 2))
+        opinion = lo + (hi - lo) * rnd.random()
+        trust = min(1.0, max(0.0, g.trust_mean + 0.1 * rnd.gauss(0.0, 1.0)))
+        threshold = g.threshold_mean + g.threshold_sd * rnd.gauss(0.0, 1.0)
+        is_party = rnd.random() < pop.party_share
+        active = is_party and rnd.random() < pop.party_active_share
+        org = -1
+        if is_party:  # a Party member starts near the agenda, in the leading organization
+            agenda = p.opinions.agenda
+            toward_middle = (agenda > 0.5) - (agenda < 0.5)
+            opinion = min(1.0, max(0.0, agenda - 0.1 * rnd.random() * toward_middle))
+            org = 0
+        elif rnd.random() < g.membership:
+            others = [o.index for o in self.orgs
+                      if o.kind not in ("party_committee", "residents_committee")]  # fmt: skip
+            if others:
+                org = rnd.choice(others)
+        if old.org >= 0:
+            self.orgs[old.org].members -= 1
+        if org >= 0:
+            self.orgs[org].members += 1
+        state.update(
+            opinion=opinion, trust=trust, threshold=threshold, org=org, is_party=is_party,
+            party_active=active, digital=False, participating=False, ever_participated=False,
+            weeks_participated=0, served=0.0, open_needs=0,
+        )  # fmt: skip
+        new = (PartyMember if is_party else Resident)(self, i, **state)
+        new._neighbors = old._neighbors
+        for other in new._neighbors:  # my neighbours now know the new resident
+            other._neighbors[other._neighbors.index(old)] = new
+        self.resident_list[i] = new
+        old.remove()
+
+    def rewire_ties(self, r: Resident) -> None:
+        """Move each of the new resident's ties i–j to a new partner k by a swap with a tie k–l
+        (i–k and j–l; no self-loop, no double tie; degrees unchanged; up to 3 tries a tie)."""
+        h = tie_homophily(self)
+        rl, rnd = self.resident_list, self.random
+        for pos in range(len(r._neighbors)):
+            j = r._neighbors[pos]
+            for _ in range(3):
+                if rnd.random() < h:
+                    k = rl[rnd.choice(self.group_indices[r.group])]
+                else:
+                    k = rnd.choice(rl)
+                if not k._neighbors or k is r or k is j:
+                    continue
+                l = rnd.choice(k._neighbors)  # noqa: E741
+                if l is r or l is j or k in r._neighbors or l in j._neighbors:
+                    continue
+                r._neighbors[pos] = k
+                k._neighbors[k._neighbors.index(l)] = r
+                j._neighbors[j._neighbors.index(r)] = l
+                l._neighbors[l._neighbors.index(k)] = j
+                break
 
     def needs_week(self, residents: mesa.agent.AgentSet) -> None:
         """Needs are raised and reported, organizations serve, needs close."""
@@ -561,6 +675,7 @@ class ReferenceModel(GovernanceModel):
         for r in self.adopters:
             self.adopters_by_group.setdefault(r.group, []).append(r)
         strength = Opinions.exemplar_strength(self)
+        Opinions.commitment(self)  # this week's commitment of active Party members
         moved = 0
         has_ties = self.graph.complete or self.graph.n_edges > 0
         for _ in range(round(p.interactions * len(self.resident_list) / 2) if has_ties else 0):

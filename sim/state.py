@@ -72,6 +72,7 @@ class NeedsBook:
     total_resolved: int = 0
     total_expired: int = 0
     total_dropped_wrong_org: int = 0
+    total_moved_out: int = 0  # open needs that left with a resident who moved out
 
     @property
     def size(self) -> int:

@@ -42,6 +42,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     "smart": {"strategy.name": "smart", **_LEVERS},
     "integrated": {"strategy.name": "integrated", **_LEVERS},
     "deffuant": {"_preset": "deffuant"},
+    "turnover_logit": {
+        "population.groups.long_term.turnover": 0.01,
+        "population.groups.newcomers.turnover": 0.03,
+        "population.groups.renters.turnover": 0.05,
+        "participation.temperature": 0.3,
+        "participation.party_bonus": 0.5,
+        "opinions.noise": 0.01,
+        "strategy.name": "ideological",
+        "strategy.ideological": 0.5,
+    },
     "threshold": {
         "_preset": "threshold",
         "participation.initial_share": 0.05,

@@ -451,8 +451,8 @@ class ReferenceModel(GovernanceModel):
         book.total_moved_out += int(leaving.sum())
         book.remove(leaving)
         cb = self.conflicts
-        cb.remove(np.array([int(a) in gone or int(b) in gone for a, b in zip(cb.a, cb.b, strict=True)],
-                           dtype=bool))  # fmt: skip
+        pairs = zip(cb.a.tolist(), cb.b.tolist(), strict=True)
+        cb.remove(np.array([a in gone or b in gone for a, b in pairs], dtype=bool))
         for i in movers:
             self.move_in(i)
         if not self.graph.complete and self.graph.n_edges:
@@ -461,7 +461,7 @@ class ReferenceModel(GovernanceModel):
             rl = self.resident_list
             a = [r.index for r in rl for o in r._neighbors if r.index < o.index]
             b = [o.index for r in rl for o in r._neighbors if r.index < o.index]
-            self.graph = from_pairs(len(rl), np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
+            self.graph = from_pairs(len(rl), np.asarray(a, np.int64), np.asarray(b, np.int64))
         self._resident_set = mesa.agent.AgentSet(self.resident_list, random=self.random)
         self.n_exemplars = sum(r.exemplar for r in self.resident_list)
 

@@ -25,3 +25,13 @@ def test_odd_mentions_every_mechanism_and_metric():
     for name in MODEL_METRICS:
         if not name.startswith("effort_"):
             assert f"`{name}`" in odd, name
+
+
+def test_every_parameter_says_where_its_default_comes_from():
+    from sim.params import iter_fields
+
+    kinds = ("sourced", "stylised fact", "literature convention", "setting", "assumed")
+    for info in iter_fields():
+        assert info.source.startswith(kinds), f"{info.name}: source {info.source!r}"
+    sourced = [i.name for i in iter_fields() if i.source.startswith("sourced")]
+    assert sourced == ["population.party_share"]  # the one cited figure so far

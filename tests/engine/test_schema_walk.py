@@ -47,6 +47,8 @@ def perturb(name: str, value, info):
         return not value
     if name == "strategy.name":
         return "adaptive"
+    if name == "turnover.tie_homophily":
+        return 0.0  # every negative value means "the network's homophily"
     if name == "organizations.categories":
         return ("repairs+" + value[0], *value[1:])
     if isinstance(value, tuple):

@@ -150,6 +150,8 @@ class GovernanceModel(mesa.Model):
         #: Active Party members' commitment: the factor of opinions.party_anchor (bounded
         #: anchoring, :meth:`sim.mechanisms.Opinions.commitment`).
         self.party_commitment = 1.0
+        #: Capacity added by the project of the last passed decision (needs/week).
+        self.project_capacity = 0.0
         self._setup_residents()
         self._setup_organizations()
         self.needs = NeedsBook()

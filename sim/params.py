@@ -325,6 +325,15 @@ class TrustParams:
         lo=0.0,
         hi=1.0,
     )
+    attribution_others: float = p(
+        1.0,
+        "How much a need resolved (or lost) by an organization other than the leading one "
+        "moves trust in the leading organization, relative to its own service (1 = the same, "
+        "0 = not at all)",
+        unit="fraction",
+        lo=0.0,
+        hi=1.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -423,6 +432,14 @@ class ParticipationParams:
         lo=0.0,
         hi=10.0,
     )
+    coproduction: float = p(
+        0.01,
+        "Volunteer service capacity each resident taking part adds to the residents' "
+        "committees and volunteer teams the next week (co-production)",
+        unit="needs/week",
+        lo=0.0,
+        hi=10.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -444,6 +461,14 @@ class DeliberationParams:
         unit="fraction",
         lo=0.0,
         hi=1.0,
+    )
+    project_capacity: float = p(
+        2.0,
+        "Service capacity a passed decision's project adds to the residents' committees and "
+        "volunteer teams until the next consultation, per 1,000 residents",
+        unit="needs/week",
+        lo=0.0,
+        hi=1e3,
     )
 
 
@@ -1382,6 +1407,9 @@ SOURCES: dict[str, str] = {
     "bias, stylised fact); sizes assumed",
     "TrustParams.social_weight": _A + "trust follows neighbours slowly (≈ 20-week time scale)",
     "TrustParams.memory": _A + "service experience is remembered for about a month",
+    "TrustParams.attribution_others": _A + "residents credit (and blame) the leading "
+    "organization for all community service, since it leads all of it (source §3); 0 tests "
+    "the opposite",
     # opinions
     "OpinionParams.enabled": "setting: mechanism on",
     "OpinionParams.mu": "literature convention: Deffuant et al. (2000) use μ ∈ (0, 0.5]; μ "
@@ -1411,11 +1439,15 @@ SOURCES: dict[str, str] = {
     "decides most choices, residents near their threshold rotate",
     "ParticipationParams.party_bonus": _A + "Party members are asked to take part (source §1 "
     "'report to the community'); size a guess",
+    "ParticipationParams.coproduction": _A + "100 residents taking part add one need a week of "
+    "volunteer service (the source's 'governance community'); size a guess",
     # deliberation
     "DeliberationParams.enabled": "setting: mechanism on",
     "DeliberationParams.interval": _A + "a consultation a month",
     "DeliberationParams.rounds": _A + "two exchanges per participant at a meeting",
     "DeliberationParams.trust_effect": _A + "legitimacy through participation; size a guess",
+    "DeliberationParams.project_capacity": _A + "an agreed project adds ≈ 15 % to the "
+    "community's service capacity for a month; size a guess",
     # conflicts
     "ConflictParams.enabled": "setting: mechanism on",
     "ConflictParams.rate": _A + "about one dispute per 10 residents a year",

@@ -47,6 +47,7 @@ import numpy as np
 
 from .agents import Organization
 from .mechanisms import Opinions
+from .mechanisms.deliberation import project_capacity
 from .mechanisms.turnover import group_traits, tie_homophily
 from .model import GovernanceModel
 from .network import from_pairs
@@ -114,6 +115,8 @@ class Resident(mesa.Agent):
         # This week's scratch values.
         self.resolved_now = 0
         self.expired_now = 0
+        self.resolved_lead_now = 0  # of which by the leading organization
+        self.expired_lead_now = 0
         self.next_participating = self.participating
         self.moving = False
 
@@ -199,8 +202,15 @@ class Resident(mesa.Agent):
     def trust_from_service(self) -> None:
         """Each resolved need closes a share of the gap to full trust; each aged-out one costs."""
         p = self.model.p.trust
-        self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.gain_resolved) ** self.resolved_now
-        self.trust *= (1.0 - p.loss_unresolved) ** self.expired_now
+        a = p.attribution_others  # another organization's service counts a times as much
+        g, lo = p.gain_resolved, p.loss_unresolved
+        others_res = self.resolved_now - self.resolved_lead_now
+        others_exp = self.expired_now - self.expired_lead_now
+        self.trust = (
+            1.0
+            - (1.0 - self.trust) * (1.0 - g) ** self.resolved_lead_now * (1.0 - a * g) ** others_res
+        )
+        self.trust *= (1.0 - lo) ** self.expired_lead_now * (1.0 - a * lo) ** others_exp
 
     def trust_drift(self) -> None:
         """Move a share ``social_weight`` of the way toward the neighbours' mean trust."""
@@ -431,7 +441,7 @@ class ReferenceModel(GovernanceModel):
         if p.deliberation.enabled and self.steps % p.deliberation.interval == 0:
             self.consultation()
         for r in self.resident_list:
-            r.resolved_now = r.expired_now = 0
+            r.resolved_now = r.expired_now = r.resolved_lead_now = r.expired_lead_now = 0
         self.sync_arrays()
         self.datacollector.collect(self)
         every = p.engine.collect_agents_every
@@ -570,12 +580,14 @@ class ReferenceModel(GovernanceModel):
             holder, cat = int(book.holder[j]), int(book.category[j])
             if self.served_now[j]:
                 r.resolved_now += 1
+                r.resolved_lead_now += holder == 0
                 n_res += 1
                 wait_sum += week - int(book.created[j])
                 resolved_ids.append(int(book.id[j]))
                 self.group_resolved[r.group] += 1
             elif week - int(book.created[j]) >= max_wait:
                 r.expired_now += 1
+                r.expired_lead_now += holder == 0
                 n_exp += 1
                 if self.handles[holder, cat]:
                     self.orgs[holder].lost += 1
@@ -691,6 +703,7 @@ class ReferenceModel(GovernanceModel):
         part = [r for r in self.resident_list if r.participating]
         if len(part) < 2:
             self.last_decision = (self.steps, float("nan"), False, len(part))
+            self.project_capacity = 0.0
             return
         strength = Opinions.exemplar_strength(self)
         for _ in range(round(self.p.deliberation.rounds * len(part) / 2)):
@@ -703,3 +716,5 @@ class ReferenceModel(GovernanceModel):
                 r.legitimacy(agreement)
         self.last_decision = (self.steps, agreement, agreement > 0.5, len(part))
         self.decisions.append(self.last_decision)
+        # A passed proposal is a project: capacity until the next consultation.
+        self.project_capacity = project_capacity(self, agreement > 0.5)

@@ -17,6 +17,9 @@ Where the levers act (source: ``shared/seed/translation.md``):
   organizations lend unused resources. Without it each organization serves only its own
   categories with its own resources.
 * *Smart* — "data sharing": shared data reveals unreported needs; adopters report at once.
+
+Residents themselves add capacity (:meth:`Service.volunteer_capacity`): those taking part
+co-produce service, and projects agreed at a consultation add capacity until the next one.
 """
 
 from __future__ import annotations
@@ -105,12 +108,15 @@ class Service:
         pol, org = model.effort.political, model.effort.organizational
         rng = model.rngs["service"]
         max_cost = float(model.category_cost.max())
+        volunteer = self.volunteer_capacity(model)
+        volunteer_resources = volunteer * self.mean_cost(model)
         for o in model.orgs:
             cap, resrc = o.base_capacity, o.base_resources
             if o.is_leader:
                 cap *= 1.0 + lp.political.capacity_gain * pol
                 resrc *= 1.0 + lp.political.resource_gain * pol
-            o.capacity = cap
+            o.capacity = cap + volunteer[o.index]
+            resrc += volunteer_resources[o.index]
             # Unused resources carry over, up to resource_buffer_weeks of this week's budget
             # but at least the cost of the costliest need, so that a small organization can
             # save up for one (in week 1 there is nothing to carry).
@@ -153,6 +159,32 @@ class Service:
                 book.holder[stuck[ok]] = best[ok]
                 model.events["needs_routed"] = int(ok.sum())
         self._queues(model)
+
+    @staticmethod
+    def mean_cost(model: GovernanceModel) -> float:
+        """Resource cost of a need, averaged over the category mix."""
+        mix = np.asarray(model.p.needs.category_mix, dtype=float)
+        return float(np.dot(mix / mix.sum(), model.category_cost))
+
+    @staticmethod
+    def volunteer_capacity(model: GovernanceModel) -> np.ndarray:
+        """Extra capacity of each organization this week from residents themselves.
+
+        *Co-production*: each resident who took part last week adds
+        ``participation.coproduction`` needs/week; *projects*: a decision passed at the last
+        consultation adds ``deliberation.project_capacity`` per 1,000 residents until the next
+        one. Both go to the residents' committees and volunteer teams, in equal shares.
+        Volunteers bring their time and what the work needs: each unit of capacity comes
+        with the resources of a need of mean cost (:meth:`mean_cost`).
+        """
+        out = np.zeros(len(model.orgs))
+        total = model.p.participation.coproduction * float(model.residents.participating.sum())
+        total += model.project_capacity
+        if total > 0:
+            kinds = model.org_of_kind
+            idx = np.concatenate([kinds["residents_committee"], kinds["volunteer_team"]])
+            out[idx] = total / idx.size
+        return out
 
     @staticmethod
     def _queues(model: GovernanceModel) -> None:
@@ -241,6 +273,7 @@ class Service:
         book.total_expired += n_exp
         book.total_dropped_wrong_org += int(wrong.sum())
         res.open_needs -= closed_by.astype(res.open_needs.dtype)
+        book_holder, book_resident = book.holder, book.resident
         book.remove(resolved | expired)
         ev = model.events
         ev["needs_resolved"] = n_res
@@ -249,6 +282,12 @@ class Service:
         ev["wait_sum"] = float(waits.sum())
         ev["resolved_by_resident"] = res_by
         ev["expired_by_resident"] = exp_by
+        if model.p.trust.attribution_others != 1.0:  # who served: the leader or another
+            lead = book_holder == 0
+            ev["resolved_lead_by_resident"] = np.bincount(
+                book_resident[resolved & lead], minlength=n
+            )
+            ev["expired_lead_by_resident"] = np.bincount(book_resident[expired & lead], minlength=n)
         # Remembered experience of being served, in [-1, 1].
         m = model.p.trust.memory
         # = clip(res_by − exp_by, −1, 1) as float: the sign, non-zero only where a need closed

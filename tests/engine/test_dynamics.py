@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import GovernanceModel, run_one
+from sim import GovernanceModel, Params, run_one
 
 SMALL = {"population.n_residents": 400}
 FAST_TURNOVER = {f"population.groups.{g}.turnover": 0.05 for g in
@@ -140,3 +140,69 @@ def test_party_members_are_more_active_with_the_bonus(kind) -> None:
         ex = m.residents.exemplar()
         rates.append(m.residents.weeks_participated[ex].mean() / 20)
     assert rates[1] > rates[0] + 0.15
+
+
+# -- closing the loop: co-production, projects, trust attribution ----------------------------
+
+
+@pytest.mark.parametrize("kind", ["array", "reference"])
+def test_coproduction_adds_volunteer_capacity_in_proportion_to_participants(kind) -> None:
+    from sim.mechanisms.needs import Service
+
+    m = GovernanceModel(rng=10, **{**SMALL, "engine.kind": kind,
+                                   "participation.coproduction": 0.5}).run(3)  # fmt: skip
+    m.project_capacity = 0.0
+    extra = Service.volunteer_capacity(m)
+    idx = np.concatenate([m.org_of_kind["residents_committee"], m.org_of_kind["volunteer_team"]])
+    assert extra.sum() == pytest.approx(0.5 * m.residents.participating.sum())
+    assert (extra[idx] > 0).all() and extra[np.setdiff1d(np.arange(len(m.orgs)), idx)].sum() == 0
+
+
+def test_coproduction_resolves_more_needs() -> None:
+    over = {**SMALL, "participation.initial_share": 0.5}
+    r0 = run_one(None, seed=11, steps=40, **{**over, "participation.coproduction": 0.0})
+    r1 = run_one(None, seed=11, steps=40, **{**over, "participation.coproduction": 0.05})
+    assert r1.model["needs_resolved"].sum() > 1.1 * r0.model["needs_resolved"].sum()
+
+
+@pytest.mark.parametrize("kind", ["array", "reference"])
+def test_a_passed_decision_is_a_project_a_failed_one_is_not(kind) -> None:
+    over = {**SMALL, "engine.kind": kind, "deliberation.project_capacity": 10.0}
+    m = GovernanceModel(rng=12, **over).run(4)  # a consultation in week 4
+    week, agreement, passed, _ = m.last_decision
+    assert week == 4 and passed
+    assert m.project_capacity == pytest.approx(10.0 * 400 / 1000)
+    against = {**over, "opinions.agenda": 0.0}  # the proposal goes against most opinions
+    m2 = GovernanceModel(rng=12, **against).run(4)
+    assert not m2.last_decision[2] and m2.project_capacity == 0.0
+
+
+def test_decision_agreement_follows_the_state_of_opinions() -> None:
+    """Agreement is the share on the agenda's side: high when opinions sit near the agenda,
+    low when they sit away from it (no longer ≈ 1 whatever happens)."""
+    base = {**SMALL, "population.party_share": 0.0, "participation.initial_share": 0.5}
+
+    def at(mean: float):
+        group = {"all": {"share": 1.0, "opinion_mean": mean, "opinion_spread": 0.4}}
+        return run_one(None, seed=13, steps=8, **{**base, "population.groups": group})
+
+    a, b = at(0.8), at(0.3)
+    assert a.model["decision_agreement"].iloc[-1] > 0.9
+    assert b.model["decision_agreement"].iloc[-1] < 0.3
+
+
+@pytest.mark.parametrize("kind", ["array", "reference"])
+def test_trust_attribution_to_the_leading_organization(kind) -> None:
+    """With attribution 0, service by the other organizations does not move trust in the
+    leader: trust then changes only through the leader's own service (none here: the leading
+    organization handles no category and holds no need) and the other channels, switched
+    off."""
+    over = {**SMALL, "engine.kind": kind, "trust.social_weight": 0.0,
+            "deliberation.enabled": False, "conflicts.enabled": False,
+            "turnover.enabled": False, "population.party_share": 0.0,
+            "organizations.categories": ["", *Params().organizations.categories[1:]]}  # fmt: skip
+    t0 = GovernanceModel(rng=14, **over).residents.trust.copy()
+    none = GovernanceModel(rng=14, **{**over, "trust.attribution_others": 0.0}).run(15)
+    full = GovernanceModel(rng=14, **over).run(15)
+    np.testing.assert_allclose(none.residents.trust, t0)
+    assert np.abs(full.residents.trust - t0).max() > 0.05

@@ -169,7 +169,7 @@ def test_coproduction_resolves_more_needs() -> None:
 def test_a_passed_decision_is_a_project_a_failed_one_is_not(kind) -> None:
     over = {**SMALL, "engine.kind": kind, "deliberation.project_capacity": 10.0}
     m = GovernanceModel(rng=12, **over).run(4)  # a consultation in week 4
-    week, agreement, passed, _ = m.last_decision
+    week, _agreement, passed, _ = m.last_decision
     assert week == 4 and passed
     assert m.project_capacity == pytest.approx(10.0 * 400 / 1000)
     against = {**over, "opinions.agenda": 0.0}  # the proposal goes against most opinions

@@ -522,6 +522,14 @@ class ConflictParams:
         lo=0.0,
         hi=1.0,
     )
+    request_share: float = p(
+        0.5,
+        "Probability that a new dispute's first party asks an organization to mediate (a "
+        "'disputes' need; resolving it mediates the dispute)",
+        unit="probability",
+        lo=0.0,
+        hi=1.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -1458,6 +1466,7 @@ SOURCES: dict[str, str] = {
     "ConflictParams.repulsion": _A + "negative influence between quarrelling neighbours "
     "(Flache et al. 2017 review such rules); size a guess",
     "ConflictParams.trust_gain": _A + "a mediation gains 5 % of the gap to full trust",
+    "ConflictParams.request_share": _A + "half of disputes are brought to an organization",
     # turnover
     "TurnoverParams.enabled": "setting: on (the stationary regime rests on it)",
     "TurnoverParams.tie_homophily": "setting: −1 = the network's homophily, so new residents' "

@@ -117,6 +117,7 @@ class Resident(mesa.Agent):
         self.expired_now = 0
         self.resolved_lead_now = 0  # of which by the leading organization
         self.expired_lead_now = 0
+        self.mediation_credit = 0  # 'disputes' needs of mine resolved this week
         self.next_participating = self.participating
         self.moving = False
 
@@ -177,19 +178,24 @@ class Resident(mesa.Agent):
         p = m.p.needs
         for _ in range(poisson(self.random, self.need_rate)):
             category = self.random.choices(range(len(CATEGORIES)), weights=p.category_mix)[0]
-            # Entry organization: its own organization, else a residents' committee ...
-            if self.org >= 0:
-                holder = self.org
-            else:
-                holder = int(self.random.choice(m.org_of_kind["residents_committee"]))
-            # ... unless the resident knows an organization that handles this category.
-            knows = self.random.random() < p.know_right_org
-            capable = m.capable[category]
-            if knows and capable.size:
-                holder = int(self.random.choice(capable))
-            # Platform adopters report at once; the others report later (see report_needs).
-            m.new_needs.append((self.index, category, self.digital, holder))
-            self.open_needs += 1
+            self.raise_need(category)
+
+    def raise_need(self, category: int) -> None:
+        """Raise one need of ``category`` and hand it to an entry organization."""
+        m = self.model
+        # Entry organization: its own organization, else a residents' committee ...
+        if self.org >= 0:
+            holder = self.org
+        else:
+            holder = int(self.random.choice(m.org_of_kind["residents_committee"]))
+        # ... unless the resident knows an organization that handles this category.
+        knows = self.random.random() < m.p.needs.know_right_org
+        capable = m.capable[category]
+        if knows and capable.size:
+            holder = int(self.random.choice(capable))
+        # Platform adopters report at once; the others report later (see needs_week).
+        m.new_needs.append((self.index, category, self.digital, holder))
+        self.open_needs += 1
 
     def experience_service(self) -> None:
         """Remember this week's service: served ← m·served + (1 − m)·clip(resolved − aged out)."""
@@ -442,6 +448,7 @@ class ReferenceModel(GovernanceModel):
             self.consultation()
         for r in self.resident_list:
             r.resolved_now = r.expired_now = r.resolved_lead_now = r.expired_lead_now = 0
+            r.mediation_credit = 0
         self.sync_arrays()
         self.datacollector.collect(self)
         every = p.engine.collect_agents_every
@@ -544,9 +551,7 @@ class ReferenceModel(GovernanceModel):
         book = self.needs
         self.new_needs = []
         residents.shuffle_do("raise_needs")
-        if self.new_needs:
-            who, cat, reported, holder = (np.array(c) for c in zip(*self.new_needs, strict=True))
-            book.append(who, cat, self.steps, reported, holder)
+        self.flush_new_needs()
         # Waiting needs reach an organization offline, or shared data reveals them.
         discover = self.p.levers.smart.data_discovery * self.effort.smart
         found = 0
@@ -566,6 +571,12 @@ class ReferenceModel(GovernanceModel):
         self.close_needs()
         residents.do("experience_service")
 
+    def flush_new_needs(self) -> None:
+        """Put the needs raised since the last flush into the needs book."""
+        if self.new_needs:
+            who, cat, reported, holder = (np.array(c) for c in zip(*self.new_needs, strict=True))
+            self.needs.append(who, cat, self.steps, reported, holder)
+
     def close_needs(self) -> None:
         """Resolved needs leave the queue; needs older than ``max_wait`` age out."""
         book = self.needs
@@ -581,6 +592,7 @@ class ReferenceModel(GovernanceModel):
             if self.served_now[j]:
                 r.resolved_now += 1
                 r.resolved_lead_now += holder == 0
+                r.mediation_credit += CATEGORIES[cat] == "disputes"
                 n_res += 1
                 wait_sum += week - int(book.created[j])
                 resolved_ids.append(int(book.id[j]))
@@ -646,6 +658,14 @@ class ReferenceModel(GovernanceModel):
                 a.append(x.index)
                 b.append(-1 if with_pm else y.index)
             book.append(np.array(a), np.array(b), self.steps)
+            if self.p.needs.enabled and p.request_share > 0:
+                self.new_needs = []
+                for i in a:  # the first party may ask an organization to mediate
+                    if self.random.random() < p.request_share:
+                        self.resident_list[i].raise_need(CATEGORIES.index("disputes"))
+                self.flush_new_needs()
+                created = self.events.get("needs_created", 0) + len(self.new_needs)
+                self.events["needs_created"] = created
         prob = min(1.0, p.base_mediation + self.effort.organizational * (
             self.p.levers.organizational.mediation
         ))  # fmt: skip
@@ -654,7 +674,12 @@ class ReferenceModel(GovernanceModel):
         for j in range(book.size):
             x = rl[int(book.a[j])]
             y = rl[int(book.b[j])] if book.b[j] >= 0 else None
-            if self.random.random() < prob:
+            # An organization resolved my request for mediation this week (capacity used) ...
+            by_service = next((r for r in (x, y) if r is not None and r.mediation_credit), None)
+            if by_service is not None:
+                by_service.mediation_credit -= 1
+            # ... or the dispute is mediated otherwise (on its own, or by coordination).
+            if by_service is not None or self.random.random() < prob:
                 x.dispute_mediated()
                 if y is not None:
                     y.dispute_mediated()

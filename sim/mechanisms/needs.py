@@ -28,9 +28,40 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..params import CATEGORIES
+
+#: Index of the 'disputes' need category (a request for mediation, linked to conflicts).
+DISPUTES = CATEGORIES.index("disputes")
+
 if TYPE_CHECKING:
     from ..agents import Organization
     from ..model import GovernanceModel
+
+
+def add_needs(
+    model: GovernanceModel, who: np.ndarray, cat: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Residents ``who`` raise needs of categories ``cat`` this week.
+
+    Entry organization: a capable one if the resident knows it (``know_right_org``), else its
+    own organization, else a residents' committee. Platform adopters report at once.
+    """
+    res = model.residents
+    k = who.size
+    holder = res.org[who].copy()
+    rc = model.org_of_kind["residents_committee"]
+    no_org = holder < 0
+    holder[no_org] = rc[rng.integers(0, rc.size, size=int(no_org.sum()))]
+    knows = rng.random(k) < model.p.needs.know_right_org
+    pick = rng.random(k)
+    for c in range(len(model.capable)):
+        cap = model.capable[c]
+        m = knows & (cat == c)
+        if cap.size and m.any():
+            holder[m] = cap[(pick[m] * cap.size).astype(np.int64)]
+    reported = res.digital[who]
+    model.needs.append(who, cat, model.steps, reported, holder)
+    np.add.at(res.open_needs, who, 1)
 
 
 class Needs:
@@ -48,7 +79,6 @@ class Needs:
         p = model.p.needs
         rng = model.rngs["needs"]
         res = model.residents
-        week = model.steps
         counts = rng.poisson(res.need_rate)
         # Needs raised in the same week join the queue in random order (not by resident index,
         # which would always serve the same residents first among equally old needs).
@@ -56,22 +86,7 @@ class Needs:
         k = who.size
         mix = np.asarray(p.category_mix, dtype=float)
         cat = rng.choice(mix.size, size=k, p=mix / mix.sum()).astype(np.int8)
-        # Entry organization: a capable one if the resident knows it, else its own
-        # organization, else a residents' committee.
-        holder = res.org[who].copy()
-        rc = model.org_of_kind["residents_committee"]
-        no_org = holder < 0
-        holder[no_org] = rc[rng.integers(0, rc.size, size=int(no_org.sum()))]
-        knows = rng.random(k) < p.know_right_org
-        pick = rng.random(k)
-        for c in range(mix.size):
-            cap = model.capable[c]
-            m = knows & (cat == c)
-            if cap.size and m.any():
-                holder[m] = cap[(pick[m] * cap.size).astype(np.int64)]
-        reported = res.digital[who]
-        model.needs.append(who, cat, week, reported, holder)
-        np.add.at(res.open_needs, who, 1)
+        add_needs(model, who, cat, rng)
         # Offline reporting and shared-data discovery of waiting needs.
         book = model.needs
         waiting = np.flatnonzero(~book.reported)
@@ -273,7 +288,7 @@ class Service:
         book.total_expired += n_exp
         book.total_dropped_wrong_org += int(wrong.sum())
         res.open_needs -= closed_by.astype(res.open_needs.dtype)
-        book_holder, book_resident = book.holder, book.resident
+        book_holder, book_resident, book_category = book.holder, book.resident, book.category
         book.remove(resolved | expired)
         ev = model.events
         ev["needs_resolved"] = n_res
@@ -282,6 +297,8 @@ class Service:
         ev["wait_sum"] = float(waits.sum())
         ev["resolved_by_resident"] = res_by
         ev["expired_by_resident"] = exp_by
+        # Resolved 'disputes' needs: each mediates one open dispute of its resident (conflicts).
+        ev["dispute_requests_resolved"] = book_resident[resolved & (book_category == DISPUTES)]
         if model.p.trust.attribution_others != 1.0:  # who served: the leader or another
             lead = book_holder == 0
             ev["resolved_lead_by_resident"] = np.bincount(

@@ -206,3 +206,32 @@ def test_trust_attribution_to_the_leading_organization(kind) -> None:
     full = GovernanceModel(rng=14, **over).run(15)
     np.testing.assert_allclose(none.residents.trust, t0)
     assert np.abs(full.residents.trust - t0).max() > 0.05
+
+
+# -- conflicts linked to the 'disputes' need: mediation uses capacity -------------------------
+
+
+@pytest.mark.parametrize("kind", ["array", "reference"])
+def test_dispute_requests_are_needs_and_their_service_mediates(kind) -> None:
+    """Disputes brought to organizations are mediated when served: with ample capacity more
+    disputes are mediated than without requests; with no capacity requests change nothing."""
+    over = {
+        **SMALL,
+        "engine.kind": kind,
+        "conflicts.rate": 0.03,
+        "conflicts.base_mediation": 0.0,
+        "turnover.enabled": False,
+        "needs.resources_per_1000": 500.0,
+        "needs.category_mix": [0.25, 0.2, 0.15, 0.15, 0.1, 0.0],
+    }  # no other dispute needs
+
+    def mediated(share: float, capacity: float) -> tuple[int, int]:
+        m = GovernanceModel(rng=15, **{**over, "conflicts.request_share": share,
+                                       "needs.capacity_per_1000": capacity}).run(30)  # fmt: skip
+        return m.conflicts.total_mediated, int(m.needs.total_created)
+
+    none, needs_none = mediated(0.0, 200.0)
+    some, needs_some = mediated(1.0, 200.0)
+    assert none == 0  # nothing else mediates here
+    assert some > 50 and needs_some > needs_none + 50
+    assert mediated(1.0, 0.0)[0] == 0  # no capacity, no mediation by service

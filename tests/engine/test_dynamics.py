@@ -222,8 +222,10 @@ def test_dispute_requests_are_needs_and_their_service_mediates(kind) -> None:
         "conflicts.base_mediation": 0.0,
         "turnover.enabled": False,
         "needs.resources_per_1000": 500.0,
-        "needs.category_mix": [0.25, 0.2, 0.15, 0.15, 0.1, 0.0],
-    }  # no other dispute needs
+        "needs.category_mix": [0.25, 0.2, 0.15, 0.15, 0.1, 0.0],  # no other dispute needs
+        "participation.coproduction": 0.0,  # no volunteer capacity either
+        "deliberation.project_capacity": 0.0,
+    }
 
     def mediated(share: float, capacity: float) -> tuple[int, int]:
         m = GovernanceModel(rng=15, **{**over, "conflicts.request_share": share,

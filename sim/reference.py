@@ -469,7 +469,9 @@ class ReferenceModel(GovernanceModel):
         book.remove(leaving)
         cb = self.conflicts
         pairs = zip(cb.a.tolist(), cb.b.tolist(), strict=True)
-        cb.remove(np.array([a in gone or b in gone for a, b in pairs], dtype=bool))
+        ended = np.array([a in gone or b in gone for a, b in pairs], dtype=bool)
+        cb.total_moved_out += int(ended.sum())
+        cb.remove(ended)
         for i in movers:
             self.move_in(i)
         if not self.graph.complete and self.graph.n_edges:

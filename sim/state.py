@@ -116,6 +116,7 @@ class ConflictBook:
     total_arisen: int = 0
     total_mediated: int = 0
     total_escalated: int = 0
+    total_moved_out: int = 0  # disputes that ended because a party moved out
 
     @property
     def size(self) -> int:

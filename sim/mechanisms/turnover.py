@@ -92,7 +92,9 @@ class Turnover:
             book.remove(leaving)
         cb = model.conflicts
         if cb.size:
-            cb.remove(gone[cb.a] | (cb.b >= 0) & gone[np.maximum(cb.b, 0)])
+            ended = gone[cb.a] | (cb.b >= 0) & gone[np.maximum(cb.b, 0)]
+            cb.total_moved_out += int(ended.sum())
+            cb.remove(ended)
         old_org = res.org[movers]
         mean, spread = trait("opinion_mean"), trait("opinion_spread")
         lo = np.clip(mean - spread / 2, 0.0, 1.0)

@@ -30,6 +30,10 @@ CONTEXT = {
     "levers.organizational.pooling": {"needs.capacity_per_1000": 60.0},
     "organizations.base_links": {"needs.capacity_per_1000": 60.0},
     "participation.initial_share": {"participation.sticky": True},
+    # escalations need disputes that organizations do not mediate
+    "conflicts.escalate_after": {"conflicts.request_share": 0.0},
+    "conflicts.trust_loss": {"conflicts.request_share": 0.0},
+    "conflicts.repulsion": {"conflicts.request_share": 0.0},
 }
 
 #: Parameters that by design do not change the model's outcomes, with the test proving it.

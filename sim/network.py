@@ -182,6 +182,7 @@ class Graph:
     degree: np.ndarray
     _adj: sp.csr_array | None = None
     _edge_of: np.ndarray | None = None
+    _groups: tuple | None = None
 
     @property
     def n_edges(self) -> int:
@@ -273,7 +274,8 @@ class Graph:
 
         Args:
             movers: Residents whose ties are rewired, in order.
-            group: Group of every resident (for the own-group draw).
+            group: Group of every resident (for the own-group draw); its sort is cached for
+                the same array object, which must not change in between.
             homophily: Probability that a new partner is drawn from the mover's own group.
             rng: The turnover stream (``3·REWIRE_ATTEMPTS`` uniforms per tie of a mover).
 
@@ -283,10 +285,14 @@ class Graph:
         movers = np.asarray(movers, dtype=np.int64)
         if self.complete or movers.size == 0 or self.u.size == 0:
             return 0
-        group = np.asarray(group, dtype=np.int64)
-        members = np.argsort(group, kind="stable")
-        counts = np.bincount(group, minlength=int(group.max()) + 1)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        if self._groups is None or self._groups[0] is not group:
+            # sorted once per group array (residents keep their group: pass the same array)
+            g64 = np.asarray(group, dtype=np.int64)
+            members = np.argsort(g64, kind="stable")
+            counts = np.bincount(g64, minlength=int(g64.max()) + 1)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            self._groups = (group, g64, members, starts, counts)
+        _, group, members, starts, counts = self._groups
         draws = rng.random(3 * REWIRE_ATTEMPTS * int(self.degree[movers].sum()))
         fn = _rewire_jit if _rewire_jit is not None else _rewire_loop
         swaps = fn(

@@ -95,6 +95,13 @@ class Turnover:
             ended = gone[cb.a] | (cb.b >= 0) & gone[np.maximum(cb.b, 0)]
             cb.total_moved_out += int(ended.sum())
             cb.remove(ended)
+        if cb.feud_a.size:  # a feud ends when one of the pair moves away
+            keep = ~(gone[cb.feud_a] | gone[cb.feud_b])
+            cb.feud_a, cb.feud_b, cb.feud_until = (
+                cb.feud_a[keep],
+                cb.feud_b[keep],
+                cb.feud_until[keep],
+            )
         old_org = res.org[movers]
         mean, spread = trait("opinion_mean"), trait("opinion_spread")
         lo = np.clip(mean - spread / 2, 0.0, 1.0)
@@ -123,6 +130,7 @@ class Turnover:
             org = np.where(joins, others[(draw * others.size).astype(np.int64)], -1)
         org = np.where(party, 0, org).astype(np.int32)
         res.opinion[movers] = opinion
+        res.tolerance[movers] = trait("tolerance")  # fresh (it moves under relative agreement)
         res.trust[movers] = trust
         res.threshold[movers] = threshold
         res.is_party[movers] = party

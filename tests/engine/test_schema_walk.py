@@ -34,6 +34,9 @@ CONTEXT = {
     "conflicts.escalate_after": {"conflicts.request_share": 0.0},
     "conflicts.trust_loss": {"conflicts.request_share": 0.0},
     "conflicts.repulsion": {"conflicts.request_share": 0.0},
+    # act only under their rule
+    "opinions.rejection": {"opinions.rule": "repulsive"},
+    "opinions.bias": {"opinions.rule": "biased_assimilation"},
 }
 
 #: Parameters that by design do not change the model's outcomes, with the test proving it.
@@ -128,3 +131,22 @@ def test_categories_constant_matches_schema():
     from sim import Params
 
     assert len(Params().needs.category_mix) == len(CATEGORIES)
+
+
+#: Categorical parameters whose every level must act (not only the first alternative).
+CATEGORICAL = ("opinions.rule", "opinions.pairing", "network.kind", "engine.kind")
+
+
+def _levels():
+    for info in iter_fields():
+        if info.name in CATEGORICAL:
+            for level in info.choices:
+                if level != info.default:
+                    yield pytest.param(info.name, level, id=f"{info.name}={level}")
+
+
+@pytest.mark.parametrize(("name", "level"), _levels())
+def test_every_level_of_a_categorical_parameter_changes_some_output(name, level, baselines):
+    base = baselines(())
+    changed = run_one(None, seed=3, steps=STEPS, **{**ALL_ON, name: level})
+    assert not tables_equal(base, changed), f"{name}={level} changed no output"

@@ -34,6 +34,7 @@ CONTEXT = {
     "conflicts.escalate_after": {"conflicts.request_share": 0.0},
     "conflicts.trust_loss": {"conflicts.request_share": 0.0},
     "conflicts.repulsion": {"conflicts.request_share": 0.0},
+    "conflicts.feud_weeks": {"conflicts.request_share": 0.0},
     # act only under their rule
     "opinions.rejection": {"opinions.rule": "repulsive"},
     "opinions.bias": {"opinions.rule": "biased_assimilation"},

@@ -6,7 +6,8 @@
 A speed change of the array engine must leave the model, group and agent tables of a run
 *identical* for the same seed. Export at the commit before the change, export after, compare.
 The cases cover every lever, every network kind, contrarians, noise, echo chambers, sticky
-participation, backfire, conflicts and the two literature presets, each at two seeds, at
+participation, backfire, conflicts, turnover with tie rewiring, logit participation, dispute
+requests, trust attribution, co-production and the two literature presets, each at two seeds, at
 sizes where both the small-N and the large-N code paths of the metrics run.
 """
 
@@ -96,6 +97,21 @@ CASES: dict[str, tuple[str | None, dict[str, Any], int, int]] = {
             **_LEVERS,
         },
         1_000,
+        30,
+    ),
+    "turnover_logit_disputes": (
+        None,
+        {
+            "population.groups.renters.turnover": 0.05,
+            "population.groups.newcomers.turnover": 0.03,
+            "participation.temperature": 0.3,
+            "conflicts.rate": 0.02,
+            "trust.attribution_others": 0.5,
+            "participation.coproduction": 0.05,
+            "strategy.name": "ideological",
+            **_LEVERS,
+        },
+        2_000,
         30,
     ),
     "deffuant": ("deffuant", {}, 5_000, 30),

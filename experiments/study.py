@@ -87,7 +87,8 @@ def spec_from_config(exp: Mapping[str, Any], steps: int) -> StudySpec:
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ExperimentConfigError(
                     f"experiment.hypotheses.{name}.outcomes.{o}: unknown outcome{hint}; "
-                    "allowed: final_<metric>, mean_<metric>, time_to_consensus"
+                    "allowed: final_<metric>, mean_<metric>, steady_<metric>, time_to_consensus, "
+                    "burn_in, stationary, max_abs_geweke_z"
                 )
         try:
             hyps.append(
@@ -295,7 +296,8 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
         f"{len(spec.hypotheses)} hypotheses, each a paired comparison (treatment − control) on "
         f"common random numbers: {n_pairs} replicate seeds per arm (root seed {spec.root_seed}), "
         f"{spec.steps} weeks per run, {len(wanted)} planned runs ({len(set(rows['run_id']))} "
-        "stored). Outcomes are run-level (`mean_*`: mean over weeks 1…T; `final_*`: last week). "
+        "stored). Outcomes are run-level (`steady_*`: mean over the weeks after the run's "
+        "burn-in, `sim.stationarity`; `mean_*`: mean over weeks 1…T; `final_*`: last week). "
         f"Tests: paired t (and Wilcoxon signed-rank), Holm-corrected across all "
         f"{len(pairs)} outcome × community tests of the study at family-wise α = {spec.alpha}. "
         f"With {n_pairs} pairs the paired t-test has power {spec.target_power:.0%} for "

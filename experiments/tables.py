@@ -3,7 +3,9 @@
 The store holds one row per run and week. :func:`load_rows` reads it (skipping temp and corrupt
 files, dropping a run stored twice by two concurrent launches), and :func:`run_outcomes` turns
 it into one row per run with exactly the outcomes of :func:`sim.metrics.summarise`
-(``final_<metric>``, ``mean_<metric>`` over weeks 1…T, ``time_to_consensus``), vectorised.
+(``final_<metric>``, ``mean_<metric>`` over weeks 1…T, ``time_to_consensus``), vectorised, and
+the steady-state outcomes of :func:`sim.stationarity.steady_state` (``burn_in``, ``stationary``,
+``steady_<metric>`` over the weeks after the burn-in).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.metrics import MODEL_METRICS
+from sim.stationarity import steady_state
 
 from .store import ResultStore
 
@@ -44,11 +47,19 @@ def load_rows(store: ResultStore, run_ids: Iterable[str] | None = None) -> pd.Da
 
 
 def outcome_names(metrics: Sequence[str] | None = None) -> list[str]:
-    """Run-level outcome names: ``final_*`` and ``mean_*`` of each metric, and the time to
-    consensus with its censoring (``time_to_consensus``, ``consensus_reached``,
-    ``consensus_followup``)."""
+    """Run-level outcome names: ``final_*``, ``mean_*`` and ``steady_*`` of each metric, the
+    time to consensus with its censoring (``time_to_consensus``, ``consensus_reached``,
+    ``consensus_followup``), and ``burn_in``, ``stationary`` and ``max_abs_geweke_z``."""
     metrics = list(metrics or MODEL_METRICS)
-    return [f"{k}_{m}" for m in metrics for k in ("final", "mean")] + list(CONSENSUS_OUTCOMES)
+    return (
+        [f"{k}_{m}" for m in metrics for k in ("final", "mean", "steady")]
+        + list(CONSENSUS_OUTCOMES)
+        + list(STEADY_FLAGS)
+    )
+
+
+#: Run-level stationarity outcomes (:func:`sim.stationarity.steady_state`).
+STEADY_FLAGS = ("burn_in", "stationary", "max_abs_geweke_z")
 
 
 def run_outcomes(rows: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
@@ -63,26 +74,33 @@ def run_outcomes(rows: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
     rows = rows.sort_values(["run_id", "step"], kind="stable")
     g = rows.groupby("run_id", sort=True)
     last = g.tail(1).set_index("run_id")
-    out = pd.DataFrame(index=last.index)
-    for k in keys:
-        out[k] = last[k]
+    cols: dict[str, pd.Series] = {k: last[k] for k in keys}
     later = rows[rows["step"] > 0]
     only0 = set(rows["run_id"]) - set(later["run_id"])
     if only0:
         later = pd.concat([later, rows[rows["run_id"].isin(only0)]])
     means = later.groupby("run_id", sort=True)[metrics].mean()
     for m in metrics:
-        out[f"final_{m}"] = last[m].astype(float)
-        out[f"mean_{m}"] = means[m].reindex(out.index)
+        cols[f"final_{m}"] = last[m].astype(float)
+        cols[f"mean_{m}"] = means[m].reindex(last.index)
     if "consensus" in rows.columns:
         outside = rows[~(rows["consensus"] > 0.5)]
         last_out = outside.groupby("run_id")["step"].max()
         first_step = g["step"].min()
-        ttc = (last_out + 1).reindex(out.index).fillna(first_step.reindex(out.index))
+        ttc = (last_out + 1).reindex(last.index).fillna(first_step.reindex(last.index))
         ends_in = last["consensus"] > 0.5
-        out["time_to_consensus"] = ttc.where(ends_in, np.nan).astype(float)
-        out["consensus_reached"] = ends_in.astype(float)
-        out["consensus_followup"] = last["step"].astype(float)
+        cols["time_to_consensus"] = ttc.where(ends_in, np.nan).astype(float)
+        cols["consensus_reached"] = ends_in.astype(float)
+        cols["consensus_followup"] = last["step"].astype(float)
+    # Steady state: burn-in, stationarity flag and means over the stationary window, per run.
+    steady = pd.DataFrame.from_dict(
+        {rid: steady_state(part, metrics=metrics) for rid, part in g},
+        orient="index",
+    )
+    for c in steady.columns:
+        cols[c] = steady[c].reindex(last.index).astype(float)
+    # all columns at once: inserting ~100 one by one fragments the frame (PerformanceWarning)
+    out = pd.DataFrame(cols, index=last.index)
     return out.reset_index()
 
 

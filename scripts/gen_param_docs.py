@@ -18,6 +18,15 @@ Group traits are addressed as `population.groups.<group>.<trait>`. Ranges are ch
 construction; shares of the groups must sum to 1. See [odd.md](odd.md) for what each
 mechanism does with them.
 
+*Time scale* is what the default means in weeks: 1/rate for a per-week rate or probability
+(the mean waiting time), the value itself for a number of weeks. *Where the default comes
+from* (the schema's `source` metadata): **sourced** — a cited figure (only the Party-member
+share, ≈ 7 %, is sourced today); **stylised fact** — a regularity found widely, whose size here
+is still a guess; **literature convention** — the value the cited models use; **setting** — a
+choice of scenario or of the engine, not a claim about communities; **assumed** — a guess,
+with the reasoning. Every "assumed" default is a candidate for calibration or sensitivity
+analysis (`govsim sweep experiment=sensitivity`).
+
 """
 
 

@@ -4,6 +4,7 @@ One step is one week of community life. The order of a week is written once, in
 :data:`PIPELINE`:
 
 1. the strategy sets this week's lever intensities (``model.effort``);
+1a. residential turnover: some residents move out, new ones move in;
 2. platform adoption (smart lever);
 3. needs are raised and reported;
 4. organizations serve (levers applied, routing, each organization in random order), needs age out;
@@ -35,6 +36,7 @@ from .mechanisms import (
     Platform,
     Service,
     Trust,
+    Turnover,
 )
 from .metrics import datacollector_reporters
 from .network import make_network
@@ -54,6 +56,7 @@ __all__ = ["PIPELINE", "RNG_STREAMS", "GovernanceModel"]
 
 #: The order of one week (mechanism objects; each can be switched off by its ``enabled``).
 PIPELINE = (
+    Turnover(),
     Platform(),
     Needs(),
     Service(),
@@ -78,6 +81,8 @@ RNG_STREAMS = (
     "conflicts",
     "opinions",
     "deliberation",
+    "turnover",
+    "participation",
 )
 
 
@@ -163,6 +168,11 @@ class GovernanceModel(mesa.Model):
         self.decisions: list[tuple[int, float, bool, int]] = []
         self.last_decision: tuple[int, float, bool, int] | None = None
         self.last_resolved_ids = np.empty(0, dtype=np.int64)
+        #: Active Party members' commitment: the factor of opinions.party_anchor (bounded
+        #: anchoring, :meth:`sim.mechanisms.Opinions.commitment`).
+        self.party_commitment = 1.0
+        #: Capacity added by the project of the last passed decision (needs/week).
+        self.project_capacity = 0.0
         self._setup_residents()
         self._setup_organizations()
         self.needs = NeedsBook()

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from ._jit import active as jit_active
 from ._jit import njit
 
-__all__ = ["Graph", "make_network"]
+__all__ = ["Graph", "from_pairs", "make_network"]
 
 
 def _neighbor_mean_loop(
@@ -72,8 +72,94 @@ def _pick_edges(
             b[j] = v[k]
 
 
+#: Attempts per tie to find a valid swap partner when a new resident's ties are rewired.
+REWIRE_ATTEMPTS = 3
+
+
+def _rewire_loop(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    degree: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    edge_of: np.ndarray,
+    movers: np.ndarray,
+    group: np.ndarray,
+    members: np.ndarray,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    homophily: float,
+    draws: np.ndarray,
+) -> int:  # pragma: no cover - compiled by numba where available (same code in Python)
+    """Give each mover's ties to new partners by degree-preserving double-edge swaps.
+
+    For each tie ``i–j`` of a mover ``i`` (CSR order): draw a resident ``k`` (of ``i``'s group
+    with probability ``homophily``, else uniformly) and one of ``k``'s ties ``k–l``; if the swap
+    to ``i–k`` and ``j–l`` makes no self-loop and no duplicate tie, do it (Maslov & Sneppen
+    2002, *Science* 296:910): every degree stays the same, so the CSR rows keep their lengths
+    and are edited in place, and the edge list ``u < v`` with them. Up to
+    ``REWIRE_ATTEMPTS`` draws per tie (``draws``: 3 uniforms per attempt, in order); a tie
+    with no valid swap stays (the new resident keeps that neighbour). Returns the swaps made.
+    """
+    n = degree.size
+    pos = 0
+    swaps = 0
+    for mi in range(movers.size):
+        i = movers[mi]
+        for s in range(indptr[i], indptr[i + 1]):
+            j = indices[s]
+            for _ in range(REWIRE_ATTEMPTS):
+                r1 = draws[pos]
+                r2 = draws[pos + 1]
+                r3 = draws[pos + 2]
+                pos += 3
+                gi = group[i]
+                if r1 < homophily and counts[gi] > 0:
+                    k = members[starts[gi] + int(r2 * counts[gi])]
+                else:
+                    k = int(r2 * n)
+                if degree[k] == 0 or k == i or k == j:
+                    continue
+                t = indptr[k] + int(r3 * degree[k])
+                l = indices[t]  # noqa: E741
+                if l == i or l == j:
+                    continue
+                dup = False
+                for x in range(indptr[i], indptr[i + 1]):
+                    if indices[x] == k:
+                        dup = True
+                for x in range(indptr[j], indptr[j + 1]):
+                    if indices[x] == l:
+                        dup = True
+                if dup:
+                    continue
+                sj = indptr[j]
+                while indices[sj] != i:
+                    sj += 1
+                sl = indptr[l]
+                while indices[sl] != k:
+                    sl += 1
+                e1 = edge_of[s]
+                e2 = edge_of[t]
+                indices[s] = k
+                indices[t] = i
+                indices[sj] = l
+                indices[sl] = j
+                u[e1] = min(i, k)
+                v[e1] = max(i, k)
+                u[e2] = min(j, l)
+                v[e2] = max(j, l)
+                edge_of[sj] = e2
+                edge_of[sl] = e2
+                edge_of[t] = e1
+                swaps += 1
+                break
+    return swaps
+
+
 _neighbor_mean_jit = njit(_neighbor_mean_loop)
 _pick_edges_jit = njit(_pick_edges)
+_rewire_jit = njit(_rewire_loop)
 
 
 @dataclass(eq=False)
@@ -96,6 +182,8 @@ class Graph:
     indices: np.ndarray
     degree: np.ndarray
     _adj: sp.csr_array | None = None
+    _edge_of: np.ndarray | None = None
+    _groups: tuple | None = None
 
     @property
     def n_edges(self) -> int:
@@ -164,6 +252,58 @@ class Graph:
         b = np.where(flip, ue, ve)
         return a, b
 
+    def edge_ids(self) -> np.ndarray:
+        """For each CSR position, the index of its edge in ``u``/``v`` (computed once, then kept
+        up to date by :meth:`rewire`)."""
+        if self._edge_of is None:
+            rows = np.repeat(np.arange(self.n, dtype=np.int64), self.degree)
+            cols = self.indices.astype(np.int64)
+            key = np.minimum(rows, cols) * self.n + np.maximum(rows, cols)
+            ekey = self.u.astype(np.int64) * self.n + self.v.astype(np.int64)
+            order = np.argsort(ekey, kind="stable")
+            self._edge_of = order[np.searchsorted(ekey, key, sorter=order)]
+        return self._edge_of
+
+    def rewire(
+        self,
+        movers: np.ndarray,
+        group: np.ndarray,
+        homophily: float,
+        rng: np.random.Generator,
+    ) -> int:
+        """New ties for the residents ``movers`` (see :func:`_rewire_loop`); degrees unchanged.
+
+        Args:
+            movers: Residents whose ties are rewired, in order.
+            group: Group of every resident (for the own-group draw); its sort is cached for
+                the same array object, which must not change in between.
+            homophily: Probability that a new partner is drawn from the mover's own group.
+            rng: The turnover stream (``3·REWIRE_ATTEMPTS`` uniforms per tie of a mover).
+
+        Returns:
+            The number of ties that moved.
+        """
+        movers = np.asarray(movers, dtype=np.int64)
+        if self.complete or movers.size == 0 or self.u.size == 0:
+            return 0
+        if self._groups is None or self._groups[0] is not group:
+            # sorted once per group array (residents keep their group: pass the same array)
+            g64 = np.asarray(group, dtype=np.int64)
+            members = np.argsort(g64, kind="stable")
+            counts = np.bincount(g64, minlength=int(g64.max()) + 1)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            self._groups = (group, g64, members, starts, counts)
+        _, group, members, starts, counts = self._groups
+        draws = rng.random(3 * REWIRE_ATTEMPTS * int(self.degree[movers].sum()))
+        fn = _rewire_jit if _rewire_jit is not None else _rewire_loop
+        swaps = fn(
+            self.indptr, self.indices, self.degree, self.u, self.v, self.edge_ids(), movers,
+            group, members, starts, counts, float(homophily), draws,
+        )  # fmt: skip
+        if swaps:
+            self._adj = None
+        return int(swaps)
+
     def sample_node_pairs(self, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``k`` pairs node-then-neighbour: a uniform node ``a``, then a uniform neighbour.
 
@@ -231,6 +371,12 @@ def _from_pairs(n: int, a: np.ndarray, b: np.ndarray) -> Graph:
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
     return Graph(n=n, complete=False, u=u, v=v, indptr=indptr, indices=indices, degree=degree)
+
+
+def from_pairs(n: int, a: np.ndarray, b: np.ndarray) -> Graph:
+    """A simple undirected graph on ``n`` nodes from the pairs ``(a[k], b[k])`` (duplicates and
+    self-loops dropped)."""
+    return _from_pairs(n, a, b)
 
 
 def complete_graph(n: int) -> Graph:

@@ -47,6 +47,7 @@ __all__ = [
     "SmartParams",
     "StrategyParams",
     "TrustParams",
+    "TurnoverParams",
     "build_params",
     "check_seed",
     "check_steps",
@@ -215,29 +216,37 @@ class GroupParams:
         lo=0.0,
         hi=1.0,
     )
+    turnover: float = p(
+        0.001,
+        "Weekly probability that a resident of this group moves out; a new resident of the "
+        "same group moves in with fresh opinion, trust and ties (turnover mechanism)",
+        unit="probability/week",
+        lo=0.0,
+        hi=1.0,
+    )
 
 
 def _default_groups() -> dict[str, GroupParams]:
     return {
         "long_term": GroupParams(
             share=0.35, opinion_mean=0.6, tolerance=0.3, trust_mean=0.6, threshold_mean=0.55,
-            cost=0.2, digital_literacy=0.5, need_rate=1.0, membership=0.4,
+            cost=0.2, digital_literacy=0.5, need_rate=1.0, membership=0.4, turnover=0.0005,
         ),
         "newcomers": GroupParams(
             share=0.2, opinion_mean=0.4, tolerance=0.25, trust_mean=0.4, threshold_mean=0.65,
-            cost=0.3, digital_literacy=0.7, need_rate=1.2, membership=0.15,
+            cost=0.3, digital_literacy=0.7, need_rate=1.2, membership=0.15, turnover=0.002,
         ),
         "renters": GroupParams(
             share=0.15, opinion_mean=0.4, tolerance=0.25, trust_mean=0.4, threshold_mean=0.7,
-            cost=0.3, digital_literacy=0.7, need_rate=1.0, membership=0.1,
+            cost=0.3, digital_literacy=0.7, need_rate=1.0, membership=0.1, turnover=0.004,
         ),
         "elderly": GroupParams(
             share=0.2, opinion_mean=0.6, tolerance=0.2, trust_mean=0.6, threshold_mean=0.55,
-            cost=0.15, digital_literacy=0.15, need_rate=1.5, membership=0.4,
+            cost=0.15, digital_literacy=0.15, need_rate=1.5, membership=0.4, turnover=0.0005,
         ),
         "young_families": GroupParams(
             share=0.1, opinion_mean=0.5, tolerance=0.3, trust_mean=0.5, threshold_mean=0.6,
-            cost=0.35, digital_literacy=0.8, need_rate=1.2, membership=0.3,
+            cost=0.35, digital_literacy=0.8, need_rate=1.2, membership=0.3, turnover=0.001,
         ),
     }  # fmt: skip
 
@@ -407,6 +416,15 @@ class TrustParams:
         lo=0.0,
         hi=1.0,
     )
+    attribution_others: float = p(
+        1.0,
+        "How much a need resolved (or lost) by an organization other than the leading one "
+        "moves trust in the leading organization, relative to its own service (1 = the same, "
+        "0 = not at all)",
+        unit="fraction",
+        lo=0.0,
+        hi=1.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -488,7 +506,7 @@ class OpinionParams:
         hi=1.0,
     )
     noise: float = p(
-        0.0,
+        0.002,
         "Weekly probability a resident's opinion is redrawn uniformly (noisy sources)",
         unit="probability/week",
         lo=0.0,
@@ -499,6 +517,14 @@ class OpinionParams:
         "Opinion gap that separates two clusters in the cluster count",
         unit="opinion",
         lo=1e-6,
+        hi=1.0,
+    )
+    anchor_decay: float = p(
+        0.02,
+        "Weekly rate at which active Party members' commitment (the factor of party_anchor, "
+        "1 at week 0) relaxes toward the ideological intensity (0 = commitment stays 1)",
+        unit="fraction/week",
+        lo=0.0,
         hi=1.0,
     )
 
@@ -531,6 +557,29 @@ class ParticipationParams:
     sticky: bool = p(
         False, "Once taking part, always taking part (Granovetter/Watts irreversibility)"
     )
+    temperature: float = p(
+        0.1,
+        "Logit choice: a resident takes part with probability 1 / (1 + exp(−(score − "
+        "threshold) / temperature)); 0 = the deterministic threshold rule",
+        unit="score",
+        lo=0.0,
+        hi=10.0,
+    )
+    party_bonus: float = p(
+        0.2,
+        "Extra score of active Party members (they are asked to take part: more active)",
+        unit="score",
+        lo=0.0,
+        hi=10.0,
+    )
+    coproduction: float = p(
+        0.01,
+        "Volunteer service capacity each resident taking part adds to the residents' "
+        "committees and volunteer teams the next week (co-production)",
+        unit="needs/week",
+        lo=0.0,
+        hi=10.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -552,6 +601,14 @@ class DeliberationParams:
         unit="fraction",
         lo=0.0,
         hi=1.0,
+    )
+    project_capacity: float = p(
+        2.0,
+        "Service capacity a passed decision's project adds to the residents' committees and "
+        "volunteer teams until the next consultation, per 1,000 residents",
+        unit="needs/week",
+        lo=0.0,
+        hi=1e3,
     )
 
 
@@ -605,6 +662,14 @@ class ConflictParams:
         lo=0.0,
         hi=1.0,
     )
+    request_share: float = p(
+        0.5,
+        "Probability that a new dispute's first party asks an organization to mediate (a "
+        "'disputes' need; resolving it mediates the dispute)",
+        unit="probability",
+        lo=0.0,
+        hi=1.0,
+    )
     feud_weeks: int = p(
         0,
         "Weeks an escalated dispute between two neighbours stays a feud: every feud week "
@@ -614,6 +679,25 @@ class ConflictParams:
         hi=1000,
         source="assumed: off by default (classic one-off push); a lasting negative relation "
         "is the negative-influence reading of Flache et al. 2017",
+    )
+
+
+@dataclass(frozen=True)
+class TurnoverParams:
+    """Residential turnover: residents move out, new residents move in (rates by group)."""
+
+    enabled: bool = p(
+        True,
+        "Residents move out at their group's weekly turnover rate and are replaced by a new "
+        "resident of the same group",
+    )
+    tie_homophily: float = p(
+        -1.0,
+        "Probability that each of the new resident's ties goes to a resident of its own group "
+        "(−1 = network.homophily on the block model, else no preference)",
+        unit="probability",
+        lo=-1.0,
+        hi=1.0,
     )
 
 
@@ -986,6 +1070,7 @@ class Params:
     participation: ParticipationParams = p(None, "Participation", factory=ParticipationParams)
     deliberation: DeliberationParams = p(None, "Deliberation", factory=DeliberationParams)
     conflicts: ConflictParams = p(None, "Conflicts", factory=ConflictParams)
+    turnover: TurnoverParams = p(None, "Residential turnover", factory=TurnoverParams)
     organizations: OrganizationParams = p(None, "Organizations", factory=OrganizationParams)
     levers: LeverParams = p(None, "Lever parameters", factory=LeverParams)
     strategy: StrategyParams = p(None, "Leadership strategy", factory=StrategyParams)
@@ -1059,6 +1144,19 @@ class FieldInfo:
     lo: float | None
     hi: float | None
     choices: tuple[Any, ...] | None
+    source: str = ""
+
+    @property
+    def time_scale(self) -> str:
+        """The default's time scale in weeks: 1/rate for a per-week rate, the value for weeks."""
+        d = self.default
+        if isinstance(d, bool) or not isinstance(d, int | float):
+            return ""
+        if self.unit.endswith("/week"):
+            return f"{1.0 / d:.3g} weeks" if d > 0 else "never"
+        if self.unit == "weeks":
+            return f"{d:g} weeks"
+        return ""
 
     @property
     def allowed(self) -> str:
@@ -1117,6 +1215,7 @@ def iter_fields(obj: Any = None, prefix: str = "") -> Iterator[FieldInfo]:
                 lo=m.get("lo"),
                 hi=m.get("hi"),
                 choices=m.get("choices"),
+                source=m.get("source", ""),
             )
 
 
@@ -1602,8 +1701,9 @@ def parameter_table_markdown(params: Params | None = None) -> str:
                 "",
                 f"### `{top}` — {(cls.__doc__ or '').strip().splitlines()[0]}",
                 "",
-                "| parameter | meaning | unit | default | allowed |",
-                "|---|---|---|---|---|",
+                "| parameter | meaning | unit | default | allowed | time scale | where the default "
+                "comes from |",
+                "|---|---|---|---|---|---|---|",
             ]
         default = info.default
         if isinstance(default, tuple):
@@ -1611,5 +1711,217 @@ def parameter_table_markdown(params: Params | None = None) -> str:
         elif isinstance(default, dict):
             default = "{}" if not default else str(default)
         doc = info.doc.replace("|", "\\|")
-        lines.append(f"| `{info.name}` | {doc} | {info.unit or '–'} | {default} | {info.allowed} |")
+        src = info.source.replace("|", "\\|") or "–"
+        lines.append(
+            f"| `{info.name}` | {doc} | {info.unit or '–'} | {default} | {info.allowed} | "
+            f"{info.time_scale or '–'} | {src} |"
+        )
     return "\n".join(lines).lstrip() + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Where each default comes from (the "source" column of docs/parameters.md)
+# --------------------------------------------------------------------------------------------
+
+_A = "assumed: "
+
+#: ``"Class.field" -> where its default comes from``: a cited figure, a stylised fact, a
+#: literature convention, a setting, or "assumed" with the reasoning. Attached to every field's
+#: metadata as ``source`` by :func:`_attach_sources` (a test checks that none is missing).
+SOURCES: dict[str, str] = {
+    # population
+    "PopulationParams.n_residents": "setting: a large urban community (shequ) of a few "
+    "thousand residents; results are reported per resident or per 1,000",
+    "PopulationParams.party_share": "sourced: ≈ 99 million CPC members at the end of 2023 "
+    "(CPC Central Organization Department) over ≈ 1.41 billion people ≈ 7 %",
+    "PopulationParams.party_active_share": _A + "most members registered in a community "
+    "report to it (the 'reporting to the community' campaign); no figure found",
+    "PopulationParams.groups": "setting: five groups named in the source (§1 'group "
+    "differentiation'); traits below",
+    "GroupParams.share": _A + "a mixed older community; no survey used",
+    "GroupParams.opinion_mean": _A + "long-term residents and the elderly nearer the agenda "
+    "(0.6) than newcomers and renters (0.4)",
+    "GroupParams.opinion_spread": _A + "half the opinion scale, so groups overlap",
+    "GroupParams.tolerance": _A + "0.2–0.3, near the DW consensus threshold (≈ 0.25 on "
+    "uniform opinions, Deffuant et al. 2000) so that levers can tip it",
+    "GroupParams.trust_mean": _A + "middling trust (0.4–0.6), higher for long-term residents",
+    "GroupParams.threshold_mean": _A + "set so that ≈ 10–25 % take part without leadership",
+    "GroupParams.threshold_sd": _A + "heterogeneous thresholds (Granovetter 1978 uses a "
+    "distribution; its width here is a guess)",
+    "GroupParams.cost": _A + "higher for working-age groups (time), lowest for the elderly",
+    "GroupParams.digital_literacy": "stylised fact: the elderly adopt digital services least "
+    "(digital divide); sizes assumed",
+    "GroupParams.need_rate": _A + "the elderly and newcomers raise more needs",
+    "GroupParams.membership": _A + "long-term residents and the elderly most often belong to "
+    "an organization",
+    "GroupParams.turnover": _A + "renters 0.004/week (≈ 19 %/year), newcomers 0.002, young "
+    "families 0.001, long-term and elderly 0.0005 (≈ 2.6 %/year); renting is the more mobile "
+    "tenure (stylised fact), sizes are guesses",
+    # network
+    "NetworkParams.kind": "setting: homophilous block model (residents mix most within their "
+    "group, stylised fact of homophily, McPherson et al. 2001)",
+    "NetworkParams.mean_degree": _A + "a handful of neighbourhood acquaintances",
+    "NetworkParams.rewire": "literature convention: Watts & Strogatz (1998) small-world regime",
+    "NetworkParams.homophily": _A + "most ties inside one's group",
+    "NetworkParams.powerlaw_exponent": "stylised fact: degree exponents of social networks "
+    "mostly lie between 2 and 3",
+    # needs
+    "NeedsParams.enabled": "setting: mechanism on",
+    "NeedsParams.rate": _A + "about one need a resident a year (0.02/week)",
+    "NeedsParams.category_mix": _A + "repairs most common; no complaint statistics used",
+    "NeedsParams.max_wait": _A + "two months before a need is given up",
+    "NeedsParams.report_prob": _A + "offline reporting takes about three weeks on average",
+    "NeedsParams.know_right_org": _A + "residents know the right organization half the time "
+    "(the 'silos' of source §3)",
+    "NeedsParams.capacity_per_1000": _A + "capacity slightly below demand without leadership "
+    "(≈ 23 needs/week per 1,000 raised), so service is thin",
+    "NeedsParams.resources_per_1000": _A + "resources just cover capacity at the mean cost",
+    "NeedsParams.resource_buffer_weeks": _A + "a month of savings",
+    "NeedsParams.category_cost": _A + "repairs and elder care cost most",
+    # trust
+    "TrustParams.enabled": "setting: mechanism on",
+    "TrustParams.gain_resolved": _A + "one resolved need closes 15 % of the gap to full trust",
+    "TrustParams.loss_unresolved": _A + "a failure weighs more than a success (negativity "
+    "bias, stylised fact); sizes assumed",
+    "TrustParams.social_weight": _A + "trust follows neighbours slowly (≈ 20-week time scale)",
+    "TrustParams.memory": _A + "service experience is remembered for about a month",
+    "TrustParams.attribution_others": _A + "residents credit (and blame) the leading "
+    "organization for all community service, since it leads all of it (source §3); 0 tests "
+    "the opposite",
+    # opinions
+    "OpinionParams.enabled": "setting: mechanism on",
+    "OpinionParams.mu": "literature convention: Deffuant et al. (2000) use μ ∈ (0, 0.5]; μ "
+    "changes convergence time more than outcomes",
+    "OpinionParams.interactions": _A + "one conversation on community affairs a week",
+    "OpinionParams.agenda": "setting: the scale is oriented so that 1 is the shared agenda",
+    "OpinionParams.exemplar_strength": _A + "Party members persuade more (source §1); size a guess",
+    "OpinionParams.party_anchor": _A + "10 % of the way back to the agenda a week while committed",
+    "OpinionParams.counter_share": "setting: no contrarians in the default community "
+    "(the counter_currents scenario has 5 %)",
+    "OpinionParams.noise": _A + "one resident in ten changes view for outside reasons in a "
+    "year (uniform redraw, Pineda et al. 2009)",
+    "OpinionParams.cluster_gap": "setting: a gap of 0.05 separates clusters (metric)",
+    "OpinionParams.anchor_decay": _A + "commitment without renewal halves in ≈ 35 weeks",
+    # participation
+    "ParticipationParams.enabled": "setting: mechanism on",
+    "ParticipationParams.w_social": _A + "social proof the largest single motive (Granovetter "
+    "1978; Watts 2002 use it alone)",
+    "ParticipationParams.w_trust": _A + "trust in the leading organization a motive (source §2)",
+    "ParticipationParams.w_agreement": _A + "agreement with the agenda a motive (source §1)",
+    "ParticipationParams.w_served": _A + "being served a motive (source §2)",
+    "ParticipationParams.w_cost": "setting: the unit of the score (cost enters with weight 1)",
+    "ParticipationParams.initial_share": _A + "a tenth of residents active at the start",
+    "ParticipationParams.sticky": "setting: off (participation is reversible); on in the "
+    "threshold preset (Granovetter 1978)",
+    "ParticipationParams.temperature": _A + "a tenth of the threshold spread: the score "
+    "decides most choices, residents near their threshold rotate",
+    "ParticipationParams.party_bonus": _A + "Party members are asked to take part (source §1 "
+    "'report to the community'); size a guess",
+    "ParticipationParams.coproduction": _A + "100 residents taking part add one need a week of "
+    "volunteer service (the source's 'governance community'); size a guess",
+    # deliberation
+    "DeliberationParams.enabled": "setting: mechanism on",
+    "DeliberationParams.interval": _A + "a consultation a month",
+    "DeliberationParams.rounds": _A + "two exchanges per participant at a meeting",
+    "DeliberationParams.trust_effect": _A + "legitimacy through participation; size a guess",
+    "DeliberationParams.project_capacity": _A + "an agreed project adds ≈ 15 % to the "
+    "community's service capacity for a month; size a guess",
+    # conflicts
+    "ConflictParams.enabled": "setting: mechanism on",
+    "ConflictParams.rate": _A + "about one dispute per 10 residents a year",
+    "ConflictParams.with_management": _A + "a third of disputes are with property management",
+    "ConflictParams.base_mediation": _A + "a weekly chance of 0.15 of settling on its own",
+    "ConflictParams.escalate_after": _A + "a month",
+    "ConflictParams.trust_loss": _A + "an escalation costs 10 % of trust",
+    "ConflictParams.repulsion": _A + "negative influence between quarrelling neighbours "
+    "(Flache et al. 2017 review such rules); size a guess",
+    "ConflictParams.trust_gain": _A + "a mediation gains 5 % of the gap to full trust",
+    "ConflictParams.request_share": _A + "half of disputes are brought to an organization",
+    # turnover
+    "OpinionParams.rule": "literature convention: Deffuant et al. 2000 bounded confidence (the "
+    "classic rule); the rival rules are selectable",
+    "OpinionParams.pairing": "literature convention: edge-uniform pairs, as in classic DW on "
+    "networks",
+    "TurnoverParams.enabled": "setting: on (the stationary regime rests on it)",
+    "TurnoverParams.tie_homophily": "setting: −1 = the network's homophily, so new residents' "
+    "ties keep the network's mixing",
+    # organizations
+    "OrganizationParams.counts": _A + "a typical mix of the kinds the source names (§3)",
+    "OrganizationParams.categories": _A + "each kind serves the needs its name suggests",
+    "OrganizationParams.leader_capacity_share": _A + "the Party committee itself serves little "
+    "without political leadership",
+    "OrganizationParams.base_links": _A + "few co-building links without leadership (the "
+    "'silos' of source §3)",
+    # levers
+    "IdeologicalParams.reach": _A + "an activity reaches a tenth of residents",
+    "IdeologicalParams.frequency": _A + "one activity a week at full intensity",
+    "IdeologicalParams.pull": _A + "an attendance moves 20 % × trust of the way",
+    "IdeologicalParams.exemplar_boost": _A + "full ideological effort doubles exemplar strength",
+    "IdeologicalParams.backfire_below": "setting: off (reactance is an option)",
+    "PoliticalParams.capacity_gain": _A + "full effort triples the leader's capacity",
+    "PoliticalParams.resource_gain": _A + "full effort triples the leader's resources",
+    "PoliticalParams.mass_line": _A + "at full effort the leader always takes on the top "
+    "categories",
+    "PoliticalParams.mass_line_categories": _A + "the two most common backlog categories",
+    "PoliticalParams.cost_reduction": _A + "'ways residents like' cut cost by 30 %",
+    "OrganizationalParams.link_density": _A + "most organization pairs linked at full effort",
+    "OrganizationalParams.routing": _A + "a misrouted need is passed on within ≈ 1 week",
+    "OrganizationalParams.pooling": _A + "half of unused resources lent",
+    "OrganizationalParams.mediation": _A + "full effort mediates a dispute in ≈ 1.5 weeks",
+    "SmartParams.adoption_rate": _A + "adoption over months at full effort (Rogers 2003 "
+    "S-curve shape)",
+    "SmartParams.peer_effect": _A + "adopting neighbours double adoption (Rogers 2003)",
+    "SmartParams.visibility": _A + "the platform shows half community-wide activity",
+    "SmartParams.cost_reduction": _A + "taking part online cuts cost by 30 %",
+    "SmartParams.data_discovery": _A + "shared data reveals a hidden need in ≈ 3 weeks",
+    "SmartParams.online_share": _A + "a third of an adopter's conversations happen online",
+    "SmartParams.echo_chamber": "setting: off (online partners uniform among adopters)",
+    # strategy and engine
+    "StrategyParams.name": "setting: no leadership (the weak baseline)",
+    "StrategyParams.ideological": "setting: lever off",
+    "StrategyParams.political": "setting: lever off",
+    "StrategyParams.organizational": "setting: lever off",
+    "StrategyParams.smart": "setting: lever off",
+    "StrategyParams.start_step": "setting: from the first week",
+    "StrategyParams.end_step": "setting: never stops",
+    "StrategyParams.budget": "setting: one unit of total effort",
+    "StrategyParams.adapt_every": _A + "a re-allocation every ten weeks",
+    "StrategyParams.adapt_step": _A + "10 % of the budget moved at a time",
+    "StrategyParams.options": "setting: none",
+    "EngineParams.kind": "setting: the fast engine",
+    "EngineParams.agent_views_max": "setting: memory bound for agent views",
+    "EngineParams.collect_agents_every": "setting: final state only",
+    # classic set-ups and metric definitions (issue 14)
+    "PopulationParams.threshold_distribution": "setting: normal around each group's mean, as "
+    "the group traits; 'explicit' and 'uniform' reproduce the classic threshold experiments",
+    "PopulationParams.thresholds": "setting: empty (only read with 'explicit')",
+    "ParticipationParams.initial_count": "setting: −1 (use initial_share); an exact count is "
+    "for the classic threshold set-ups",
+    "MetricParams.polarization_alpha": "literature convention: α = 1 is inside the "
+    "admissible range 0.25 … 1 of Duclos, Esteban & Ray (2004)",
+    "MetricParams.polarization_bandwidth": _A + "a kernel of sd 0.05 resolves groups 0.1 "
+    "apart on the opinion scale and smooths sampling noise of a few thousand residents",
+    "MetricParams.cluster_min_share": "literature convention: runs under 1 % of residents "
+    "are stragglers, not clusters (as in Lorenz 2007's cluster counts)",
+    "MetricParams.cluster_max_span": _A + "a settled cluster is narrower than the default "
+    "cluster gap (0.1), so wider runs mean opinions are still spread",
+    "MetricParams.consensus_sd": _A + "sd 0.02 (variance 4·10⁻⁴): near-identical opinions; "
+    "the former variance 0.01 let a uniform spread of width 0.35 pass",
+}
+
+
+def _attach_sources() -> None:
+    """Put :data:`SOURCES` into every schema field's metadata as ``source``."""
+    import sys
+    import types
+
+    for obj in list(vars(sys.modules[__name__]).values()):
+        if not (isinstance(obj, type) and dataclasses.is_dataclass(obj)) or obj is FieldInfo:
+            continue
+        for f in dataclasses.fields(obj):
+            src = SOURCES.get(f"{obj.__name__}.{f.name}")
+            if src is not None:
+                f.metadata = types.MappingProxyType({**f.metadata, "source": src})
+
+
+_attach_sources()

@@ -45,6 +45,7 @@ _ONLY = {
     "deliberation.enabled": False,
     "strategy.name": "none",
     "population.party_share": 0.0,
+    "turnover.enabled": False,
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -71,6 +72,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "participation.w_served": 0.0,
         "participation.w_cost": 0.0,
         "participation.sticky": True,
+        "participation.temperature": 0.0,
         "participation.initial_share": 0.001,
         "network.kind": "erdos_renyi",
         "network.mean_degree": 4.0,

@@ -53,7 +53,10 @@ import numpy as np
 from ._mesa import mesa
 from .agents import Organization
 from .mechanisms import Opinions
+from .mechanisms.deliberation import project_capacity
+from .mechanisms.turnover import group_traits, tie_homophily
 from .model import GovernanceModel
+from .network import from_pairs
 from .params import CATEGORIES
 
 __all__ = ["MUTABLE_FIELDS", "PartyMember", "ReferenceModel", "Resident"]
@@ -62,6 +65,10 @@ __all__ = ["MUTABLE_FIELDS", "PartyMember", "ReferenceModel", "Resident"]
 MUTABLE_FIELDS: tuple[str, ...] = (
     "opinion",
     "trust",
+    "threshold",
+    "org",
+    "is_party",
+    "party_active",
     "digital",
     "participating",
     "ever_participated",
@@ -71,16 +78,12 @@ MUTABLE_FIELDS: tuple[str, ...] = (
     "tolerance",  # moves under the relative-agreement rule (uncertainty)
 )
 
-#: Resident attributes fixed at set-up.
+#: Resident attributes fixed at set-up (group traits: a new resident is of the leaver's group).
 STATIC_FIELDS: tuple[str, ...] = (
     "group",
-    "threshold",
     "cost",
     "literacy",
     "need_rate",
-    "org",
-    "is_party",
-    "party_active",
     "contrarian",
 )
 
@@ -118,7 +121,11 @@ class Resident(mesa.Agent):
         # This week's scratch values.
         self.resolved_now = 0
         self.expired_now = 0
+        self.resolved_lead_now = 0  # of which by the leading organization
+        self.expired_lead_now = 0
+        self.mediation_credit = 0  # 'disputes' needs of mine resolved this week
         self.next_participating = self.participating
+        self.moving = False
 
     @property
     def neighbors(self) -> list[Resident]:
@@ -147,6 +154,13 @@ class Resident(mesa.Agent):
             total += getattr(other, attribute)
         return total / len(neighbors)
 
+    # -- stage: turnover -------------------------------------------------------------------------
+
+    def consider_moving(self) -> None:
+        """Move out with my group's weekly turnover probability (contrarian sources stay)."""
+        rate = self.model.turnover_rates[self.group]
+        self.moving = not self.contrarian and self.random.random() < rate
+
     # -- stage: platform adoption (smart lever) ---------------------------------------------
 
     def adopt_platform(self) -> None:
@@ -170,19 +184,24 @@ class Resident(mesa.Agent):
         p = m.p.needs
         for _ in range(poisson(self.random, self.need_rate)):
             category = self.random.choices(range(len(CATEGORIES)), weights=p.category_mix)[0]
-            # Entry organization: its own organization, else a residents' committee ...
-            if self.org >= 0:
-                holder = self.org
-            else:
-                holder = int(self.random.choice(m.org_of_kind["residents_committee"]))
-            # ... unless the resident knows an organization that handles this category.
-            knows = self.random.random() < p.know_right_org
-            capable = m.capable[category]
-            if knows and capable.size:
-                holder = int(self.random.choice(capable))
-            # Platform adopters report at once; the others report later (see report_needs).
-            m.new_needs.append((self.index, category, self.digital, holder))
-            self.open_needs += 1
+            self.raise_need(category)
+
+    def raise_need(self, category: int) -> None:
+        """Raise one need of ``category`` and hand it to an entry organization."""
+        m = self.model
+        # Entry organization: its own organization, else a residents' committee ...
+        if self.org >= 0:
+            holder = self.org
+        else:
+            holder = int(self.random.choice(m.org_of_kind["residents_committee"]))
+        # ... unless the resident knows an organization that handles this category.
+        knows = self.random.random() < m.p.needs.know_right_org
+        capable = m.capable[category]
+        if knows and capable.size:
+            holder = int(self.random.choice(capable))
+        # Platform adopters report at once; the others report later (see needs_week).
+        m.new_needs.append((self.index, category, self.digital, holder))
+        self.open_needs += 1
 
     def experience_service(self) -> None:
         """Remember this week's service: served ← m·served + (1 − m)·clip(resolved − aged out)."""
@@ -195,8 +214,15 @@ class Resident(mesa.Agent):
     def trust_from_service(self) -> None:
         """Each resolved need closes a share of the gap to full trust; each aged-out one costs."""
         p = self.model.p.trust
-        self.trust = 1.0 - (1.0 - self.trust) * (1.0 - p.gain_resolved) ** self.resolved_now
-        self.trust *= (1.0 - p.loss_unresolved) ** self.expired_now
+        a = p.attribution_others  # another organization's service counts a times as much
+        g, lo = p.gain_resolved, p.loss_unresolved
+        others_res = self.resolved_now - self.resolved_lead_now
+        others_exp = self.expired_now - self.expired_lead_now
+        self.trust = (
+            1.0
+            - (1.0 - self.trust) * (1.0 - g) ** self.resolved_lead_now * (1.0 - a * g) ** others_res
+        )
+        self.trust *= (1.0 - lo) ** self.expired_lead_now * (1.0 - a * lo) ** others_exp
 
     def trust_drift(self) -> None:
         """Move a share ``social_weight`` of the way toward the neighbours' mean trust."""
@@ -386,8 +412,9 @@ class Resident(mesa.Agent):
         p = self.model.p.opinions
         if p.noise > 0 and self.random.random() < p.noise:
             self.opinion = self.random.random()
-        if self.exemplar and p.party_anchor > 0:
-            self.opinion += p.party_anchor * (p.agenda - self.opinion)
+        pull = p.party_anchor * self.model.party_commitment
+        if self.exemplar and pull > 0:
+            self.opinion += pull * (p.agenda - self.opinion)
 
     # -- stage: participation (decide from last week, then commit) --------------------------------
 
@@ -413,7 +440,14 @@ class Resident(mesa.Agent):
             + p.w_served * self.served
             - p.w_cost * cost
         )
-        self.next_participating = score >= self.threshold or (p.sticky and self.participating)
+        if self.exemplar:  # active Party members are asked to take part
+            score += p.party_bonus
+        if p.temperature > 0:  # logit choice
+            z = min(700.0, max(-700.0, (score - self.threshold) / p.temperature))
+            takes_part = self.random.random() < 1.0 / (1.0 + math.exp(-z))
+        else:
+            takes_part = score >= self.threshold
+        self.next_participating = takes_part or (p.sticky and self.participating)
 
     def advance(self) -> None:
         """Commit this week's decision."""
@@ -473,6 +507,10 @@ class ReferenceModel(GovernanceModel):
             for i, r in enumerate(self.resident_list):
                 r._neighbors = [self.resident_list[j] for j in indices[indptr[i] : indptr[i + 1]]]
         self._resident_set = mesa.agent.AgentSet(self.resident_list, random=self.random)
+        self.turnover_rates = group_traits(self, "turnover").tolist()
+        self.group_indices: dict[int, list[int]] = {}
+        for i, r in enumerate(self.resident_list):
+            self.group_indices.setdefault(r.group, []).append(i)
         self.new_needs: list[tuple[int, int, bool, int]] = []
         self.adopters: list[Resident] = []
         self.adopters_by_group: dict[int, list[Resident]] = {}
@@ -503,6 +541,8 @@ class ReferenceModel(GovernanceModel):
         p = self.p
         self.events = {}
         self.effort = self.strategy.efforts(self)
+        if p.turnover.enabled:
+            self.turnover_week()
         residents = self.resident_agents
         if self.effort.smart > 0:
             residents.shuffle_do("adopt_platform")
@@ -519,12 +559,106 @@ class ReferenceModel(GovernanceModel):
         if p.deliberation.enabled and self.steps % p.deliberation.interval == 0:
             self.consultation()
         for r in self.resident_list:
-            r.resolved_now = r.expired_now = 0
+            r.resolved_now = r.expired_now = r.resolved_lead_now = r.expired_lead_now = 0
+            r.mediation_credit = 0
         self.sync_arrays()
         self.datacollector.collect(self)
         every = p.engine.collect_agents_every
         if every and self.steps % every == 0:
             self.snapshots.append((self.steps, self.agent_state()))
+
+    def turnover_week(self) -> None:
+        """Residents decide whether to move out; each leaver's flat gets a new resident."""
+        self.resident_agents.shuffle_do("consider_moving")
+        movers = [r.index for r in self.resident_list if r.moving]
+        self.events["moved"] = len(movers)
+        if not movers:
+            return
+        gone = set(movers)
+        book = self.needs
+        leaving = np.array([int(i) in gone for i in book.resident], dtype=bool)
+        book.total_moved_out += int(leaving.sum())
+        book.remove(leaving)
+        cb = self.conflicts
+        pairs = zip(cb.a.tolist(), cb.b.tolist(), strict=True)
+        ended = np.array([a in gone or b in gone for a, b in pairs], dtype=bool)
+        cb.total_moved_out += int(ended.sum())
+        cb.remove(ended)
+        self.feuds = [f for f in self.feuds if f[0].index not in gone and f[1].index not in gone]
+        for i in movers:
+            self.move_in(i)
+        if not self.graph.complete and self.graph.n_edges:
+            for i in movers:
+                self.rewire_ties(self.resident_list[i])
+            rl = self.resident_list
+            a = [r.index for r in rl for o in r._neighbors if r.index < o.index]
+            b = [o.index for r in rl for o in r._neighbors if r.index < o.index]
+            self.graph = from_pairs(len(rl), np.asarray(a, np.int64), np.asarray(b, np.int64))
+        self._resident_set = mesa.agent.AgentSet(self.resident_list, random=self.random)
+        self.n_exemplars = sum(r.exemplar for r in self.resident_list)
+
+    def move_in(self, i: int) -> None:
+        """Resident ``i`` moves out; a new resident of the same group moves into the flat."""
+        old = self.resident_list[i]
+        p, pop, rnd = self.p, self.p.population, self.random
+        g = list(pop.groups.values())[old.group]
+        state = {name: getattr(old, name) for name in STATIC_FIELDS}
+        lo = min(1.0, max(0.0, g.opinion_mean - g.opinion_spread / 2))
+        hi = min(1.0, max(0.0, g.opinion_mean + g.opinion_spread / 2))
+        opinion = lo + (hi - lo) * rnd.random()
+        trust = min(1.0, max(0.0, g.trust_mean + 0.1 * rnd.gauss(0.0, 1.0)))
+        threshold = g.threshold_mean + g.threshold_sd * rnd.gauss(0.0, 1.0)
+        is_party = rnd.random() < pop.party_share
+        active = is_party and rnd.random() < pop.party_active_share
+        org = -1
+        if is_party:  # a Party member starts near the agenda, in the leading organization
+            agenda = p.opinions.agenda
+            toward_middle = (agenda > 0.5) - (agenda < 0.5)
+            opinion = min(1.0, max(0.0, agenda - 0.1 * rnd.random() * toward_middle))
+            org = 0
+        elif rnd.random() < g.membership:
+            others = [o.index for o in self.orgs
+                      if o.kind not in ("party_committee", "residents_committee")]  # fmt: skip
+            if others:
+                org = rnd.choice(others)
+        if old.org >= 0:
+            self.orgs[old.org].members -= 1
+        if org >= 0:
+            self.orgs[org].members += 1
+        state.update(
+            opinion=opinion, tolerance=g.tolerance, trust=trust, threshold=threshold, org=org,
+            is_party=is_party, party_active=active, digital=False, participating=False,
+            ever_participated=False, weeks_participated=0, served=0.0, open_needs=0,
+        )  # fmt: skip
+        new = (PartyMember if is_party else Resident)(self, i, **state)
+        new._neighbors = old._neighbors
+        for other in new._neighbors:  # my neighbours now know the new resident
+            other._neighbors[other._neighbors.index(old)] = new
+        self.resident_list[i] = new
+        old.remove()
+
+    def rewire_ties(self, r: Resident) -> None:
+        """Move each of the new resident's ties i–j to a new partner k by a swap with a tie k–l
+        (i–k and j–l; no self-loop, no double tie; degrees unchanged; up to 3 tries a tie)."""
+        h = tie_homophily(self)
+        rl, rnd = self.resident_list, self.random
+        for pos in range(len(r._neighbors)):
+            j = r._neighbors[pos]
+            for _ in range(3):
+                if rnd.random() < h:
+                    k = rl[rnd.choice(self.group_indices[r.group])]
+                else:
+                    k = rnd.choice(rl)
+                if not k._neighbors or k is r or k is j:
+                    continue
+                l = rnd.choice(k._neighbors)  # noqa: E741
+                if l is r or l is j or k in r._neighbors or l in j._neighbors:
+                    continue
+                r._neighbors[pos] = k
+                k._neighbors[k._neighbors.index(l)] = r
+                j._neighbors[j._neighbors.index(r)] = l
+                l._neighbors[l._neighbors.index(k)] = j
+                break
 
     def needs_week(self, residents: mesa.agent.AgentSet) -> None:
         """Needs are raised and reported, organizations serve, needs close."""
@@ -532,9 +666,7 @@ class ReferenceModel(GovernanceModel):
         book = self.needs
         self.new_needs = []
         residents.shuffle_do("raise_needs")
-        if self.new_needs:
-            who, cat, reported, holder = (np.array(c) for c in zip(*self.new_needs, strict=True))
-            book.append(who, cat, self.steps, reported, holder)
+        self.flush_new_needs()
         # Waiting needs reach an organization offline, or shared data reveals them.
         discover = self.p.levers.smart.data_discovery * self.effort.smart
         found = 0
@@ -554,6 +686,12 @@ class ReferenceModel(GovernanceModel):
         self.close_needs()
         residents.do("experience_service")
 
+    def flush_new_needs(self) -> None:
+        """Put the needs raised since the last flush into the needs book."""
+        if self.new_needs:
+            who, cat, reported, holder = (np.array(c) for c in zip(*self.new_needs, strict=True))
+            self.needs.append(who, cat, self.steps, reported, holder)
+
     def close_needs(self) -> None:
         """Resolved needs leave the queue; needs older than ``max_wait`` age out."""
         book = self.needs
@@ -568,12 +706,15 @@ class ReferenceModel(GovernanceModel):
             holder, cat = int(book.holder[j]), int(book.category[j])
             if self.served_now[j]:
                 r.resolved_now += 1
+                r.resolved_lead_now += holder == 0
+                r.mediation_credit += CATEGORIES[cat] == "disputes"
                 n_res += 1
                 wait_sum += week - int(book.created[j])
                 resolved_ids.append(int(book.id[j]))
                 self.group_resolved[r.group] += 1
             elif week - int(book.created[j]) >= max_wait:
                 r.expired_now += 1
+                r.expired_lead_now += holder == 0
                 n_exp += 1
                 expired_wait_sum += week - int(book.created[j])
                 self.orgs[holder].lost += 1  # misdirected or not, it aged out in its hands
@@ -651,6 +792,14 @@ class ReferenceModel(GovernanceModel):
                 a.append(x.index)
                 b.append(-1 if with_pm else y.index)
             book.append(np.array(a), np.array(b), self.steps)
+            if self.p.needs.enabled and p.request_share > 0:
+                self.new_needs = []
+                for i in a:  # the first party may ask an organization to mediate
+                    if self.random.random() < p.request_share:
+                        self.resident_list[i].raise_need(CATEGORIES.index("disputes"))
+                self.flush_new_needs()
+                created = self.events.get("needs_created", 0) + len(self.new_needs)
+                self.events["needs_created"] = created
         prob = min(1.0, p.base_mediation + self.effort.organizational * (
             self.p.levers.organizational.mediation
         ))  # fmt: skip
@@ -661,7 +810,12 @@ class ReferenceModel(GovernanceModel):
         for j in range(book.size):
             x = rl[int(book.a[j])]
             y = rl[int(book.b[j])] if book.b[j] >= 0 else None
-            if self.random.random() < prob:
+            # An organization resolved my request for mediation this week (capacity used) ...
+            by_service = next((r for r in (x, y) if r is not None and r.mediation_credit), None)
+            if by_service is not None:
+                by_service.mediation_credit -= 1
+            # ... or the dispute is mediated otherwise (on its own, or by coordination).
+            if by_service is not None or self.random.random() < prob:
                 x.dispute_mediated()
                 if y is not None:
                     y.dispute_mediated()
@@ -707,6 +861,7 @@ class ReferenceModel(GovernanceModel):
         for r in self.adopters:
             self.adopters_by_group.setdefault(r.group, []).append(r)
         strength = Opinions.exemplar_strength(self)
+        Opinions.commitment(self)  # this week's commitment of active Party members
         moved = 0
         if p.rule == "hegselmann_krause":
             f = p.interactions
@@ -735,6 +890,7 @@ class ReferenceModel(GovernanceModel):
         part = [r for r in self.resident_list if r.participating]
         if len(part) < 2:
             self.last_decision = (self.steps, float("nan"), False, len(part))
+            self.project_capacity = 0.0
             return
         strength = Opinions.exemplar_strength(self)
         hk = self.p.opinions.rule == "hegselmann_krause"
@@ -756,3 +912,5 @@ class ReferenceModel(GovernanceModel):
                 r.legitimacy(agreement)
         self.last_decision = (self.steps, agreement, agreement > 0.5, len(part))
         self.decisions.append(self.last_decision)
+        # A passed proposal is a project: capacity until the next consultation.
+        self.project_capacity = project_capacity(self, agreement > 0.5)

@@ -13,6 +13,7 @@ import pandas as pd
 from .metrics import GROUP_METRICS, MODEL_METRICS, summarise
 from .model import GovernanceModel
 from .params import Params, build_params, check_seed, check_steps
+from .stationarity import steady_state
 
 __all__ = ["RunResult", "model_tables", "run_one"]
 
@@ -27,7 +28,9 @@ class RunResult:
         agents: Final per-resident state (plus ``step`` snapshots if requested).
         params: The validated parameters.
         seed: The seed the run was started with.
-        summary: Run-level outcomes (:func:`sim.metrics.summarise`).
+        summary: Run-level outcomes: :func:`sim.metrics.summarise` (``final_*``, ``mean_*``)
+            and :func:`sim.stationarity.steady_state` (``burn_in``, ``stationary``,
+            ``steady_*`` over the weeks after the burn-in).
         wall_time: Seconds the run took.
     """
 
@@ -135,6 +138,6 @@ def run_one(
         agents=_agents_table(model),
         params=p,
         seed=seed,
-        summary=summarise(mdf),
+        summary={**summarise(mdf), **steady_state(mdf, metrics=list(MODEL_METRICS))},
         wall_time=time.perf_counter() - t0,
     )

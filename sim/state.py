@@ -72,6 +72,7 @@ class NeedsBook:
     total_resolved: int = 0
     total_expired: int = 0
     total_dropped_wrong_org: int = 0
+    total_moved_out: int = 0  # open needs that left with a resident who moved out
 
     @property
     def size(self) -> int:
@@ -115,6 +116,7 @@ class ConflictBook:
     total_arisen: int = 0
     total_mediated: int = 0
     total_escalated: int = 0
+    total_moved_out: int = 0  # disputes that ended because a party moved out
     #: Feuds (``conflicts.feud_weeks`` > 0): escalated neighbour pairs and their last week.
     feud_a: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     feud_b: np.ndarray = field(default_factory=lambda: _empty(np.int64))

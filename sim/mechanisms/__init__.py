@@ -1,4 +1,5 @@
-"""The six mechanisms of the brief, plus platform adoption (the smart lever's structure).
+"""The six mechanisms of the brief, plus platform adoption (the smart lever's structure) and
+residential turnover.
 
 Each mechanism is a module with one class exposing ``name``, ``enabled(params)`` and
 ``step(model)``; :data:`sim.model.PIPELINE` lists them in the order of one week.
@@ -11,6 +12,7 @@ from .opinions import Opinions
 from .participation import Participation
 from .platform import Platform
 from .trust import Trust
+from .turnover import Turnover
 
 __all__ = [
     "Conflicts",
@@ -21,4 +23,5 @@ __all__ = [
     "Platform",
     "Service",
     "Trust",
+    "Turnover",
 ]

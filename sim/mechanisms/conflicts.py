@@ -8,6 +8,10 @@ source §3); mediation raises both parties' trust. A dispute still open after ``
 weeks escalates: both parties lose trust and two quarrelling neighbours' opinions are pushed
 ``repulsion`` apart (negative influence; an assumption in the spirit of Flache et al. 2017).
 
+Link to needs: with probability ``request_share`` the first party of a new dispute asks for
+mediation — a need of category 'disputes' (:func:`request_mediation`) that organizations serve
+with their capacity and resources like any need; when one is resolved, the resident's oldest
+open dispute is mediated (:func:`mediated_by_service`). So mediation uses capacity.
 Feuds (``feud_weeks`` > 0; off by default): an escalated quarrel between two neighbours stays a
 negative relation for ``feud_weeks`` weeks. Every later week of the feud the pair is pushed
 ``repulsion`` apart again, unless mediation reconciles it that week (probability as for a
@@ -92,6 +96,7 @@ class Conflicts:
                 b = np.full(k, -1, dtype=np.int64)
             b = np.where(with_pm, -1, b)
             book.append(a, b, week)
+            request_mediation(model, a, rng)
         if p.feud_weeks > 0 and book.feud_a.size:
             feud_week(model, rng)
         if book.size == 0:
@@ -101,6 +106,7 @@ class Conflicts:
             model.p.levers.organizational.mediation
         )
         mediated = rng.random(book.size) < min(1.0, prob)
+        mediated |= mediated_by_service(model)
         escalated = ~mediated & (week - book.started >= p.escalate_after)
         t = res.trust
         for mask, sign in ((mediated, +1), (escalated, -1)):
@@ -123,3 +129,36 @@ class Conflicts:
         model.events["conflicts_mediated"] = int(mediated.sum())
         model.events["conflicts_escalated"] = int(escalated.sum())
         book.remove(mediated | escalated)
+
+
+def request_mediation(model: GovernanceModel, a: np.ndarray, rng: np.random.Generator) -> None:
+    """A share ``request_share`` of new disputes' first parties ask an organization to mediate:
+    a need of category 'disputes', served like any need (capacity, resources, routing)."""
+    share = model.p.conflicts.request_share
+    if share <= 0 or not model.p.needs.enabled:
+        return
+    from .needs import DISPUTES, add_needs
+
+    who = a[rng.random(a.size) < share]
+    if who.size:
+        add_needs(model, who, np.full(who.size, DISPUTES, dtype=np.int8), rng)
+        model.events["needs_created"] = model.events.get("needs_created", 0) + int(who.size)
+
+
+def mediated_by_service(model: GovernanceModel) -> np.ndarray:
+    """Open disputes mediated because an organization resolved a 'disputes' need this week:
+    each such need mediates its resident's oldest open dispute (as either party), so
+    mediation uses the organizations' capacity and resources."""
+    book = model.conflicts
+    out = np.zeros(book.size, dtype=bool)
+    who = model.events.get("dispute_requests_resolved")
+    if who is None or who.size == 0 or book.size == 0:
+        return out
+    credit = np.bincount(who, minlength=model.residents.n)
+    for j in range(book.size):  # oldest first; few disputes are open at a time
+        for r in (int(book.a[j]), int(book.b[j])):
+            if r >= 0 and credit[r] > 0:
+                credit[r] -= 1
+                out[j] = True
+                break
+    return out

@@ -17,6 +17,9 @@ Where the levers act (source: ``docs/source.md``):
   organizations lend unused resources. Without it each organization serves only its own
   categories with its own resources.
 * *Smart* — "data sharing": shared data reveals unreported needs; adopters report at once.
+
+Residents themselves add capacity (:meth:`Service.volunteer_capacity`): those taking part
+co-produce service, and projects agreed at a consultation add capacity until the next one.
 """
 
 from __future__ import annotations
@@ -25,9 +28,40 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..params import CATEGORIES
+
+#: Index of the 'disputes' need category (a request for mediation, linked to conflicts).
+DISPUTES = CATEGORIES.index("disputes")
+
 if TYPE_CHECKING:
     from ..agents import Organization
     from ..model import GovernanceModel
+
+
+def add_needs(
+    model: GovernanceModel, who: np.ndarray, cat: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Residents ``who`` raise needs of categories ``cat`` this week.
+
+    Entry organization: a capable one if the resident knows it (``know_right_org``), else its
+    own organization, else a residents' committee. Platform adopters report at once.
+    """
+    res = model.residents
+    k = who.size
+    holder = res.org[who].copy()
+    rc = model.org_of_kind["residents_committee"]
+    no_org = holder < 0
+    holder[no_org] = rc[rng.integers(0, rc.size, size=int(no_org.sum()))]
+    knows = rng.random(k) < model.p.needs.know_right_org
+    pick = rng.random(k)
+    for c in range(len(model.capable)):
+        cap = model.capable[c]
+        m = knows & (cat == c)
+        if cap.size and m.any():
+            holder[m] = cap[(pick[m] * cap.size).astype(np.int64)]
+    reported = res.digital[who]
+    model.needs.append(who, cat, model.steps, reported, holder)
+    np.add.at(res.open_needs, who, 1)
 
 
 class Needs:
@@ -45,7 +79,6 @@ class Needs:
         p = model.p.needs
         rng = model.rngs["needs"]
         res = model.residents
-        week = model.steps
         counts = rng.poisson(res.need_rate)
         # Needs raised in the same week join the queue in random order (not by resident index,
         # which would always serve the same residents first among equally old needs).
@@ -53,22 +86,7 @@ class Needs:
         k = who.size
         mix = np.asarray(p.category_mix, dtype=float)
         cat = rng.choice(mix.size, size=k, p=mix / mix.sum()).astype(np.int8)
-        # Entry organization: a capable one if the resident knows it, else its own
-        # organization, else a residents' committee.
-        holder = res.org[who].copy()
-        rc = model.org_of_kind["residents_committee"]
-        no_org = holder < 0
-        holder[no_org] = rc[rng.integers(0, rc.size, size=int(no_org.sum()))]
-        knows = rng.random(k) < p.know_right_org
-        pick = rng.random(k)
-        for c in range(mix.size):
-            cap = model.capable[c]
-            m = knows & (cat == c)
-            if cap.size and m.any():
-                holder[m] = cap[(pick[m] * cap.size).astype(np.int64)]
-        reported = res.digital[who]
-        model.needs.append(who, cat, week, reported, holder)
-        np.add.at(res.open_needs, who, 1)
+        add_needs(model, who, cat, rng)
         # Offline reporting and shared-data discovery of waiting needs.
         book = model.needs
         waiting = np.flatnonzero(~book.reported)
@@ -105,12 +123,15 @@ class Service:
         pol, org = model.effort.political, model.effort.organizational
         rng = model.rngs["service"]
         max_cost = float(model.category_cost.max())
+        volunteer = self.volunteer_capacity(model)
+        volunteer_resources = volunteer * self.mean_cost(model)
         for o in model.orgs:
             cap, resrc = o.base_capacity, o.base_resources
             if o.is_leader:
                 cap *= 1.0 + lp.political.capacity_gain * pol
                 resrc *= 1.0 + lp.political.resource_gain * pol
-            o.capacity = cap
+            o.capacity = cap + volunteer[o.index]
+            resrc += volunteer_resources[o.index]
             # Unused resources carry over, up to resource_buffer_weeks of this week's budget
             # but at least the cost of the costliest need, so that a small organization can
             # save up for one (in week 1 there is nothing to carry).
@@ -153,6 +174,32 @@ class Service:
                 book.holder[stuck[ok]] = best[ok]
                 model.events["needs_routed"] = int(ok.sum())
         self._queues(model)
+
+    @staticmethod
+    def mean_cost(model: GovernanceModel) -> float:
+        """Resource cost of a need, averaged over the category mix."""
+        mix = np.asarray(model.p.needs.category_mix, dtype=float)
+        return float(np.dot(mix / mix.sum(), model.category_cost))
+
+    @staticmethod
+    def volunteer_capacity(model: GovernanceModel) -> np.ndarray:
+        """Extra capacity of each organization this week from residents themselves.
+
+        *Co-production*: each resident who took part last week adds
+        ``participation.coproduction`` needs/week; *projects*: a decision passed at the last
+        consultation adds ``deliberation.project_capacity`` per 1,000 residents until the next
+        one. Both go to the residents' committees and volunteer teams, in equal shares.
+        Volunteers bring their time and what the work needs: each unit of capacity comes
+        with the resources of a need of mean cost (:meth:`mean_cost`).
+        """
+        out = np.zeros(len(model.orgs))
+        total = model.p.participation.coproduction * float(model.residents.participating.sum())
+        total += model.project_capacity
+        if total > 0:
+            kinds = model.org_of_kind
+            idx = np.concatenate([kinds["residents_committee"], kinds["volunteer_team"]])
+            out[idx] = total / idx.size
+        return out
 
     @staticmethod
     def _queues(model: GovernanceModel) -> None:
@@ -243,6 +290,7 @@ class Service:
         book.total_expired += n_exp
         book.total_dropped_wrong_org += int(wrong.sum())
         res.open_needs -= closed_by.astype(res.open_needs.dtype)
+        book_holder, book_resident, book_category = book.holder, book.resident, book.category
         book.remove(resolved | expired)
         ev = model.events
         ev["needs_resolved"] = n_res
@@ -252,6 +300,14 @@ class Service:
         ev["expired_wait_sum"] = float((week - book_created_expired).sum())
         ev["resolved_by_resident"] = res_by
         ev["expired_by_resident"] = exp_by
+        # Resolved 'disputes' needs: each mediates one open dispute of its resident (conflicts).
+        ev["dispute_requests_resolved"] = book_resident[resolved & (book_category == DISPUTES)]
+        if model.p.trust.attribution_others != 1.0:  # who served: the leader or another
+            lead = book_holder == 0
+            ev["resolved_lead_by_resident"] = np.bincount(
+                book_resident[resolved & lead], minlength=n
+            )
+            ev["expired_lead_by_resident"] = np.bincount(book_resident[expired & lead], minlength=n)
         # Remembered experience of being served, in [-1, 1].
         m = model.p.trust.memory
         # = clip(res_by − exp_by, −1, 1) as float: the sign, non-zero only where a need closed

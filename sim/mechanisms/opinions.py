@@ -16,13 +16,16 @@ Additions on top of DW (all off in the ``deffuant`` preset, which makes the mode
 * **Exemplars** — "Party members act as vanguard exemplars" (source §1). A listener meeting an
   active Party member uses μ' = μ + (1 − μ)·S·trust, S = ``exemplar_strength`` + ideological
   intensity × ``exemplar_boost``; active members are pulled toward the agenda by
-  ``party_anchor`` each week.
+  ``party_anchor`` × their commitment each week, a commitment that decays unless ideological
+  leadership renews it (:meth:`Opinions.commitment`: bounded anchoring).
 * **Value-guidance activities** — ideological lever: ``frequency``·intensity activities a week,
   each reaching ``reach``·intensity of residents (participants twice as likely); each attendance
   pulls the attendee ``pull``·trust of the way to the agenda — nothing under zero trust, and
   away from it below ``backfire_below`` (reactance; an assumption, off by default).
 * **Counter-currents** ("resist bad trends", §1) — ``counter_share`` stubborn contrarians held at
-  1 − agenda who still persuade others; ``noise`` redraws opinions at random.
+  1 − agenda who still persuade others; ``noise`` redraws opinions uniformly at random at a
+  weekly rate (the noisy bounded-confidence model of Pineda, Toral & Hernández-García 2009,
+  *J. Stat. Mech.* P08001).
 * **The platform** — a share ``online_share`` of an adopter's encounters are with a random
   adopter, from the adopter's own group with probability ``echo_chamber``.
 
@@ -250,9 +253,27 @@ class Opinions:
         if p.noise > 0:
             redraw = free & (rng.random(res.n) < p.noise)
             res.opinion[redraw] = rng.random(int(redraw.sum()))
-        if p.party_anchor > 0 and model.n_exemplars:
+        pull = p.party_anchor * self.commitment(model)
+        if pull > 0 and model.n_exemplars:
             ex = res.exemplar() & free
-            res.opinion[ex] += p.party_anchor * (p.agenda - res.opinion[ex])
+            res.opinion[ex] += pull * (p.agenda - res.opinion[ex])
+
+    @staticmethod
+    def commitment(model: GovernanceModel) -> float:
+        """This week's commitment c of active Party members (bounded anchoring).
+
+        c starts at 1 and relaxes each week toward the ideological intensity I:
+        c ← c + ``anchor_decay``·(I − c). The weekly pull toward the agenda is
+        ``party_anchor``·c. Without ideological leadership c decays geometrically, so the total
+        pull a member ever gets is bounded (``party_anchor``/``anchor_decay``) and active
+        members are not the zealots of Mobilia (2003, *PRL* 91:028701) whose unbounded pull
+        captures every resident reachable through chains of ε; under full ideological
+        leadership ("organize Party members to study", source §1) c → 1. Assumption: one
+        commitment for all active members.
+        """
+        d = model.p.opinions.anchor_decay
+        model.party_commitment += d * (model.effort.ideological - model.party_commitment)
+        return model.party_commitment
 
     def activities(self, model: GovernanceModel) -> None:
         """Ideological lever: value-guidance activities pull attendees toward the agenda."""

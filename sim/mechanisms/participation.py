@@ -1,9 +1,18 @@
 """Mechanism 4: participation in community affairs.
 
-Each week every resident compares a score with its threshold and takes part if
+Each week every resident computes a score
 
-    w_social · social proof + w_trust · trust + w_agreement · (1 − |opinion − agenda|)
-    + w_served · served − w_cost · cost'   ≥   threshold
+    S = w_social · social proof + w_trust · trust + w_agreement · (1 − |opinion − agenda|)
+        + w_served · served − w_cost · cost' + party_bonus · [active Party member]
+
+and takes part with the logit (random-utility) probability 1 / (1 + exp(−(S − threshold)/τ)),
+τ = ``temperature`` (McFadden 1974; the same form as the logit response of Brock & Durlauf
+2001, *Rev. Econ. Stud.* 68:235). Draws are independent each week, so participants rotate:
+a resident near its threshold takes part some weeks and not others, and "never took part"
+counts those for whom the chance stayed small. τ = 0 is the deterministic threshold rule
+S ≥ threshold. Active Party members get ``party_bonus`` (assumption: they are asked to take
+part, source §1 "report to the community"). An isolated resident (no ties) takes its own last
+week's choice as social proof.
 
 Social proof is the share of neighbours who took part last week (Granovetter 1978, *AJS*
 83:1420; Watts 2002, *PNAS* 99:5766); a platform adopter sees community-wide participation
@@ -54,6 +63,10 @@ def _decide_loop(
     f_smart: float,
     threshold: np.ndarray,
     sticky: bool,
+    bonus: float,
+    exemplar: np.ndarray,
+    temperature: float,
+    u: np.ndarray,
     now: np.ndarray,
 ) -> None:  # pragma: no cover - compiled by numba (coverage cannot see inside)
     """:meth:`Participation.step`'s decision for every resident in one compiled pass.
@@ -87,7 +100,14 @@ def _decide_loop(
             if dig:
                 c = c * f_smart
             score = score - w_cost * c
-        decide = score >= threshold[i]
+        if bonus != 0.0 and exemplar[i]:
+            score = score + bonus
+        if temperature > 0.0:
+            z = (score - threshold[i]) / temperature
+            z = min(700.0, max(-700.0, z))  # as np.clip: no overflow in exp
+            decide = u[i] < 1.0 / (1.0 + np.exp(-z))
+        else:
+            decide = score >= threshold[i]
         if sticky:
             decide = decide or prev[i] != 0
         now[i] = decide
@@ -144,9 +164,18 @@ class Participation:
             float(p.w_agreement), res.opinion, float(model.p.opinions.agenda),
             float(p.w_served), res.served, float(p.w_cost), res.cost,
             1.0 - lv.political.cost_reduction * model.effort.political,
-            1.0 - lv.smart.cost_reduction, res.threshold, bool(p.sticky), now,
+            1.0 - lv.smart.cost_reduction, res.threshold, bool(p.sticky),
+            float(p.party_bonus), res.exemplar(), float(p.temperature),
+            Participation.draws(model), now,
         )  # fmt: skip
         return now
+
+    @staticmethod
+    def draws(model: GovernanceModel) -> np.ndarray:
+        """This week's uniforms of the logit choice (none when it is deterministic)."""
+        if model.p.participation.temperature > 0:
+            return model.rngs["participation"].random(model.residents.n)
+        return np.empty(0)
 
     def _decide(self, model: GovernanceModel) -> np.ndarray:
         """Who takes part this week (numpy; the definition of the compiled pass)."""
@@ -166,7 +195,14 @@ class Participation:
             score = score + p.w_served * res.served
         if p.w_cost:
             score = score - p.w_cost * self.effective_cost(model)
-        now = score >= res.threshold
+        if p.party_bonus:
+            score = np.where(res.exemplar(), score + p.party_bonus, score)
+        u = self.draws(model)
+        if p.temperature > 0:
+            z = np.clip((score - res.threshold) / p.temperature, -700.0, 700.0)
+            now = u < 1.0 / (1.0 + np.exp(-z))
+        else:
+            now = score >= res.threshold
         if p.sticky:
             now |= res.participating
         return now

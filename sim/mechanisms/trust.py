@@ -6,6 +6,11 @@ Trust in turn scales how much the leading organization's activities and the Part
 example persuade (:mod:`sim.mechanisms.opinions`) and how willing a resident is to take part
 (:mod:`sim.mechanisms.participation`).
 
+Attribution (explicit, ``attribution_others``): a need resolved or lost by the leading
+organization moves trust in it fully; one resolved or lost by another organization moves it
+by ``attribution_others`` × the same share (1 by default: residents credit and blame the
+leading organization for all community service, which it leads; 0: only for its own).
+
 Assumption: each resolved need closes a share ``gain_resolved`` of the gap to full trust,
 each aged-out need removes a share ``loss_unresolved`` of the current trust, so trust stays in
 [0, 1] by construction (``1 − (1 − t)(1 − g)^k`` and ``t (1 − l)^k``).
@@ -78,8 +83,19 @@ class Trust:
         k_res = model.events.get("resolved_by_resident")
         if k_res is not None:
             k_exp = model.events["expired_by_resident"]
-            t[:] = 1.0 - (1.0 - t) * count_power(1.0 - p.gain_resolved, k_res)
-            t *= count_power(1.0 - p.loss_unresolved, k_exp)
+            if p.attribution_others != 1.0:
+                a = p.attribution_others
+                lead_res = model.events["resolved_lead_by_resident"]
+                lead_exp = model.events["expired_lead_by_resident"]
+                t[:] = 1.0 - (1.0 - t) * count_power(1.0 - p.gain_resolved, lead_res) * (
+                    count_power(1.0 - a * p.gain_resolved, k_res - lead_res)
+                )
+                t *= count_power(1.0 - p.loss_unresolved, lead_exp) * count_power(
+                    1.0 - a * p.loss_unresolved, k_exp - lead_exp
+                )
+            else:
+                t[:] = 1.0 - (1.0 - t) * count_power(1.0 - p.gain_resolved, k_res)
+                t *= count_power(1.0 - p.loss_unresolved, k_exp)
         g = model.graph
         if p.social_weight > 0 and _drift_jit is not None and not g.complete and jit_active():
             out = np.empty_like(t)

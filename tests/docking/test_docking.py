@@ -21,7 +21,7 @@ def _assert_docks(comps) -> None:
 
 
 def test_engines_dock_on_every_preset() -> None:
-    """20 seeds per engine, 200 residents, 40 weeks, 8 presets (≈ 25 s on one core)."""
+    """20 seeds per engine, 200 residents, 40 weeks, 9 presets (≈ 30 s on one core)."""
     _assert_docks(study(list(PRESETS), seeds=20, n=200, steps=40, table=PRESETS))
 
 

@@ -261,8 +261,12 @@ def test_compiled_participation_decision_equals_the_numpy_one(sticky) -> None:
     m = GovernanceModel(rng=5, **over).run(6)
     assert m.residents.digital.any() and (m.graph.degree == 0).any()
     m.effort = m.strategy.efforts(m)
+    draws = m.rngs["participation"].bit_generator.state  # both paths draw the same uniforms
     fast = Participation._decide_compiled(m)
-    np.testing.assert_array_equal(fast, Participation()._decide(m))
+    m.rngs["participation"].bit_generator.state = draws
+    slow = Participation()._decide(m)
+    assert 0 < fast.sum() < fast.size
+    np.testing.assert_array_equal(fast, slow)
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")

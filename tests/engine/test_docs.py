@@ -77,3 +77,13 @@ def test_every_parameter_named_in_the_source_page_exists():
         assert ref in names or any(n.startswith(ref + ".") for n in names), ref
     for trait in re.findall(r"groups' `([a-z_]+)`", text):
         assert trait in groups, trait
+
+
+def test_every_parameter_says_where_its_default_comes_from():
+    from sim.params import iter_fields
+
+    kinds = ("sourced", "stylised fact", "literature convention", "setting", "assumed")
+    for info in iter_fields():
+        assert info.source.startswith(kinds), f"{info.name}: source {info.source!r}"
+    sourced = [i.name for i in iter_fields() if i.source.startswith("sourced")]
+    assert sourced == ["population.party_share"]  # the one cited figure so far

@@ -33,10 +33,10 @@ def test_state_stays_in_bounds_and_counts_are_conserved(network):
         assert seen.isdisjoint(ids)
         seen.update(ids)
         b = m.needs
-        assert b.total_created == b.total_resolved + b.total_expired + b.size
+        assert b.total_created == b.total_resolved + b.total_expired + b.total_moved_out + b.size
         assert r.open_needs.sum() == b.size and r.open_needs.min() >= 0
         c = m.conflicts
-        assert c.total_arisen == c.total_mediated + c.total_escalated + c.size
+        assert c.total_arisen == (c.total_mediated + c.total_escalated + c.total_moved_out + c.size)
     assert seen, "the run resolved no need at all"
 
 

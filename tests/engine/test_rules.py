@@ -159,8 +159,10 @@ def test_a_feud_keeps_the_two_parties_apart() -> None:
 
 def test_feuds_raise_opinion_variance_in_the_default_community() -> None:
     """Default community and dispute rate, 600 residents, 100 weeks, 8 paired seeds: 12-week
-    feuds raise the final opinion variance by 30 % on average (7 of 8 seeds; one-sided paired
-    t-test p = 0.002). The classic one-off push is inert at this scale (issue 15: repulsion
+    feuds raise the final opinion variance by 30 % on average in model version 1 (7 of 8
+    seeds; one-sided paired t-test p = 0.002), by 12 % in version 2, where half the disputes
+    are brought to organizations and mediated by their service, so fewer escalate. The
+    classic one-off push is inert at this scale (issue 15: repulsion
     0.1 → 0 moves agenda distance by 0.002)."""
     base = {"population.n_residents": 600}
     diff, rel = [], []
@@ -170,7 +172,7 @@ def test_feuds_raise_opinion_variance_in_the_default_community() -> None:
         on = on.model.iloc[-1]["opinion_variance"]
         diff.append(on - off)
         rel.append(on / off - 1)
-    assert np.mean(rel) > 0.15
+    assert np.mean(rel) > 0.05
     assert stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue < 0.01
 
 

@@ -38,6 +38,11 @@ CONTEXT = {
         "population.threshold_distribution": "explicit",
         "population.thresholds": (0.3,) * 300,
     },
+    # escalations need disputes that organizations do not mediate
+    "conflicts.escalate_after": {"conflicts.request_share": 0.0},
+    "conflicts.trust_loss": {"conflicts.request_share": 0.0},
+    "conflicts.repulsion": {"conflicts.request_share": 0.0},
+    "conflicts.feud_weeks": {"conflicts.request_share": 0.0},
     # act only under their rule
     "opinions.rejection": {"opinions.rule": "repulsive"},
     "opinions.bias": {"opinions.rule": "biased_assimilation"},
@@ -58,6 +63,8 @@ def perturb(name: str, value, info):
         return not value
     if name == "strategy.name":
         return "budgeted"
+    if name == "turnover.tie_homophily":
+        return 0.0  # every negative value means "the network's homophily"
     if name == "organizations.categories":
         return ("repairs+" + value[0], *value[1:])
     if isinstance(value, tuple):

@@ -609,7 +609,9 @@ def prepare(
     kept = _consolidate(parts, schema, design_cols, wanted, drop, archive, result)
     if wanted is not None:
         _restore(set(wanted) - kept, archive, paths.parts, schema, design_cols, wanted, result)
-    _write_manifest(paths, runs, reused, full_design)
+    _write_manifest(
+        paths, runs, reused, {new: old_version[old] for new, old in reused.items()}, full_design
+    )
     return result
 
 
@@ -724,19 +726,23 @@ def _restore(
 
 
 def _write_manifest(
-    paths: ExperimentPaths, runs: Sequence[RunSpec], reused: Mapping[str, str], full: bool
+    paths: ExperimentPaths,
+    runs: Sequence[RunSpec],
+    reused: Mapping[str, str],
+    reused_versions: Mapping[str, tuple[str, str] | None],
+    full: bool,
 ) -> None:
-    v = current_versions()
-    rows = {
-        r.run_id: {
+    here = _vkey(current_versions())
+    rows = {}
+    for r in runs:
+        v = reused_versions.get(r.run_id, here) if r.run_id in reused else here
+        rows[r.run_id] = {
             "run_id": r.run_id,
             "stored_id": reused.get(r.run_id, r.run_id),
             "seed": int(r.seed),
-            "model_version": v["model"] if r.run_id not in reused else "",
-            "metrics_version": v["metrics"] if r.run_id not in reused else "",
+            "model_version": v[0] if v else None,
+            "metrics_version": v[1] if v else None,
         }
-        for r in runs
-    }
     path = paths.root / MANIFEST_NAME
     if not full and path.is_file():
         try:

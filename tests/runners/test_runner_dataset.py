@@ -144,7 +144,7 @@ def test_a_model_change_on_the_command_line_is_exit_2_in_one_line(results, monke
 
 
 def test_recompute_archives_the_old_runs_and_reuse_counts_them(results, monkeypatch):
-    first, root = _sweep(results, [0, 1], name="rec")
+    _, root = _sweep(results, [0, 1], name="rec")
     old_ids = set(pd.read_parquet(root / "parts")["run_id"])
     monkeypatch.setattr(store_mod, "MODEL_VERSION", "2-test")
     again, _ = _sweep(results, [0, 1], name="rec", on_model_change="recompute")

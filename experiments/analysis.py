@@ -179,7 +179,9 @@ def _header(e: Experiment, paths: ExperimentPaths, n_runs: int, n_planned: int) 
 _QUERY = """## Querying the stored results
 
 One row per run and week: `run_id`, tags ({tags}), the varied parameters, `seed`, `step` and
-one column per outcome.
+one column per outcome. `parts/` holds exactly the runs of this design, each once (runs of
+earlier designs are in `archive/`, the design's run ids in `manifest.parquet`), so these
+queries and this report agree.
 
 ```python
 import pandas as pd

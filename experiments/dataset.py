@@ -42,7 +42,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .design import ExperimentConfigError, param_kind
@@ -428,20 +430,21 @@ def _conform(
     values: Mapping[str, Mapping[str, Any]] | None,
 ) -> pa.Table:
     """``table``'s rows in ``schema``: design columns from ``values``, one row per (run, step)."""
-    ids = [str(x) for x in table.column("run_id").to_pylist()]
-    steps = np.asarray(table.column("step").to_numpy(zero_copy_only=False), dtype=np.int64)
-    keys = np.array([f"{i}#{s}" for i, s in zip(ids, steps, strict=True)], dtype=object)
-    _, first = np.unique(keys, return_index=True)
-    keep = np.sort(first)
-    if len(keep) < table.num_rows:
-        table = table.take(pa.array(keep))
-        ids = [ids[i] for i in keep]
+    ids = pd.Series(table.column("run_id").to_pylist(), dtype=object).astype(str)
+    steps = pd.Series(table.column("step").to_numpy(zero_copy_only=False))
+    first = ~pd.DataFrame({"r": ids, "s": steps}).duplicated().to_numpy()
+    if not first.all():
+        table = table.filter(pa.array(first))
+        ids = ids[first].reset_index(drop=True)
+    codes, uniq = pd.factorize(ids)
+    take = pa.array(codes.astype(np.int64))
     cols = []
     for f in schema:
         if f.name == "run_id":
-            cols.append(pa.array(ids, pa.string()))
+            cols.append(pa.array(ids.tolist(), pa.string()))
         elif f.name in design_cols and values is not None:
-            cols.append(pa.array([arrow_value(values[i].get(f.name), f.type) for i in ids], f.type))
+            per_run = [arrow_value(values[i].get(f.name), f.type) for i in uniq]
+            cols.append(pa.array(per_run, f.type).take(take))
         elif f.name in table.column_names:
             col = table.column(f.name)
             try:
@@ -633,8 +636,7 @@ def _consolidate(
         target = _with_meta(schema, part.schema)
         needs = bool(dup or out) or not _same_fields(part.schema, target)
         if not needs:
-            keys = {f"{i}#{s}" for i, s in zip(part.ids, part.steps, strict=True)}
-            needs = len(keys) < len(part.ids)
+            needs = bool(pd.DataFrame({"r": part.ids, "s": part.steps}).duplicated().any())
         if not needs and wanted is not None:
             needs = not _tags_match(part, target, design_cols, wanted)
         if needs:
@@ -644,12 +646,12 @@ def _consolidate(
                 continue
             ids = table.column("run_id").cast(pa.string())
             if out:
-                mask = pa.array([str(x) in out for x in ids.to_pylist()])
+                mask = pc.is_in(ids, value_set=pa.array(sorted(out), pa.string()))
                 dest = archive / f"{_stem(part.path.name)}-{secrets.token_hex(3)}.parquet"
                 atomic_write_parquet(table.filter(mask), dest)
                 result.archived += len(out)
             if keep:
-                mask = pa.array([str(x) in keep for x in ids.to_pylist()])
+                mask = pc.is_in(ids, value_set=pa.array(sorted(keep), pa.string()))
                 new = _conform(table.filter(mask), target, design_cols, wanted)
                 atomic_write_parquet(new, part.path, overwrite=True)
             else:
@@ -670,17 +672,21 @@ def _tags_match(
         t = pq.read_table(part.path, columns=["run_id", *cols])
     except Exception:
         return True
-    ids = [str(x) for x in t.column("run_id").to_pylist()]
+    # tags and parameters are constant within a run: compare one row per distinct run/value
+    df = t.to_pandas().drop_duplicates()
+    if df["run_id"].duplicated().any():
+        return False
     for c in cols:
         tp = schema.field(c).type
-        got = t.column(c).to_pylist()
-        for i, v in zip(ids, got, strict=True):
-            want = arrow_value(wanted[i].get(c), tp)
-            if want != v and not (
-                isinstance(want, float) and isinstance(v, float) and math.isnan(want) and v != v
-            ):
+        for i, v in zip(df["run_id"], df[c].tolist(), strict=True):
+            want = arrow_value(wanted[str(i)].get(c), tp)
+            if want != v and not (_missing(want) and _missing(v)):
                 return False
     return True
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def _restore(

@@ -633,7 +633,8 @@ def _consolidate(
         dup = uniq & seen
         out = {i for i in uniq - dup if i in drop or (wanted is not None and i not in wanted)}
         keep = uniq - dup - out
-        target = _with_meta(schema, part.schema)
+        # without the whole design (an optimiser's generation) a part keeps its own schema
+        target = _with_meta(schema, part.schema) if wanted is not None else part.schema
         needs = bool(dup or out) or not _same_fields(part.schema, target)
         if not needs:
             needs = bool(pd.DataFrame({"r": part.ids, "s": part.steps}).duplicated().any())

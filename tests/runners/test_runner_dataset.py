@@ -187,3 +187,23 @@ def test_experiments_record_provenance(results):
     (part,) = (root / "parts").glob("*.parquet")
     meta = json.loads(pq.read_schema(part).metadata[b"govsim.provenance"])
     assert meta["launch"] == launch.name and meta["versions"]["mesa"]
+
+
+def test_an_optimiser_rerun_finds_every_run_and_keeps_one_schema(results):
+    """The optimiser's design grows per generation: tidying the store never archives its runs
+    nor narrows its parts to one generation's columns."""
+    base = build_params(None, {"population.n_residents": 60, "strategy.name": "budgeted"})
+    settings = {
+        "name": "opt",
+        "replications": 2,
+        "optimise": {"popsize": 2, "maxiter": 1, "validation_replications": 2},
+    }
+    e = experiment_from_config("optimise", settings, base, 4)
+    launcher = ["hydra/launcher=basic"]
+    first, root = run_experiment(e, results, launcher=launcher, progress=False, echo=None)
+    again, _ = run_experiment(e, results, launcher=launcher, progress=False, echo=None)
+    assert first.ok and again.done == 0 and again.skipped == first.planned
+    schemas = [pq.read_schema(p) for p in (root / "parts").glob("*.parquet")]
+    assert len(schemas) > 1 and all(s.equals(schemas[0]) for s in schemas)
+    assert {"candidate", "phase", "generation"} <= set(schemas[0].names)
+    assert not (root / "archive").exists()

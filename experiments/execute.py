@@ -22,7 +22,9 @@ to :func:`execute`, which
 
 The store of an experiment is ``results/<name>/parts/``: a Parquet dataset with one tidy table
 (``run_id``, tags, varied parameters, ``seed``, ``step``, one column per outcome) that
-``pandas.read_parquet`` and DuckDB read directly.
+``pandas.read_parquet`` and DuckDB read directly. Before each launch, under the experiment's
+lock, :func:`experiments.dataset.prepare` keeps it the current design, each run once, in one
+schema (runs of earlier designs or other model versions move to ``archive/``).
 """
 
 from __future__ import annotations

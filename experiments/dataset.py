@@ -73,7 +73,6 @@ ON_MODEL_CHANGE = ("refuse", "recompute", "reuse")
 
 LOCK_NAME = ".lock"
 MANIFEST_NAME = "manifest.parquet"
-ARCHIVE_NAME = "archive"
 
 META_EXPERIMENT = b"govsim.experiment"
 META_VERSIONS = b"govsim.versions"
@@ -567,7 +566,7 @@ def prepare(
             f"experiment.on_model_change={on_model_change!r}: allowed: {', '.join(ON_MODEL_CHANGE)}"
         )
     store = paths.store()
-    archive = paths.root / ARCHIVE_NAME
+    archive = paths.archive
     removed = remove_orphan_temps([paths.parts, paths.failures, paths.root, archive])
     design_cols = set(design_cols)
     parts = _read_parts(store.part_paths())
@@ -750,7 +749,7 @@ def _write_manifest(
             "model_version": v[0] if v else None,
             "metrics_version": v[1] if v else None,
         }
-    path = paths.root / MANIFEST_NAME
+    path = paths.manifest
     if not full and path.is_file():
         try:
             old = pq.read_table(path).to_pylist()

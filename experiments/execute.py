@@ -100,6 +100,16 @@ class ExperimentPaths:
         return self.root / "parts"
 
     @property
+    def manifest(self) -> Path:
+        """The runs of the current design (``run_id``, ``stored_id``, seed, versions)."""
+        return self.root / "manifest.parquet"
+
+    @property
+    def archive(self) -> Path:
+        """Stored runs the current design does not contain (experiments.dataset)."""
+        return self.root / "archive"
+
+    @property
     def failures(self) -> Path:
         """One JSON record per failed run (error, traceback, seed, parameters)."""
         return self.root / "failures"

@@ -152,3 +152,26 @@ def test_sobol_second_order_indices_are_reported(results):
     assert list(s2[["param_i", "param_j"]].iloc[0]) == ["strategy.political", "strategy.smart"]
     assert "S2" in s2.columns and "### Second-order indices" in (root / "report.md").read_text()
     assert pq.read_schema(next((root / "parts").glob("*.parquet"))).field("strategy.smart")
+
+
+def test_a_figure_that_cannot_be_drawn_is_one_line_and_the_rest_is_written(
+    results, monkeypatch, capsys
+):
+    import experiments.analysis as analysis
+
+    def broken(*args, **kwargs):
+        raise ValueError("cannot draw this\nsecond line of the error")
+
+    monkeypatch.setattr(analysis, "plot_sweep_lines", broken)
+    design = {"kind": "factorial", "params": {"strategy.political": [0.0, 1.0]}}
+    e = experiment_from_config(
+        "sweep", {"name": "fig", "replications": 2, "design": design}, BASE, 4
+    )
+    summary, root = run_experiment(e, results, launcher=["hydra/launcher=basic"], progress=False)
+    out = capsys.readouterr().out
+    assert summary.ok and (root / "tables" / "points.csv").is_file()
+    line = "figure `lines.png`: ValueError: cannot draw this"
+    assert f"report: not written: {line}" in out.splitlines()
+    report = (root / "report.md").read_text()
+    assert "## Not written" in report and f"- {line}" in report
+    assert "## Mean outcomes per design point" in report

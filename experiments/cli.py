@@ -337,6 +337,8 @@ def _study(args: argparse.Namespace) -> int:
         f"{len(plan.runs)} distinct runs ({spec.replications} seeds, {spec.steps} weeks, "
         f"{n_res} residents) → {results_dir / spec.name}",
     )
+    if plan.work is not None and plan.work.large():
+        say(args, plan.work.line())
     try:
         summary, _ = run_study(
             plan,

@@ -145,12 +145,14 @@ class StudyPlan:
         seeds: The replicate seeds (the same for every arm).
         arms: One record per (hypothesis, community, arm) with the run ids of its seeds.
         runs: The distinct runs (shared arms once).
+        work: Its size (:class:`experiments.design.WorkEstimate`), printed when large.
     """
 
     spec: StudySpec
     seeds: list[int]
     arms: list[dict[str, Any]]
     runs: list[RunSpec]
+    work: Any = None
 
 
 def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> StudyPlan:
@@ -168,7 +170,7 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
     n_arms = sum(2 * len(spec.communities_of(h)) for h in spec.hypotheses)
     first = next((c for h in spec.hypotheses for c in spec.communities_of(h)), None)
     residents = (community_params(first) if first else Params()).population.n_residents
-    check_work(
+    work = check_work(
         WorkEstimate(n_arms * spec.replications, residents, spec.steps, len(MODEL_METRICS) + 8),
         confirm=spec.confirm_large,
     )
@@ -208,7 +210,7 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
                 arms.append(
                     {"hypothesis": h.name, "community": community, "arm": arm, "run_ids": ids}
                 )
-    return StudyPlan(spec=spec, seeds=seeds, arms=arms, runs=list(runs.values()))
+    return StudyPlan(spec=spec, seeds=seeds, arms=arms, runs=list(runs.values()), work=work)
 
 
 def _spec_json(plan: StudyPlan) -> dict[str, Any]:

@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick    # ≈ 10 s: N ≤ 10⁴, fewer repetitions, no 10⁶ run
     python benchmarks/run.py --check    # guard: kernel ratios vs benchmarks/baseline.json
     python benchmarks/run.py --save     # (with a full run) record results as the new baseline
+    python benchmarks/run.py --rules    # each opinion rule at 10⁴ and 10⁶ → benchmarks/rules.json
 
 Every figure is the median of several repetitions, measured side by side in one process on
 one core (OMP/BLAS threads pinned to 1 before numpy loads). The 10⁶-resident run and the 10⁶
@@ -170,6 +171,67 @@ def kernel_ratios(n: int, reps: int) -> tuple[dict, dict, dict[str, float]]:
     return arr, ref, {name: ref[name]["s"] / arr[name]["s"] for name in KERNELS}
 
 
+# -- the rival opinion rules (``--rules``) -----------------------------------------------------
+
+#: The opinion settings benchmarked by ``--rules`` (classic first): name → overrides.
+RULE_SETTINGS = {
+    "deffuant": {},
+    "repulsive": {"opinions.rule": "repulsive"},
+    "biased_assimilation": {"opinions.rule": "biased_assimilation"},
+    "relative_agreement": {"opinions.rule": "relative_agreement"},
+    "hegselmann_krause": {"opinions.rule": "hegselmann_krause"},
+    "node_pairing": {"opinions.pairing": "node"},
+    "feuds": {"conflicts.feud_weeks": 12},
+}
+
+
+def rule_child(n: int, name: str, reps: int) -> dict[str, float]:
+    """In a fresh interpreter: full step, opinion stage and encounter loop under one rule."""
+    from sim.mechanisms.rules import exchange_rule, hk_round
+
+    over = {**ALL_ON, **RULE_SETTINGS[name], "population.n_residents": n}
+    m = GovernanceModel(rng=1, **over).run(2)
+    step, _ = time_weeks(m, reps)
+    m.effort = m.strategy.efforts(m)
+    stage = median_time(lambda: Opinions().step(m), reps)
+    s = Opinions.exemplar_strength(m)
+    rule = m.p.opinions.rule
+    k = int(round(m.p.opinions.interactions * n / 2))
+    if rule == "hegselmann_krause":
+        loop = median_time(lambda: hk_round(m, s), reps)
+        updates = n  # one synchronous round updates every resident
+    else:
+        a, b = m.graph.sample_pairs(k, np.random.default_rng(0), m.p.opinions.pairing)
+        keep = a != b
+        a, b = a[keep], b[keep]
+        fn = exchange if rule == "deffuant" else exchange_rule
+        loop = median_time(lambda: fn(m, a, b, s), max(reps, 9))
+        updates = int(a.size)
+    return {
+        "step_s": step,
+        "opinion_stage_s": stage,
+        "loop_s": loop,
+        "loop_updates_per_s": updates / loop,
+        "unit": "residents (HK round)" if rule == "hegselmann_krause" else "encounters",
+    }
+
+
+def rules_report(sizes: tuple[int, ...] = (10_000, 1_000_000)) -> dict:
+    """Every rule at each size, each in its own subprocess; printed as a table."""
+    out: dict = {}
+    for n in sizes:
+        print(f"\n== opinion rules at N = {n:,d} (full step with every lever at 0.5; subprocess)")
+        for name in RULE_SETTINGS:
+            r = million(n, 3 if n >= 10**6 else 7, f"--child-rule={name}")
+            out.setdefault(str(n), {})[name] = r
+            print(
+                f"{name:20s} step {fmt_s(r['step_s'])}  opinion stage {fmt_s(r['opinion_stage_s'])}"
+                f"  loop {fmt_s(r['loop_s'])} ({r['loop_updates_per_s']:.3g} {r['unit']}/s)",
+                flush=True,
+            )
+    return out
+
+
 # -- the district run (subprocess) ------------------------------------------------------------
 
 
@@ -222,7 +284,10 @@ def million(n: int, reps: int, what: str = "--child") -> dict:
     """The district run (``--child``) or the kernels (``--child-kernels``) at ``n`` in a fresh
     subprocess: its own peak RSS, and a heap not fragmented by the runs before it (at 10⁶ the
     memory-bound kernels were up to 1.5× slower measured after the smaller runs)."""
-    cmd = [sys.executable, __file__, what, str(n), "--reps", str(reps)]
+    if what.startswith("--child-rule="):
+        cmd = [sys.executable, __file__, what, "--child-n", str(n), "--reps", str(reps)]
+    else:
+        cmd = [sys.executable, __file__, what, str(n), "--reps", str(reps)]
     if CLOCK is time.perf_counter:
         cmd.append("--wall")
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -398,6 +463,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--child-kernels", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--reps", type=int, default=5, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--rules", action="store_true", help="each opinion rule at 10⁴ and 10⁶ → rules.json"
+    )
+    ap.add_argument("--child-rule", help=argparse.SUPPRESS)
+    ap.add_argument("--child-n", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     global CLOCK
     if args.wall:
@@ -407,6 +477,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.child_kernels:
         print(json.dumps(array_kernels(args.child_kernels, args.reps)))
+        return 0
+    if args.child_rule:
+        print(json.dumps(rule_child(args.child_n, args.child_rule, args.reps)))
+        return 0
+    if args.rules:
+        res = {"machine": machine(), "rules": rules_report()}
+        res["machine"]["loadavg_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        (HERE / "rules.json").write_text(json.dumps(res, indent=1, default=float))
         return 0
     if args.check:
         return check()

@@ -451,6 +451,7 @@ def _sensitivity(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> l
     from .sensitivity import morris_indices, plot_morris, plot_sobol, sobol_indices
 
     problem, X = sensitivity_design(e)
+    cat = problem.get("categorical") or {}
     s = dict(e.settings.get("sensitivity") or {})
     method = s.get("method", "sobol")
     runs = run_outcomes(rows, ["point", "seed"])
@@ -462,7 +463,9 @@ def _sensitivity(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> l
         "",
         f"{method.capitalize()} analysis (SALib) over "
         + ", ".join(
-            f"`{n}` ∈ [{lo:g}, {hi:g}]"
+            f"`{n}` ∈ {{{', '.join(map(str, cat[n]))}}} (categorical, coded on [0, 1])"
+            if n in cat
+            else f"`{n}` ∈ [{lo:g}, {hi:g}]"
             for n, (lo, hi) in zip(problem["names"], problem["bounds"], strict=True)
         )
         + f"; {len(X)} design points × {len(e.seeds)} replications, outcomes averaged over "

@@ -444,12 +444,16 @@ def sensitivity_design(e: Experiment) -> tuple[dict[str, Any], np.ndarray]:
             "experiment.sensitivity.params: empty; give {dotted.name: [lo, hi]} for two or more "
             "parameters"
         )
-    bounds = {}
+    bounds: dict[str, Any] = {}
     for name, b in params.items():
         kind = param_kind(e.base, name)
+        if kind in ("str", "bool"):
+            bounds[name] = _categorical_factor(e, name, b)
+            continue
         if kind not in ("int", "float"):
             raise ExperimentConfigError(
-                f"experiment.sensitivity.params.{name}: needs a numeric parameter, it is {kind}"
+                f"experiment.sensitivity.params.{name}: needs a numeric parameter (or a list of "
+                f"levels of a categorical one), it is {kind}"
             )
         try:
             lo, hi = (float(v) for v in (b.values() if isinstance(b, Mapping) else b))
@@ -475,12 +479,35 @@ def sensitivity_design(e: Experiment) -> tuple[dict[str, Any], np.ndarray]:
     elif method == "morris":
         r = _int("sensitivity.trajectories", s.get("trajectories", 10), 2)
         levels = _int("sensitivity.levels", s.get("levels", 4), 2)
-        X = morris_sample(problem, r, levels, seed=seed)
+        try:
+            X = morris_sample(problem, r, levels, seed=seed)
+        except ValueError as exc:
+            raise ExperimentConfigError(f"experiment.sensitivity.levels: {exc}") from None
     else:
         raise ExperimentConfigError(
             f"experiment.sensitivity.method={method!r}: allowed: sobol, morris"
         )
     return problem, X
+
+
+def _categorical_factor(e: Experiment, name: str, spec: Any) -> Any:
+    """A categorical sensitivity factor: a list of two or more distinct, valid levels."""
+    from .sensitivity import Categorical
+
+    if isinstance(spec, str) or not isinstance(spec, Sequence) or len(spec) < 2:
+        raise ExperimentConfigError(
+            f"experiment.sensitivity.params.{name}={spec!r}: a categorical factor needs a list "
+            "of two or more levels, e.g. [deffuant, repulsive, hegselmann_krause]"
+        )
+    for level in spec:
+        try:
+            build_params(e.base, {name: level})
+        except ValueError as exc:
+            raise ExperimentConfigError(f"experiment.sensitivity.params.{name}: {exc}") from None
+    try:
+        return Categorical(tuple(spec))
+    except ValueError as exc:
+        raise ExperimentConfigError(f"experiment.sensitivity.params.{name}: {exc}") from None
 
 
 def _design_runs(e: Experiment, design: pd.DataFrame, what: str) -> list[RunSpec]:
@@ -506,8 +533,10 @@ def plan_runs(e: Experiment) -> list[RunSpec]:
         tags = [{"condition": label} for label, _ in e.conditions]
         return make_runs(e.base, points, params, e.seeds, e.steps, tags)
     if e.kind == "sensitivity":
+        from .sensitivity import design_frame
+
         problem, X = sensitivity_design(e)
-        design = pd.DataFrame(X, columns=problem["names"])
+        design = design_frame(problem, X)
         for name in problem["names"]:
             if param_kind(e.base, name) == "int":
                 design[name] = np.rint(design[name]).astype(np.int64)

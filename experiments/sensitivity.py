@@ -58,8 +58,11 @@ from SALib.sample import morris as morris_sampler
 from SALib.sample import sobol as sobol_sampler
 
 __all__ = [
+    "Categorical",
     "MorrisResult",
     "SobolResult",
+    "design_frame",
+    "level_index",
     "make_problem",
     "morris_analyze",
     "morris_indices",
@@ -86,23 +89,75 @@ Seed = int | np.random.SeedSequence | None
 # --------------------------------------------------------------------------------------------
 
 
-def make_problem(bounds: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Categorical:
+    """A categorical factor (structural uncertainty, e.g. which opinion rule): its levels.
+
+    SALib samples it as a uniform unit variable u ∈ [0, 1]; u maps to level ⌊u·L⌋ (the last
+    level at u = 1), so under Sobol' sampling each of the L levels has probability 1/L, and
+    its indices measure how much of the output variance the choice of level explains. In a
+    Morris design the grid {0, 1/(p−1), …, 1} is balanced over the levels and every step
+    changes the level only when p is a multiple of L (checked by :func:`morris_sample`).
+    """
+
+    levels: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.levels) < 2 or len(set(map(repr, self.levels))) != len(self.levels):
+            raise ValueError(
+                f"a categorical factor needs two or more distinct levels: {self.levels!r}"
+            )
+
+
+def level_index(u: Any, n_levels: int) -> np.ndarray:
+    """Level of unit value(s) ``u`` for a factor of ``n_levels`` levels: ⌊u·L⌋, clipped."""
+    u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+    return np.minimum((u * n_levels).astype(np.int64), n_levels - 1)
+
+
+def make_problem(bounds: Mapping[str, tuple[float, float] | Categorical]) -> dict[str, Any]:
     """Build a SALib problem dict from ``{name: (low, high)}`` (uniform marginals).
 
     Args:
-        bounds: Ordered mapping of parameter names to finite bounds with ``low < high``.
+        bounds: Ordered mapping of parameter names to finite bounds with ``low < high``, or to
+            a :class:`Categorical` (sampled on [0, 1] and decoded by :func:`design_frame`).
 
     Returns:
-        ``{"num_vars": k, "names": [...], "bounds": [[low, high], ...]}``.
+        ``{"num_vars": k, "names": [...], "bounds": [[low, high], ...]}``, plus
+        ``"categorical": {name: [levels]}`` when there are categorical factors.
     """
     names = list(bounds)
     rows = []
+    categorical: dict[str, list[Any]] = {}
     for name in names:
+        if isinstance(bounds[name], Categorical):
+            categorical[name] = list(bounds[name].levels)
+            rows.append([0.0, 1.0])
+            continue
         lo, hi = (float(v) for v in bounds[name])
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"invalid bounds for {name!r}: {(lo, hi)}")
         rows.append([lo, hi])
-    return {"num_vars": len(names), "names": names, "bounds": rows}
+    problem: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": rows}
+    if categorical:
+        problem["categorical"] = categorical
+    return problem
+
+
+def _salib(problem: Problem) -> dict[str, Any]:
+    """The problem as SALib expects it (without the categorical levels)."""
+    return {k: v for k, v in problem.items() if k != "categorical"}
+
+
+def design_frame(problem: Problem, X: np.ndarray) -> pd.DataFrame:
+    """The design rows as parameter values: numeric columns as sampled, categorical factors
+    decoded to their levels (:class:`Categorical`)."""
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    df = pd.DataFrame(X, columns=list(problem["names"]))
+    for name, levels in (problem.get("categorical") or {}).items():
+        idx = level_index(df[name].to_numpy(), len(levels))
+        df[name] = pd.Series([levels[i] for i in idx], dtype=object)
+    return df
 
 
 def rows_to_params(
@@ -229,7 +284,7 @@ def sobol_sample(
         raise ValueError(f"n_base must be a power of two >= 2, got {n_base}")
     sample_seed, _ = _child_seeds(seed)
     return sobol_sampler.sample(
-        dict(problem),
+        _salib(problem),
         n_base,
         calc_second_order=calc_second_order,
         scramble=scramble,
@@ -278,7 +333,7 @@ def sobol_indices(
             res["S2"] = res["S2_conf"] = np.full((len(params), len(params)), nan)
         else:
             res = sobol_analyzer.analyze(
-                dict(problem),
+                _salib(problem),
                 y,
                 calc_second_order=calc_second_order,
                 num_resamples=num_resamples,
@@ -440,9 +495,16 @@ def morris_sample(
     Returns:
         The design matrix with ``r (k + 1)`` rows.
     """
+    for name, cat in (problem.get("categorical") or {}).items():
+        if int(levels) % len(cat):
+            raise ValueError(
+                f"Morris levels={levels}: the categorical factor {name!r} has {len(cat)} levels; "
+                f"choose levels as a multiple of {len(cat)} so that the grid is balanced over "
+                "them and every step changes the level"
+            )
     sample_seed, _ = _child_seeds(seed)
     return morris_sampler.sample(
-        dict(problem),
+        _salib(problem),
         int(trajectories),
         num_levels=int(levels),
         optimal_trajectories=optimal_trajectories,
@@ -477,7 +539,7 @@ def morris_indices(
     rows: list[dict[str, Any]] = []
     for j, out in enumerate(names):
         res = morris_analyzer.analyze(
-            dict(problem),
+            _salib(problem),
             X,
             np.ascontiguousarray(arr[:, j]),
             num_resamples=num_resamples,

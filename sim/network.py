@@ -163,6 +163,33 @@ class Graph:
         b = np.where(flip, ue, ve)
         return a, b
 
+    def sample_node_pairs(self, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``k`` pairs node-then-neighbour: a uniform node ``a``, then a uniform neighbour.
+
+        An isolated node's turn is void (dropped), so fewer than ``k`` pairs may come back.
+        Edge ``{i, j}`` is drawn with probability (1/k_i + 1/k_j)/N per draw, against
+        1/E for :meth:`sample_edges`: low-degree residents get as many turns as hubs. On the
+        complete graph both schemes coincide, and the draws of :meth:`sample_edges` are used.
+        """
+        if self.complete:
+            return self.sample_edges(k, rng)
+        a = rng.integers(0, self.n, size=k)
+        r = rng.random(k)
+        deg = self.degree[a].astype(np.int64)
+        has = deg > 0
+        a, r, deg = a[has], r[has], deg[has]
+        pick = np.minimum((r * deg).astype(np.int64), deg - 1)
+        b = self.indices[self.indptr[a].astype(np.int64) + pick].astype(np.int64)
+        return a.astype(np.int64), b
+
+    def sample_pairs(
+        self, k: int, rng: np.random.Generator, pairing: str = "edge"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``k`` encounter pairs by ``pairing``: ``"edge"`` (:meth:`sample_edges`) or ``"node"``."""
+        if pairing == "node":
+            return self.sample_node_pairs(k, rng)
+        return self.sample_edges(k, rng)
+
     def to_networkx(self, nodes: np.ndarray | None = None):  # pragma: no cover - drawing only
         """A networkx graph of the induced subgraph on ``nodes`` (all by default)."""
         import networkx as nx

@@ -23,7 +23,9 @@ from typing import Any
 
 __all__ = [
     "CATEGORIES",
+    "OPINION_RULES",
     "ORG_KINDS",
+    "PAIRINGS",
     "ConflictParams",
     "DeliberationParams",
     "EngineParams",
@@ -74,6 +76,18 @@ ORG_KINDS: tuple[str, ...] = (
 
 NETWORK_KINDS = ("small_world", "scale_free", "erdos_renyi", "complete", "sbm")
 
+#: Opinion-influence rules (``opinions.rule``); the first is the classic default.
+OPINION_RULES = (
+    "deffuant",
+    "repulsive",
+    "biased_assimilation",
+    "relative_agreement",
+    "hegselmann_krause",
+)
+
+#: How the week's encounter pairs are drawn (``opinions.pairing``).
+PAIRINGS = ("edge", "node")
+
 
 def p(
     default: Any,
@@ -84,9 +98,10 @@ def p(
     hi: float | None = None,
     choices: tuple[Any, ...] | None = None,
     factory: Any = None,
+    source: str = "",
 ) -> Any:
-    """A schema field with its documentation and allowed range."""
-    meta = {"doc": doc, "unit": unit, "lo": lo, "hi": hi, "choices": choices}
+    """A schema field with its documentation, allowed range and where its default comes from."""
+    meta = {"doc": doc, "unit": unit, "lo": lo, "hi": hi, "choices": choices, "source": source}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -323,10 +338,51 @@ class OpinionParams:
     """Mechanism 3: bounded-confidence opinion dynamics (Deffuant et al. 2000)."""
 
     enabled: bool = p(True, "Residents exchange opinions pairwise")
+    rule: str = p(
+        "deffuant",
+        "Influence rule: 'deffuant' (pairwise bounded confidence), 'repulsive' (beyond "
+        "opinions.rejection a partner repels: Jager & Amblard 2005), 'biased_assimilation' "
+        "(like-minded partners weigh more, by opinions.bias: Dandekar et al. 2013), "
+        "'relative_agreement' "
+        "(tolerance is an uncertainty that itself moves: Deffuant et al. 2002), "
+        "'hegselmann_krause' (synchronous averaging over all neighbours within ε: "
+        "Hegselmann & Krause 2002)",
+        choices=OPINION_RULES,
+        source="Deffuant et al. 2000 (the classic rule); the others are rival rules for "
+        "structural-uncertainty analysis (issue 15)",
+    )
+    pairing: str = p(
+        "edge",
+        "How encounter pairs are drawn: 'edge' (a uniform network tie, random direction) or "
+        "'node' (a uniform resident, then a uniform neighbour of it)",
+        choices=PAIRINGS,
+        source="edge-uniform is the classic DW-on-networks choice; node-then-neighbour is the "
+        "common alternative (it gives low-degree residents as many turns as hubs)",
+    )
+    rejection: float = p(
+        0.6,
+        "Repulsive rule: opinion distance beyond which a partner's opinion repels (latitude "
+        "of rejection; between ε and this distance nothing happens)",
+        unit="opinion distance",
+        lo=0.0,
+        hi=1.0,
+        source="assumed: twice the default tolerance ε = 0.3, so that only clearly opposed "
+        "residents repel (Jager & Amblard 2005 vary it)",
+    )
+    bias: float = p(
+        1.0,
+        "Biased-assimilation rule: exponent b of the weight x^b a resident at x gives to "
+        "evidence for its own side (0 = plain DW step)",
+        unit="",
+        lo=0.0,
+        hi=10.0,
+        source="assumed: b = 1 (evidence weighed in proportion to one's own position); "
+        "Dandekar et al. 2013 treat b as a free parameter",
+    )
     mu: float = p(0.3, "Convergence parameter μ of Deffuant–Weisbuch", unit="", lo=0.0, hi=0.5)
     interactions: float = p(
         1.0,
-        "Pairwise encounters per resident per week (N·x/2 pairs)",
+        "Pairwise encounters per resident per week (N·x/2 pairs; Hegselmann–Krause: rounds)",
         unit="encounters/week",
         lo=0.0,
         hi=100.0,
@@ -464,6 +520,16 @@ class ConflictParams:
         unit="fraction",
         lo=0.0,
         hi=1.0,
+    )
+    feud_weeks: int = p(
+        0,
+        "Weeks an escalated dispute between two neighbours stays a feud: every feud week "
+        "pushes the pair ``repulsion`` apart again (0 = only the one push at escalation)",
+        unit="weeks",
+        lo=0,
+        hi=1000,
+        source="assumed: off by default (classic one-off push); a lasting negative relation "
+        "is the negative-influence reading of Flache et al. 2017",
     )
 
 

@@ -29,6 +29,12 @@ check; see ``docs/performance.md``):
   the array engine's compiled loop or its layers of disjoint pairs give the same sequence
   semantics exactly.
 * Within a week, new needs join the queue in activation order (array engine: resident order).
+* The rival opinion rules (``opinions.rule``) are methods of :class:`Resident`
+  (:meth:`Resident.meet_repulsive`, :meth:`Resident.meet_biased`,
+  :meth:`Resident.meet_relative_agreement`; Hegselmann–Krause: :meth:`Resident.hk_target`
+  for everyone from the old opinions, then all commit), with the same arithmetic as
+  :mod:`sim.mechanisms.rules` (HK window sums in another order, so equal up to rounding).
+  Feuds are a list of ``[resident, resident, last week]`` (:meth:`ReferenceModel.feuds_week`).
 
 State and metrics: the agents' attributes are the source of truth. After every week (and at
 set-up) :meth:`ReferenceModel.sync_arrays` copies them into ``model.residents`` — the arrays
@@ -62,12 +68,12 @@ MUTABLE_FIELDS: tuple[str, ...] = (
     "weeks_participated",
     "served",
     "open_needs",
+    "tolerance",  # moves under the relative-agreement rule (uncertainty)
 )
 
 #: Resident attributes fixed at set-up.
 STATIC_FIELDS: tuple[str, ...] = (
     "group",
-    "tolerance",
     "threshold",
     "cost",
     "literacy",
@@ -207,9 +213,14 @@ class Resident(mesa.Agent):
 
     def dispute_escalated(self, other: Resident | None) -> None:
         """A dispute of mine escalated: trust falls; a quarrel with a neighbour pushes us apart."""
+        self.trust *= 1.0 - self.model.p.conflicts.trust_loss
+        if other is not None:
+            self.pushed_apart(other)
+
+    def pushed_apart(self, other: Resident) -> None:
+        """A quarrel (or a feud's week) pushes us ``repulsion`` apart, half each."""
         p = self.model.p.conflicts
-        self.trust *= 1.0 - p.trust_loss
-        if other is not None and p.repulsion > 0:
+        if p.repulsion > 0:
             gap = self.opinion - other.opinion
             away = (1.0 if gap > 0 else -1.0) if gap != 0 else self.random.choice((-1.0, 1.0))
             if not self.contrarian:  # contrarian sources never move
@@ -242,8 +253,17 @@ class Resident(mesa.Agent):
     def meet(self, other: Resident, exemplar_strength: float) -> bool:
         """A Deffuant–Weisbuch encounter: each side within its tolerance moves toward the other.
 
+        Under ``opinions.rule`` "repulsive" or "relative_agreement" the encounter follows that
+        rule instead (:meth:`meet_repulsive`, :meth:`meet_relative_agreement`).
         Returns whether anyone moved.
         """
+        rule = self.model.p.opinions.rule
+        if rule == "repulsive":
+            return self.meet_repulsive(other, exemplar_strength)
+        if rule == "relative_agreement":
+            return self.meet_relative_agreement(other, exemplar_strength)
+        if rule == "biased_assimilation":
+            return self.meet_biased(other, exemplar_strength)
         mu = self.model.p.opinions.mu
         d = other.opinion - self.opinion
         mu_self = mu_other = mu
@@ -257,6 +277,97 @@ class Resident(mesa.Agent):
         self.opinion += step_self
         other.opinion -= step_other
         return step_self != 0.0 or step_other != 0.0
+
+    def boosted_mu(self, other: Resident, exemplar_strength: float) -> float:
+        """μ for my listening to ``other``: more when ``other`` is an exemplar (× my trust)."""
+        mu = self.model.p.opinions.mu
+        if exemplar_strength > 0 and other.exemplar:
+            return mu + (1.0 - mu) * exemplar_strength * self.trust
+        return mu
+
+    def meet_repulsive(self, other: Resident, exemplar_strength: float) -> bool:
+        """Jager–Amblard: closer than my ε attracts, farther than ``rejection`` repels."""
+        p = self.model.p.opinions
+        d = other.opinion - self.opinion
+        steps = []
+        for me, them, sign in ((self, other, 1.0), (other, self, -1.0)):
+            step = 0.0
+            if not me.contrarian:
+                if abs(d) < me.tolerance:
+                    step = me.boosted_mu(them, exemplar_strength) * d
+                elif abs(d) > p.rejection:
+                    step = -(p.mu * d)
+            steps.append(step)
+            me.opinion = min(1.0, max(0.0, me.opinion + sign * step))
+        return steps[0] != 0.0 or steps[1] != 0.0
+
+    def meet_biased(self, other: Resident, exemplar_strength: float) -> bool:
+        """Biased assimilation (Dandekar et al. 2013) within my ε: evidence for my side counts
+        x^b, against it (1 − x)^b; b = 0 is the DW step."""
+        b = self.model.p.opinions.bias
+        x1, x2 = self.opinion, other.opinion
+        moved = False
+        for me, them, x, y in ((self, other, x1, x2), (other, self, x2, x1)):
+            if me.contrarian or not abs(y - x) < me.tolerance:
+                continue
+            mu = me.boosted_mu(them, exemplar_strength)
+            up = mu * x**b * y
+            down = mu * (1.0 - x) ** b * (1.0 - y)
+            me.opinion = ((1.0 - mu) * x + up) / ((1.0 - mu) + up + down)
+            moved = moved or me.opinion != x
+        return moved
+
+    def meet_relative_agreement(self, other: Resident, exemplar_strength: float) -> bool:
+        """Deffuant et al. 2002: the overlap of our segments [x ± u] moves opinion and u."""
+        x1, u1, x2, u2 = self.opinion, self.tolerance, other.opinion, other.tolerance
+        overlap = min(x1 + u1, x2 + u2) - max(x1 - u1, x2 - u2)
+        moved = False
+        for me, them, xs, us, xt, ut in (
+            (self, other, x1, u1, x2, u2),
+            (other, self, x2, u2, x1, u1),
+        ):
+            if me.contrarian or ut <= 0.0 or overlap <= ut:
+                continue
+            w = me.boosted_mu(them, exemplar_strength) * (overlap / ut - 1.0)
+            me.opinion = min(1.0, max(0.0, xs + w * (xt - xs)))
+            me.tolerance = us + w * (ut - us)
+            moved = moved or w != 0.0
+        return moved
+
+    def hk_mean(self, pool: list[Resident]) -> tuple[float, float | None]:
+        """Hegselmann–Krause: the mean of me and everyone in ``pool`` within my ε (≤ ε), and
+        the mean of the active Party members among them (None if there are none)."""
+        total, count, ex_total, ex_count = self.opinion, 1, 0.0, 0
+        for other in pool:
+            if abs(other.opinion - self.opinion) <= self.tolerance:
+                total += other.opinion
+                count += 1
+                if other.exemplar:
+                    ex_total += other.opinion
+                    ex_count += 1
+        return total / count, (ex_total / ex_count if ex_count else None)
+
+    def hk_target(self, pool: list[Resident], exemplar_strength: float, platform: bool) -> float:
+        """My new HK opinion: the mean within ε over ``pool`` (mixed with the platform's for an
+        adopter when ``platform``), then a share S·trust toward the exemplars within ε."""
+        mean, ex_mean = self.hk_mean(pool)
+        if platform:
+            mean = self.hk_platform(mean)
+        if exemplar_strength > 0 and ex_mean is not None:
+            mean += exemplar_strength * self.trust * (ex_mean - mean)
+        return mean
+
+    def hk_platform(self, offline: float) -> float:
+        """An adopter's HK mean mixes in the platform (echo chamber: own group's adopters)."""
+        m = self.model
+        sp = m.p.levers.smart
+        if not (self.digital and sp.online_share > 0):
+            return offline
+        online = self.hk_mean([r for r in m.adopters if r is not self])[0]
+        if sp.echo_chamber > 0:
+            own = [r for r in m.adopters_by_group[self.group] if r is not self]
+            online = (1 - sp.echo_chamber) * online + sp.echo_chamber * self.hk_mean(own)[0]
+        return (1 - sp.online_share) * offline + sp.online_share * online
 
     def online_partner(self, partner: Resident) -> Resident:
         """An adopter meets a share of its partners on the platform instead (echo chambers)."""
@@ -365,6 +476,7 @@ class ReferenceModel(GovernanceModel):
         self.new_needs: list[tuple[int, int, bool, int]] = []
         self.adopters: list[Resident] = []
         self.adopters_by_group: dict[int, list[Resident]] = {}
+        self.feuds: list[list[Any]] = []  # [resident, resident, last week] (conflicts.feud_weeks)
         self.last_participation_rate = float(res.participating.mean())
 
     def resident(self, index: int) -> Resident:
@@ -505,6 +617,25 @@ class ReferenceModel(GovernanceModel):
         a, b = rl[int(g.u[e])], rl[int(g.v[e])]
         return (b, a) if self.random.random() < 0.5 else (a, b)
 
+    def random_node_pair(self) -> tuple[Resident, Resident | None]:
+        """A uniform resident and a uniform neighbour of it (None when it has none)."""
+        if self.graph.complete:
+            return self.random_tie()
+        a = self.random.choice(self.resident_list)
+        return a, (self.random.choice(a.neighbors) if a.neighbors else None)
+
+    def hk_round(self, strength: float) -> int:
+        """One synchronous HK round: every target from the same old opinions, then commit."""
+        targets = []
+        for r in self.resident_list:
+            target = r.hk_target(r.neighbors, strength, platform=True)
+            targets.append(r.opinion if r.contrarian else min(1.0, max(0.0, target)))
+        moved = 0
+        for r, t in zip(self.resident_list, targets, strict=True):
+            moved += t != r.opinion
+            r.opinion = t
+        return moved
+
     def conflicts_week(self) -> None:
         """Disputes arise on ties (or with property management), are mediated or escalate."""
         p = self.p.conflicts
@@ -523,6 +654,8 @@ class ReferenceModel(GovernanceModel):
         prob = min(1.0, p.base_mediation + self.effort.organizational * (
             self.p.levers.organizational.mediation
         ))  # fmt: skip
+        if p.feud_weeks > 0:
+            self.feuds_week(prob)
         closed = np.zeros(book.size, dtype=bool)
         mediated = escalated = 0
         for j in range(book.size):
@@ -537,6 +670,8 @@ class ReferenceModel(GovernanceModel):
                 x.dispute_escalated(y)
                 if y is not None:
                     y.dispute_escalated(None)
+                    if p.feud_weeks > 0:
+                        self.feuds.append([x, y, self.steps + p.feud_weeks])
                 escalated += 1
             else:
                 continue
@@ -546,6 +681,17 @@ class ReferenceModel(GovernanceModel):
         self.events["conflicts_mediated"] = mediated
         self.events["conflicts_escalated"] = escalated
         book.remove(closed)
+
+    def feuds_week(self, prob: float) -> None:
+        """Feuds: each is reconciled with the mediation probability, else pushes the pair apart."""
+        live = []
+        for x, y, until in self.feuds:
+            if self.random.random() < prob or until < self.steps:
+                continue
+            x.pushed_apart(y)
+            if until > self.steps:
+                live.append([x, y, until])
+        self.feuds = live
 
     def opinions_week(self, residents: mesa.agent.AgentSet) -> None:
         """Activities, then N·x/2 pairwise encounters one after another, then counter-currents."""
@@ -562,9 +708,22 @@ class ReferenceModel(GovernanceModel):
             self.adopters_by_group.setdefault(r.group, []).append(r)
         strength = Opinions.exemplar_strength(self)
         moved = 0
+        if p.rule == "hegselmann_krause":
+            f = p.interactions
+            rounds = int(f) + int(self.random.random() < f - int(f))
+            for _ in range(rounds):
+                moved += self.hk_round(strength)
+            self.events["encounters_effective"] = moved
+            residents.do("counter_currents")
+            return
         has_ties = self.graph.complete or self.graph.n_edges > 0
         for _ in range(round(p.interactions * len(self.resident_list) / 2) if has_ties else 0):
-            a, b = self.random_tie()
+            if p.pairing == "node":
+                a, b = self.random_node_pair()
+                if b is None:
+                    continue
+            else:
+                a, b = self.random_tie()
             b = a.online_partner(b)
             if a is not b:
                 moved += a.meet(b, strength)
@@ -578,10 +737,19 @@ class ReferenceModel(GovernanceModel):
             self.last_decision = (self.steps, float("nan"), False, len(part))
             return
         strength = Opinions.exemplar_strength(self)
+        hk = self.p.opinions.rule == "hegselmann_krause"
+        met: dict[Resident, list[Resident]] = {}
         for _ in range(round(self.p.deliberation.rounds * len(part) / 2)):
             a, b = self.random.choice(part), self.random.choice(part)
-            if a is not b:
+            if a is not b and hk:  # HK: all of a meeting's encounters at once (below)
+                met.setdefault(a, []).append(b)
+                met.setdefault(b, []).append(a)
+            elif a is not b:
                 a.meet(b, strength)
+        targets = [(r, r.hk_target(pool, strength, platform=False)) for r, pool in met.items()]
+        for r, t in targets:
+            if not r.contrarian:
+                r.opinion = min(1.0, max(0.0, t))
         agreement = sum(r.vote() for r in part) / len(part)
         if self.p.deliberation.trust_effect > 0:
             for r in part:

@@ -115,6 +115,10 @@ class ConflictBook:
     total_arisen: int = 0
     total_mediated: int = 0
     total_escalated: int = 0
+    #: Feuds (``conflicts.feud_weeks`` > 0): escalated neighbour pairs and their last week.
+    feud_a: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    feud_b: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    feud_until: np.ndarray = field(default_factory=lambda: _empty(np.int64))
 
     @property
     def size(self) -> int:

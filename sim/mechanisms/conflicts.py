@@ -7,6 +7,12 @@ dispute is mediated with probability ``base_mediation`` + organizational intensi
 source §3); mediation raises both parties' trust. A dispute still open after ``escalate_after``
 weeks escalates: both parties lose trust and two quarrelling neighbours' opinions are pushed
 ``repulsion`` apart (negative influence; an assumption in the spirit of Flache et al. 2017).
+
+Feuds (``feud_weeks`` > 0; off by default): an escalated quarrel between two neighbours stays a
+negative relation for ``feud_weeks`` weeks. Every later week of the feud the pair is pushed
+``repulsion`` apart again, unless mediation reconciles it that week (probability as for a
+dispute). A one-off push is undone by everyday bounded-confidence exchange within weeks; a
+feud keeps the two apart (tests/engine/test_rules.py measures both).
 """
 
 from __future__ import annotations
@@ -19,6 +25,45 @@ from .trust import count_power
 
 if TYPE_CHECKING:
     from ..model import GovernanceModel
+
+
+def push_apart(
+    model: GovernanceModel, a: np.ndarray, b: np.ndarray, amount: float, rng: np.random.Generator
+) -> None:
+    """Push residents ``a[j]`` and ``b[j]`` apart by ``amount`` (half each; ties: a coin).
+
+    Contrarian sources never move; opinions are clipped to [0, 1].
+    """
+    o = model.residents.opinion
+    away = np.sign(o[a] - o[b])
+    away[away == 0] = np.where(rng.random(int((away == 0).sum())) < 0.5, -1.0, 1.0)
+    movable = ~model.residents.contrarian  # contrarian sources never move
+    np.add.at(o, a, amount * away / 2 * movable[a])
+    np.add.at(o, b, -amount * away / 2 * movable[b])
+    np.clip(o, 0.0, 1.0, out=o)
+
+
+def feud_week(model: GovernanceModel, rng: np.random.Generator) -> None:
+    """One week of the open feuds: mediation may reconcile a pair, the others are pushed apart.
+
+    A feud is reconciled with this week's mediation probability (the same as for a dispute);
+    the rest are pushed ``repulsion`` apart again; feuds past their last week end. Assumed —
+    a lasting negative relation after an escalated quarrel, the negative-influence reading of
+    Flache et al. 2017 (JASSS 20(4):2, §"negative influence").
+    """
+    p = model.p.conflicts
+    book = model.conflicts
+    prob = p.base_mediation + model.effort.organizational * (
+        model.p.levers.organizational.mediation
+    )
+    reconciled = rng.random(book.feud_a.size) < min(1.0, prob)
+    live = ~reconciled & (book.feud_until >= model.steps)
+    if p.repulsion > 0 and live.any():
+        push_apart(model, book.feud_a[live], book.feud_b[live], p.repulsion, rng)
+    keep = live & (book.feud_until > model.steps)
+    book.feud_a, book.feud_b = book.feud_a[keep], book.feud_b[keep]
+    book.feud_until = book.feud_until[keep]
+    model.events["feuds"] = int(keep.sum())
 
 
 class Conflicts:
@@ -47,6 +92,8 @@ class Conflicts:
                 b = np.full(k, -1, dtype=np.int64)
             b = np.where(with_pm, -1, b)
             book.append(a, b, week)
+        if p.feud_weeks > 0 and book.feud_a.size:
+            feud_week(model, rng)
         if book.size == 0:
             model.events["conflicts_mediated"] = model.events["conflicts_escalated"] = 0
             return
@@ -55,7 +102,7 @@ class Conflicts:
         )
         mediated = rng.random(book.size) < min(1.0, prob)
         escalated = ~mediated & (week - book.started >= p.escalate_after)
-        t, o = res.trust, res.opinion
+        t = res.trust
         for mask, sign in ((mediated, +1), (escalated, -1)):
             parties = np.concatenate([book.a[mask], book.b[mask][book.b[mask] >= 0]])
             cnt = np.bincount(parties, minlength=res.n)
@@ -65,13 +112,12 @@ class Conflicts:
                 t *= count_power(1.0 - p.trust_loss, cnt)
         pair = escalated & (book.b >= 0)
         if p.repulsion > 0 and pair.any():
-            a, b = book.a[pair], book.b[pair]
-            away = np.sign(o[a] - o[b])
-            away[away == 0] = np.where(rng.random(int((away == 0).sum())) < 0.5, -1.0, 1.0)
-            movable = ~res.contrarian  # contrarian sources never move
-            np.add.at(o, a, p.repulsion * away / 2 * movable[a])
-            np.add.at(o, b, -p.repulsion * away / 2 * movable[b])
-            np.clip(o, 0.0, 1.0, out=o)
+            push_apart(model, book.a[pair], book.b[pair], p.repulsion, rng)
+        if p.feud_weeks > 0 and pair.any():
+            book.feud_a = np.concatenate([book.feud_a, book.a[pair]])
+            book.feud_b = np.concatenate([book.feud_b, book.b[pair]])
+            until = np.full(int(pair.sum()), week + p.feud_weeks, dtype=np.int64)
+            book.feud_until = np.concatenate([book.feud_until, until])
         book.total_mediated += int(mediated.sum())
         book.total_escalated += int(escalated.sum())
         model.events["conflicts_mediated"] = int(mediated.sum())

@@ -25,6 +25,11 @@ Additions on top of DW (all off in the ``deffuant`` preset, which makes the mode
   1 − agenda who still persuade others; ``noise`` redraws opinions at random.
 * **The platform** — a share ``online_share`` of an adopter's encounters are with a random
   adopter, from the adopter's own group with probability ``echo_chamber``.
+
+Rival rules (``opinions.rule``: repulsive, biased assimilation, relative agreement,
+Hegselmann–Krause) are in :mod:`sim.mechanisms.rules`; ``opinions.pairing="node"`` draws each
+encounter as a uniform resident and then a uniform neighbour
+(:meth:`sim.network.Graph.sample_node_pairs`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._jit import njit, prefetch
+from .rules import exchange_rule, hk_round
 
 if TYPE_CHECKING:
     from ..model import GovernanceModel
@@ -137,6 +143,8 @@ def exchange(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar_s: f
     """
     if a.size == 0:
         return 0
+    if model.p.opinions.rule != "deffuant":
+        return exchange_rule(model, a, b, exemplar_s)
     res = model.residents
     o, tol, trust = res.opinion, res.tolerance, res.trust
     mu = model.p.opinions.mu
@@ -224,13 +232,19 @@ class Opinions:
         res = model.residents
         rng = model.rngs["opinions"]
         self.activities(model)
-        k = int(round(p.interactions * res.n / 2))
-        a, b = model.graph.sample_edges(k, rng)
-        b = online_partners(model, a, b)
-        keep = a != b
-        model.events["encounters_effective"] = exchange(
-            model, a[keep], b[keep], self.exemplar_strength(model)
-        )
+        if p.rule == "hegselmann_krause":
+            f = p.interactions
+            rounds = int(f) + int(rng.random() < f - int(f))
+            s = self.exemplar_strength(model)
+            model.events["encounters_effective"] = sum(hk_round(model, s) for _ in range(rounds))
+        else:
+            k = int(round(p.interactions * res.n / 2))
+            a, b = model.graph.sample_pairs(k, rng, p.pairing)
+            b = online_partners(model, a, b)
+            keep = a != b
+            model.events["encounters_effective"] = exchange(
+                model, a[keep], b[keep], self.exemplar_strength(model)
+            )
         free = ~res.contrarian
         if p.noise > 0:
             redraw = free & (rng.random(res.n) < p.noise)

@@ -49,9 +49,56 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+#: The rival opinion rules, node-then-neighbour pairing and conflict feuds, each with every
+#: lever on (exemplars, activities, the platform and its echo chamber all act under the rule).
+RULE_PRESETS: dict[str, dict[str, Any]] = {
+    "repulsive_echo": {
+        "opinions.rule": "repulsive",
+        "opinions.rejection": 0.4,
+        "strategy.name": "integrated",
+        "levers.smart.echo_chamber": 0.8,
+        "levers.smart.online_share": 0.6,
+        **_LEVERS,
+    },
+    "biased_assimilation": {
+        "opinions.rule": "biased_assimilation",
+        "strategy.name": "integrated",
+        "levers.smart.echo_chamber": 0.8,
+        **_LEVERS,
+    },
+    "relative_agreement": {
+        "opinions.rule": "relative_agreement",
+        "strategy.name": "integrated",
+        **_LEVERS,
+    },
+    "hegselmann_krause": {
+        "opinions.rule": "hegselmann_krause",
+        "strategy.name": "integrated",
+        "levers.smart.echo_chamber": 0.8,
+        "opinions.counter_share": 0.05,
+        **_LEVERS,
+    },
+    "node_pairing": {"opinions.pairing": "node", "strategy.name": "integrated", **_LEVERS},
+    "feuds": {"conflicts.feud_weeks": 8, "conflicts.rate": 0.02},
+}
+
+#: The fast study of the rules: every new rule and setting at least once, in four presets.
+FAST_RULE_PRESETS: dict[str, dict[str, Any]] = {
+    "repulsive_node_feuds": {
+        **RULE_PRESETS["repulsive_echo"],
+        "opinions.pairing": "node",
+        "conflicts.feud_weeks": 8,
+        "conflicts.rate": 0.02,
+    },
+    "biased_assimilation": RULE_PRESETS["biased_assimilation"],
+    "relative_agreement": RULE_PRESETS["relative_agreement"],
+    "hegselmann_krause": RULE_PRESETS["hegselmann_krause"],
+}
+
 #: More presets for the slow study: other networks, counter-currents, echo chambers, campaigns.
 SLOW_PRESETS: dict[str, dict[str, Any]] = {
     **PRESETS,
+    **RULE_PRESETS,
     "small_world_counter": {
         "network.kind": "small_world",
         "opinions.counter_share": 0.05,

@@ -258,3 +258,68 @@ def test_compiled_adoption_and_trust_drift_equal_the_numpy_ones(monkeypatch) -> 
     assert states[0][0].any()
     for fast, ref in zip(*states, strict=True):
         np.testing.assert_array_equal(fast, ref)
+
+
+# -- rival opinion rules (sim.mechanisms.rules) ------------------------------------------------
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("rule", ["repulsive", "biased_assimilation", "relative_agreement"])
+def test_compiled_rule_encounters_equal_the_layered_numpy_path(rule, monkeypatch) -> None:
+    from sim.mechanisms import rules
+
+    over = {
+        "population.n_residents": 3000,
+        "opinions.counter_share": 0.05,
+        "opinions.rule": rule,
+        "opinions.rejection": 0.4,
+        "strategy.name": "ideological",
+        "strategy.ideological": 1.0,
+    }
+    states = []
+    for off in (False, True):
+        if off:
+            for name in ("_repulsive_jit", "_biased_jit", "_ra_jit"):
+                monkeypatch.setattr(rules, name, None)
+        m = GovernanceModel(rng=11, **over)
+        a, b = m.graph.sample_edges(20_000, np.random.default_rng(3))
+        keep = a != b
+        moved = rules.exchange_rule(m, a[keep], b[keep], 0.7)
+        states.append((moved, m.residents.opinion.copy(), m.residents.tolerance.copy()))
+    assert states[0][0] == states[1][0] > 0
+    np.testing.assert_array_equal(states[0][1], states[1][1])
+    np.testing.assert_array_equal(states[0][2], states[1][2])
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_compiled_hk_round_equals_the_numpy_one(monkeypatch) -> None:
+    from sim.mechanisms import rules
+
+    over = {
+        "population.n_residents": 3000,
+        "opinions.rule": "hegselmann_krause",
+        "opinions.counter_share": 0.05,
+        "strategy.name": "integrated",
+        "strategy.ideological": 1.0,
+        "strategy.smart": 1.0,
+        "levers.smart.echo_chamber": 0.5,
+    }
+    states = []
+    for off in (False, True):
+        if off:
+            monkeypatch.setattr(rules, "_hk_csr_jit", None)
+        m = GovernanceModel(rng=5, **over)
+        m.residents.digital[::3] = True
+        moved = rules.hk_round(m, 0.6)
+        states.append((moved, m.residents.opinion.copy()))
+    assert states[0][0] == states[1][0] > 0
+    np.testing.assert_array_equal(states[0][1], states[1][1])
+
+
+def test_node_pairs_are_ties() -> None:
+    from sim import network
+
+    g = network.make_network("scale_free", 2000, 4.0, np.random.default_rng(1))
+    a, b = g.sample_node_pairs(50_000, np.random.default_rng(2))
+    assert a.size < 50_000 or not (g.degree == 0).any()  # isolated nodes' turns are void
+    assert g.adjacency[a, b].min() == 1.0

@@ -30,6 +30,9 @@ CONTEXT = {
     "levers.organizational.pooling": {"needs.capacity_per_1000": 60.0},
     "organizations.base_links": {"needs.capacity_per_1000": 60.0},
     "participation.initial_share": {"participation.sticky": True},
+    # act only under their rule
+    "opinions.rejection": {"opinions.rule": "repulsive"},
+    "opinions.bias": {"opinions.rule": "biased_assimilation"},
 }
 
 #: Parameters that by design do not change the model's outcomes, with the test proving it.
@@ -122,3 +125,22 @@ def test_categories_constant_matches_schema():
     from sim import Params
 
     assert len(Params().needs.category_mix) == len(CATEGORIES)
+
+
+#: Categorical parameters whose every level must act (not only the first alternative).
+CATEGORICAL = ("opinions.rule", "opinions.pairing", "network.kind", "engine.kind")
+
+
+def _levels():
+    for info in iter_fields():
+        if info.name in CATEGORICAL:
+            for level in info.choices:
+                if level != info.default:
+                    yield pytest.param(info.name, level, id=f"{info.name}={level}")
+
+
+@pytest.mark.parametrize(("name", "level"), _levels())
+def test_every_level_of_a_categorical_parameter_changes_some_output(name, level, baselines):
+    base = baselines(())
+    changed = run_one(None, seed=3, steps=STEPS, **{**ALL_ON, name: level})
+    assert not tables_equal(base, changed), f"{name}={level} changed no output"

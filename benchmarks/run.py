@@ -22,6 +22,7 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+os.environ.setdefault("GOVSIM_JIT", "always")  # the compiled engine from the first week
 
 import argparse  # noqa: E402
 import json  # noqa: E402

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.metrics import consensus_survival
+
 from .dataset import read_manifest
 from .execute import ExperimentPaths
 from .figures import (
@@ -276,9 +278,38 @@ def _replicate(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> lis
         "",
         md_table(shown),
         "",
+        *_consensus_lines(runs),
         "## Over time",
         "",
         _image(fig, "over time", paths.root),
+        "",
+    ]
+
+
+def _consensus_lines(runs: pd.DataFrame, by: str | None = None) -> list[str]:
+    """Time to consensus with the censored runs kept in (share never, Kaplan–Meier median,
+    restricted mean; :func:`sim.metrics.consensus_survival`)."""
+    if "consensus_reached" not in runs.columns:
+        return []
+    parts = runs.groupby(by, sort=False, observed=True) if by else [("all runs", runs)]
+    recs = []
+    for key, g in parts:
+        s = consensus_survival(
+            g["time_to_consensus"].to_numpy(float),
+            g["consensus_reached"].to_numpy(float),
+            g["consensus_followup"].to_numpy(float),
+        )
+        recs.append({by or "runs": key, **s})
+    return [
+        "## Time to consensus (censored runs kept)",
+        "",
+        "Consensus: opinion sd ≤ `metrics.consensus_sd`, held to the end of the run. A run "
+        "that ends outside consensus is censored at its last week, not dropped: `share_never` "
+        "is the share of such runs, `km_median` the Kaplan–Meier median (NaN when fewer than "
+        "half reach it), `rmst` the restricted mean time to consensus up to `horizon` (the "
+        "shortest run).",
+        "",
+        md_table(pd.DataFrame(recs)),
         "",
     ]
 
@@ -293,6 +324,7 @@ def _points(runs: pd.DataFrame, keys: list[str], outcomes: list[str], level: flo
     wide.columns = [f"{var}_{stat}" for stat, var in wide.columns]
     wide = wide.reset_index()
     order = [*keys] + [f"{o}_{k}" for o in outcomes for k in ("mean", "lo", "hi", "n")]
+    # an outcome undefined in every run (e.g. clusters that never settled) stays, as NaN
     return wide.reindex(columns=order)
 
 
@@ -440,6 +472,7 @@ def _compare(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[
         "",
         _image(fig, "paired effects", paths.root),
         "",
+        *_consensus_lines(runs, "condition"),
         "## Over time",
         "",
         _image(fig_time, "over time", paths.root),

@@ -47,7 +47,7 @@ class Hypothesis:
     Attributes:
         name: Short identifier (``H1_exemplars``).
         title: One-line statement of the hypothesis.
-        claim: The source's sentence it tests (quoted from ``translation.md``).
+        claim: The source's sentence it tests (quoted as in ``docs/source.md``).
         section: Where in the source (``"§1 ideological"``).
         treatment: Overrides of the treatment arm.
         control: Overrides of the control arm.

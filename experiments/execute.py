@@ -70,13 +70,17 @@ from .store import (
 
 __all__ = [
     "IN_PROCESS_BELOW_S",
+    "JOB_OVERHEAD_S",
+    "WORKER_STARTUP_S",
     "ExecutionSummary",
     "ExperimentPaths",
     "RunSpec",
     "column_types",
     "execute",
+    "free_cores",
     "identity_key",
     "make_runs",
+    "prefer_in_process",
     "run_batch",
     "run_identity",
     "tidy_run_parts",
@@ -497,10 +501,79 @@ def _launcher_name(launcher: Mapping[str, Any]) -> str:
     return target.replace("Launcher", "").lower() or "?"
 
 
-#: Below this many seconds of estimated work a joblib launch runs in the calling process:
-#: its worker processes would spend 1.3–1.8 s starting (importing Mesa, pandas and numba) and
-#: make it slower (benchmarks/README.md). ``experiment.batch.in_process_below_s`` sets it.
+#: Below this many seconds of estimated work a joblib launch always runs in the calling
+#: process. ``experiment.batch.in_process_below_s`` sets it (0: never in this process).
 IN_PROCESS_BELOW_S = 3.0
+
+#: Seconds from launching joblib workers until they run their first job: each is a fresh
+#: interpreter importing Mesa, pandas, Hydra and govsim, the workers at once on the machine's
+#: cores. Assumed, between what ``benchmarks/startup.py`` and ``sweep_throughput.py`` measured
+#: on a 2-core machine: 1.3–1.8 s idle, 11.5–17.3 s at load 4–8 (benchmarks/README.md).
+WORKER_STARTUP_S = 6.0
+
+#: Seconds one Hydra job costs beyond its runs (``benchmarks/sweep_throughput.py``).
+JOB_OVERHEAD_S = 0.15
+
+
+def prefer_in_process(
+    n_runs: int,
+    run_s: float,
+    workers: int,
+    *,
+    startup_s: float = WORKER_STARTUP_S,
+    job_overhead_s: float = JOB_OVERHEAD_S,
+    always_below_s: float = IN_PROCESS_BELOW_S,
+    target_job_s: float = 10.0,
+    free_cores: float | None = None,
+) -> bool:
+    """Whether a joblib launch finishes sooner in this process than on ``workers`` workers.
+
+    In this process: ``n_runs × run_s`` plus the jobs' overhead (this process is warm: the
+    pilot ran here). On workers: their start-up, then the work and the jobs shared among the
+    ``w = min(workers, free_cores)`` cores they can actually use:
+    ``startup_s + ⌈jobs / workers⌉ × job_overhead_s + n_runs × run_s / w``. Work below
+    ``always_below_s`` stays here whatever the estimate; ``always_below_s = 0`` never does.
+
+    Args:
+        n_runs: Runs to do.
+        run_s: Seconds per run (the pilot's estimate).
+        workers: Worker processes the launcher would start.
+        startup_s: Seconds until the workers run their first job.
+        job_overhead_s: Fixed seconds per Hydra job.
+        always_below_s: Work (s) below which this process is always chosen; 0: never.
+        target_job_s: Seconds of work per job (as :func:`plan_batches`).
+        free_cores: Cores not busy with other processes (:func:`free_cores`); ``None``: as
+            many as ``workers``. With one or fewer, workers cannot be faster.
+
+    Returns:
+        True to run in this process (one job runner, no workers).
+    """
+    if always_below_s <= 0:
+        return False
+    if workers <= 1 or n_runs <= 0:
+        return True
+    total = n_runs * max(run_s, 0.0)
+    if total < always_below_s:
+        return True
+    usable = float(workers) if free_cores is None else min(float(workers), free_cores)
+    if usable <= 1.0:
+        return True
+    serial_jobs = plan_batches(n_runs, run_s, 1, target_job_s=target_job_s)
+    jobs = plan_batches(n_runs, run_s, workers, target_job_s=target_job_s)
+    serial = total + serial_jobs * job_overhead_s
+    parallel = startup_s + math.ceil(jobs / workers) * job_overhead_s + total / usable
+    return serial <= parallel
+
+
+def free_cores() -> float:
+    """Cores not busy with other processes: the core count less the 1-minute load average
+    beyond the one this process (its pilot just ran) accounts for; ``inf`` where unknown."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        return math.inf
+    return max(0.0, cores - max(0.0, load - 1.0))
 
 
 def pilot_seconds(base: Params, overrides: Mapping[str, Any], steps: int) -> float:
@@ -624,6 +697,7 @@ def execute(
     target_job_s: float = 10.0,
     runs_per_job: int | None = None,
     in_process_below_s: float = IN_PROCESS_BELOW_S,
+    worker_startup_s: float = WORKER_STARTUP_S,
     echo: Callable[[str], None] | None = print,
     columns: Mapping[str, str] | None = None,
     on_model_change: str = "refuse",
@@ -644,8 +718,10 @@ def execute(
         target_job_s: Seconds of work per job (batches are sized for it).
         runs_per_job: Fixed batch size instead.
         in_process_below_s: A joblib launch whose estimated work (pilot × runs) is below this
-            runs in this process (one job, no worker processes to start); 0: never. Not with
-            ``runs_per_job`` (no pilot) nor with other launchers.
+            runs in this process (one job, no worker processes to start); above it, it does
+            when that is sooner than starting workers (:func:`prefer_in_process`); 0: never.
+            Not with ``runs_per_job`` (no pilot) nor with other launchers.
+        worker_startup_s: Seconds joblib workers take to start (for that choice).
         echo: Where the summary line goes (None: nowhere).
         columns: Arrow types of tag/parameter columns (default: from the parameter schema).
         on_model_change: What to do with stored runs of another model version
@@ -675,6 +751,7 @@ def execute(
             target_job_s=target_job_s,
             runs_per_job=runs_per_job,
             in_process_below_s=in_process_below_s,
+            worker_startup_s=worker_startup_s,
             echo=echo,
             columns=columns,
             on_model_change=on_model_change,
@@ -695,6 +772,7 @@ def _execute(
     target_job_s: float,
     runs_per_job: int | None,
     in_process_below_s: float,
+    worker_startup_s: float,
     echo: Callable[[str], None] | None,
     columns: Mapping[str, str] | None,
     on_model_change: str,
@@ -749,7 +827,15 @@ def _execute(
             "joblib" in str(lcfg.get("_target_", "")).lower()
             and workers > 1
             and not runs_per_job
-            and est * len(pending) < in_process_below_s
+            and prefer_in_process(
+                len(pending),
+                est,
+                workers,
+                always_below_s=in_process_below_s,
+                startup_s=worker_startup_s,
+                free_cores=free_cores(),
+                target_job_s=target_job_s,
+            )
         ):
             launcher = [*launcher, "hydra.launcher.n_jobs=1"]  # joblib runs one worker inline
             workers = 1

@@ -97,7 +97,14 @@ def plot_heatmaps(
     """One heatmap per outcome of its mean over replications on a two-parameter grid."""
     fig, axes = _grid(len(outcomes), w=4.4, h=3.6)
     for ax, out in zip(axes, outcomes, strict=False):
-        grid = points.pivot_table(index=y, columns=x, values=f"{out}_mean", aggfunc="mean")
+        grid = points.pivot_table(
+            index=y, columns=x, values=f"{out}_mean", aggfunc="mean", dropna=False
+        )
+        if not np.isfinite(grid.to_numpy(dtype=float)).any():
+            ax.set_title(_label(out), fontsize=10)
+            ax.text(0.5, 0.5, "undefined in every run", ha="center", va="center")
+            ax.set_axis_off()
+            continue
         im = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(
             range(grid.shape[1]),

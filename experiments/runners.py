@@ -51,6 +51,7 @@ from .design import (
 )
 from .execute import (
     IN_PROCESS_BELOW_S,
+    WORKER_STARTUP_S,
     ExecutionSummary,
     ExperimentPaths,
     RunSpec,
@@ -78,18 +79,22 @@ DEFAULT_OUTCOMES: tuple[str, ...] = (
     "mean_participation_rate",
     "final_participation_rate",
     "final_participation_gap",
+    "final_participation_gini",
     "final_agenda_distance",
     "final_opinion_variance",
     "final_polarization",
     "final_opinion_clusters",
     "final_mean_trust",
     "final_resolution_rate",
+    "mean_resolution_rate_week",
+    "mean_mean_wait",
+    "consensus_reached",
     "final_conflicts_unresolved",
     "final_platform_adoption",
 )
 
 #: Settings of ``experiment.batch`` (how runs are grouped into launcher jobs).
-BATCH_KEYS = ("in_process_below_s", "runs_per_job", "target_seconds")
+BATCH_KEYS = ("in_process_below_s", "runs_per_job", "target_seconds", "worker_startup_s")
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _KNOWN_KEYS = {
@@ -317,7 +322,8 @@ def experiment_from_config(
         )
     if batch.get("runs_per_job") is not None:
         _int("batch.runs_per_job", batch["runs_per_job"], 1)
-    for key, positive in (("target_seconds", True), ("in_process_below_s", False)):
+    checks = (("target_seconds", True), ("in_process_below_s", False), ("worker_startup_s", False))
+    for key, positive in checks:
         t = batch.get(key)
         if t is None:
             continue
@@ -585,6 +591,9 @@ def execute_runs(
             IN_PROCESS_BELOW_S
             if batch.get("in_process_below_s") is None
             else batch["in_process_below_s"]
+        ),
+        worker_startup_s=float(
+            WORKER_STARTUP_S if batch.get("worker_startup_s") is None else batch["worker_startup_s"]
         ),
         echo=echo,
         on_model_change=e.on_model_change,

@@ -15,11 +15,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.metrics import CONSENSUS_VARIANCE, MODEL_METRICS
+from sim.metrics import MODEL_METRICS
 
 from .store import ResultStore
 
-__all__ = ["bootstrap_over_time", "load_rows", "outcome_names", "run_outcomes"]
+#: Run-level outcomes of the time to consensus (see :func:`sim.metrics.summarise`).
+CONSENSUS_OUTCOMES = ("time_to_consensus", "consensus_reached", "consensus_followup")
+
+__all__ = [
+    "CONSENSUS_OUTCOMES",
+    "bootstrap_over_time",
+    "load_rows",
+    "outcome_names",
+    "run_outcomes",
+]
 
 
 def load_rows(
@@ -52,9 +61,11 @@ def load_rows(
 
 
 def outcome_names(metrics: Sequence[str] | None = None) -> list[str]:
-    """Run-level outcome names: ``final_*`` and ``mean_*`` of each metric, ``time_to_consensus``."""
+    """Run-level outcome names: ``final_*`` and ``mean_*`` of each metric, and the time to
+    consensus with its censoring (``time_to_consensus``, ``consensus_reached``,
+    ``consensus_followup``)."""
     metrics = list(metrics or MODEL_METRICS)
-    return [f"{k}_{m}" for m in metrics for k in ("final", "mean")] + ["time_to_consensus"]
+    return [f"{k}_{m}" for m in metrics for k in ("final", "mean")] + list(CONSENSUS_OUTCOMES)
 
 
 def run_outcomes(rows: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
@@ -62,7 +73,8 @@ def run_outcomes(rows: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
 
     Matches :func:`sim.metrics.summarise` on each run's table: ``final_m`` is the last week's
     value, ``mean_m`` the NaN-skipping mean over weeks ≥ 1, ``time_to_consensus`` the first week
-    from which opinion variance stays below ``sim.metrics.CONSENSUS_VARIANCE`` (NaN if never).
+    from which the run stays in consensus (the ``consensus`` indicator; NaN if it ends outside:
+    censored), ``consensus_reached`` (1/0) and ``consensus_followup`` (the last week).
     """
     metrics = [m for m in MODEL_METRICS if m in rows.columns]
     rows = rows.sort_values(["run_id", "step"], kind="stable")
@@ -79,13 +91,15 @@ def run_outcomes(rows: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
     for m in metrics:
         out[f"final_{m}"] = last[m].astype(float)
         out[f"mean_{m}"] = means[m].reindex(out.index)
-    if "opinion_variance" in rows.columns:
-        above = rows[~(rows["opinion_variance"] < CONSENSUS_VARIANCE)]
-        last_above = above.groupby("run_id")["step"].max()
+    if "consensus" in rows.columns:
+        outside = rows[~(rows["consensus"] > 0.5)]
+        last_out = outside.groupby("run_id")["step"].max()
         first_step = g["step"].min()
-        ttc = (last_above + 1).reindex(out.index).fillna(first_step.reindex(out.index))
-        ends_below = last["opinion_variance"] < CONSENSUS_VARIANCE
-        out["time_to_consensus"] = ttc.where(ends_below, np.nan).astype(float)
+        ttc = (last_out + 1).reindex(out.index).fillna(first_step.reindex(out.index))
+        ends_in = last["consensus"] > 0.5
+        out["time_to_consensus"] = ttc.where(ends_in, np.nan).astype(float)
+        out["consensus_reached"] = ends_in.astype(float)
+        out["consensus_followup"] = last["step"].astype(float)
     return out.reset_index()
 
 

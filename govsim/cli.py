@@ -181,13 +181,14 @@ def _fmt(x: Any, digits: int = 3) -> str:
 #: Outcomes printed after a run: (metric, label).
 HEADLINE: tuple[tuple[str, str], ...] = (
     ("participation_rate", "participation rate"),
-    ("participation_gap", "participation gap between groups"),
+    ("participation_gap", "participation gap (a group vs the rest, largest)"),
     ("agenda_distance", "distance to the shared agenda"),
     ("opinion_variance", "opinion variance"),
-    ("polarization", "polarization (Esteban–Ray)"),
+    ("polarization", "polarization (Duclos–Esteban–Ray)"),
     ("opinion_clusters", "opinion clusters"),
     ("mean_trust", "mean trust"),
-    ("resolution_rate", "needs resolution rate"),
+    ("resolution_rate", "needs resolution rate (so far)"),
+    ("resolution_rate_week", "needs resolution rate (this week)"),
     ("platform_adoption", "platform adoption"),
 )
 

@@ -39,10 +39,11 @@ DEMO_OUTCOMES: tuple[tuple[str, str, str, str], ...] = (
     ("participation_rate", "final", "participation rate (last week)", "higher"),
     ("agenda_distance", "final", "distance to the shared agenda (last week)", "lower"),
     ("opinion_variance", "final", "opinion variance (last week)", "lower"),
-    ("polarization", "final", "polarization, Esteban–Ray (last week)", "lower"),
+    ("polarization", "final", "polarization, Duclos–Esteban–Ray (last week)", "lower"),
     ("mean_trust", "final", "mean trust in the leading organization (last week)", "higher"),
     ("resolution_rate", "final", "needs resolution rate (so far)", "higher"),
-    ("participation_gap", "final", "participation gap between groups (last week)", "lower"),
+    ("resolution_rate_week", "mean", "needs resolved per need closed (mean of weeks)", "higher"),
+    ("participation_gap", "final", "largest gap, a group vs the rest (last week)", "lower"),
 )
 
 _FORBIDDEN = {

@@ -81,7 +81,8 @@ def plot_participation(model: pd.DataFrame, groups: pd.DataFrame | None = None) 
     _by_group(ax1, groups, "participation_rate")
     _finish(ax1, "participation rate", unit_range=True)
     ax1.set_title("Participation")
-    ax2.plot(model["step"], model["participation_gap"], label="gap between groups")
+    ax2.plot(model["step"], model["participation_gap"], label="largest gap, a group vs the rest")
+    ax2.plot(model["step"], model["participation_gini"], label="Gini of group rates")
     ax2.plot(model["step"], model["never_participated"], label="never took part")
     _finish(ax2, "share", unit_range=True)
     return fig
@@ -120,9 +121,10 @@ def plot_needs(model: pd.DataFrame, groups: pd.DataFrame | None = None) -> Figur
         ax1.plot(model["step"], model[metric], label=_label(metric))
     _finish(ax1, "needs per week")
     ax1.set_title("Needs and services")
-    ax2.plot(model["step"], model["resolution_rate"], color="black", lw=2, label="all")
+    ax2.plot(model["step"], model["resolution_rate_week"], color="grey", label="all, this week")
+    ax2.plot(model["step"], model["resolution_rate"], color="black", lw=2, label="all, so far")
     _by_group(ax2, groups, "resolution_rate")
-    _finish(ax2, "resolution rate (so far)", unit_range=True)
+    _finish(ax2, "resolution rate", unit_range=True)
     return fig
 
 
@@ -193,6 +195,7 @@ def plot_comparison(
 _UNIT = {
     "participation_rate",
     "participation_gap",
+    "participation_gini",
     "never_participated",
     "opinion_mean",
     "agenda_distance",
@@ -201,6 +204,8 @@ _UNIT = {
     "mean_trust",
     "leader_credibility",
     "resolution_rate",
+    "resolution_rate_week",
+    "consensus",
     "mediation_rate",
     "platform_adoption",
     "decision_agreement",

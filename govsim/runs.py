@@ -137,7 +137,8 @@ def summary_dict(result: RunResult, **meta: Any) -> dict[str, Any]:
 
     Keys: ``layout``, the ``meta`` given (scenario, experiment, run, ...), ``seed``, ``steps``,
     ``n_residents``, ``wall_time_s``, ``final`` and ``mean`` (metric → value; ``mean`` is the
-    average over weeks 1 … steps), ``time_to_consensus`` (week, or null), ``final_by_group``
+    average over weeks 1 … steps), ``time_to_consensus`` (week, or null when the run ends
+    outside consensus: censored), ``consensus_reached`` (1 or 0), ``final_by_group``
     (group → metric → value) and ``metrics`` (metric → description). NaN is written as null.
     """
     s = result.summary
@@ -159,6 +160,7 @@ def summary_dict(result: RunResult, **meta: Any) -> dict[str, Any]:
         "final": final,
         "mean": mean,
         "time_to_consensus": _num(s.get("time_to_consensus")),
+        "consensus_reached": _num(s.get("consensus_reached")),
         "final_by_group": by_group,
         "metrics": {m.name: m.doc for m in MODEL_METRICS.values()},
     }

@@ -5,15 +5,18 @@
 # as root (CI's .ci/run), fine to re-run on a prepared one (it then only checks).
 #   1. Debian's chromium (apt) -- Playwright drives /usr/bin/chromium; we never run
 #      `playwright install`, which downloads a browser build from outside.
-#   2. the `ui` extra of pyproject.toml + playwright (pip, into $PYTHON).
+#   2. the `ui` extra of pyproject.toml + playwright (pip, into $PYTHON: the active virtual
+#      environment's python, as in CI's fresh venv, else python3).
 #   3. npm (apt) if missing, then Solara's front-end assets into the offline
 #      proxy cache (python -m govsim.ui.assets).
 #
-# Env: PYTHON (default: python3, else python), GOVSIM_SOLARA_PROXY_DIR (cache dir).
+# Env: PYTHON (default: $VIRTUAL_ENV/bin/python, else python3, else python),
+#      GOVSIM_SOLARA_PROXY_DIR (cache dir).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+if [ -z "${PYTHON:-}" ] && [ -n "${VIRTUAL_ENV:-}" ]; then PYTHON="$VIRTUAL_ENV/bin/python"; fi
 PYTHON="${PYTHON:-$(command -v python3 || command -v python)}"
 export DEBIAN_FRONTEND=noninteractive
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import mesa
 import numpy as np
 
+from ._mesa import mesa
 from .params import CATEGORIES, ORG_KINDS
 from .state import RESIDENT_FIELDS
 

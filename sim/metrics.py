@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy import fft as sp_fft
 
+from ._jit import active as jit_active
 from ._jit import njit
 
 if TYPE_CHECKING:
@@ -37,11 +39,19 @@ __all__ = [
     "MODEL_METRICS",
     "Metric",
     "bimodality",
+    "cluster_runs",
     "cluster_sizes",
-    "esteban_ray",
+    "consensus_survival",
+    "der_polarization",
+    "der_polarization_grid",
     "evaluate",
+    "grid_weights",
+    "group_gini",
+    "kaplan_meier",
     "n_clusters",
+    "restricted_mean",
     "summarise",
+    "time_to_consensus",
 ]
 
 
@@ -77,38 +87,61 @@ def metric(name: str, family: str, *, per_group: bool = False) -> Callable:
 # -- pure statistics on opinion vectors ----------------------------------------------------
 
 
-def n_clusters(x: np.ndarray, gap: float, min_share: float = 0.01) -> int:
-    """Number of opinion clusters: runs of sorted opinions separated by more than ``gap``.
+def n_clusters(
+    x: np.ndarray, gap: float, min_share: float = 0.01, max_span: float = math.inf
+) -> float:
+    """Number of opinion clusters, or NaN where the opinions have not settled into clusters.
 
-    Clusters smaller than ``min_share`` of the population are not counted (isolated
-    stragglers), following common practice for bounded-confidence models
-    (Lorenz 2007, *Int. J. Mod. Phys. C* 18:1819).
+    Method: single-linkage clustering at distance ``gap`` — sort the opinions and cut wherever
+    two neighbours are more than ``gap`` apart (the gap criterion used for bounded-confidence
+    models, e.g. Lorenz 2007, *Int. J. Mod. Phys. C* 18:1819). Runs with fewer than
+    ``min_share`` of the residents are stragglers and are not counted. The count is only
+    meaningful for a settled state (clusters are points in the limit of Deffuant et al. 2000):
+    if any counted run is wider than ``max_span`` the result is NaN (undefined), so that a
+    uniform spread is not reported as "one cluster".
     """
     if x.size == 0:
-        return 0
-    sizes = cluster_sizes(x, gap)
-    return int(np.sum(sizes >= max(1, min_share * x.size)))
+        return float("nan")
+    sizes, spans = cluster_runs(x, gap)
+    return _count_clusters(sizes, spans, x.size, min_share, max_span)
+
+
+def _count_clusters(
+    sizes: np.ndarray, spans: np.ndarray, n: int, min_share: float, max_span: float
+) -> float:
+    counted = sizes >= max(1.0, min_share * n)
+    if not counted.any() or np.any(spans[counted] > max_span):
+        return float("nan")
+    return float(np.count_nonzero(counted))
 
 
 def cluster_sizes(x: np.ndarray, gap: float) -> np.ndarray:
-    """Sizes of the runs of sorted ``x`` separated by gaps larger than ``gap``, in order.
+    """Sizes of the runs of sorted ``x`` separated by gaps larger than ``gap``, in order."""
+    return cluster_runs(x, gap)[0]
+
+
+def cluster_runs(x: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sizes and spans (max − min) of the runs of sorted ``x`` separated by more than ``gap``.
 
     Equal to splitting ``np.sort(x)`` wherever ``np.diff > gap``, but without sorting: values
     are put in buckets of width gap/2 (a monotone map, so buckets follow the sorted order and
     no gap inside a bucket can exceed ``gap``); a run can only end between two consecutive
     non-empty buckets, where the gap is the next bucket's minimum minus this one's maximum —
-    the same two numbers ``np.diff`` would subtract. O(N) instead of O(N log N).
+    the same two numbers ``np.diff`` would subtract; a run's span is its last bucket's maximum
+    minus its first bucket's minimum. O(N) instead of O(N log N).
     """
     n = x.size
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     lo = float(x.min())
     scale = 2.0 / gap
     span = (float(x.max()) - lo) * scale
     if n <= 16384 or not np.isfinite(span) or span > 4 * n:
         s = np.sort(x)  # small, too many buckets to pay off, or non-finite values
         breaks = np.flatnonzero(np.diff(s) > gap)
-        return np.diff(np.concatenate([[0], breaks + 1, [n]]))
+        starts = np.concatenate([[0], breaks + 1])
+        ends = np.concatenate([breaks + 1, [n]])
+        return ends - starts, s[ends - 1] - s[starts]
     bucket = ((x - lo) * scale).astype(np.intp)
     nb = int(bucket.max()) + 1
     count = np.bincount(bucket, minlength=nb)
@@ -120,48 +153,148 @@ def cluster_sizes(x: np.ndarray, gap: float) -> np.ndarray:
     cut = np.flatnonzero(bmin[full[1:]] - bmax[full[:-1]] > gap)
     csum = np.concatenate([[0], np.cumsum(count[full])])
     edges = np.concatenate([[0], cut + 1, [full.size]])
-    return np.diff(csum[edges])
+    first, last = full[edges[:-1]], full[edges[1:] - 1]
+    return np.diff(csum[edges]), bmax[last] - bmin[first]
 
 
-def esteban_ray(x: np.ndarray, alpha: float = 1.6, bins: int = 10) -> float:
-    """Esteban–Ray polarization (Esteban & Ray 1994, *Econometrica* 62:819).
+#: Nodes of the polarization grid: opinions are linearly binned onto k/GRID, k = 0 … GRID.
+GRID = 1024
 
-    P = Σ_i Σ_j π_i^(1+α) π_j |y_i − y_j| over a histogram of ``bins`` equal bins on [0, 1]
-    (y = bin centres, π = shares), normalised by its maximum (two equal masses at 0 and 1),
-    so P ∈ [0, 1].
-    """
-    if x.size == 0:
-        return 0.0
-    counts, _ = np.histogram(x, bins=bins, range=(0.0, 1.0))
-    return esteban_ray_counts(counts, x.size, alpha)
+
+def _gauss(d: np.ndarray | float, h: float) -> np.ndarray:
+    return np.exp(-0.5 * (np.asarray(d) / h) ** 2) / (h * math.sqrt(2.0 * math.pi))
 
 
 @lru_cache(maxsize=8)
-def _er_geometry(bins: int, alpha: float) -> tuple[np.ndarray, float]:
-    """Distances between bin centres and the normalising maximum (fixed for given bins, α)."""
-    edges = np.linspace(0.0, 1.0, bins + 1)  # np.histogram's edges for range (0, 1)
-    y = (edges[:-1] + edges[1:]) / 2
-    dist = np.abs(y[:, None] - y[None, :])
-    dist.setflags(write=False)
-    d = y[-1] - y[0]
-    return dist, 2 * 0.5 ** (2 + alpha) * d
+def _der_reference(alpha: float, h: float) -> float:
+    """The index of two equal point masses at 0 and 1 (the normaliser: they score 1)."""
+    f = 0.5 * float(_gauss(0.0, h) + _gauss(1.0, h))
+    return f**alpha * 0.5
 
 
-def esteban_ray_counts(counts: np.ndarray, n: int, alpha: float = 1.6) -> float:
-    """:func:`esteban_ray` from the histogram ``counts`` of ``n`` values (same arithmetic)."""
-    if n == 0:
-        return 0.0
-    dist, pmax = _er_geometry(int(counts.size), float(alpha))
-    pi = counts / n
-    p = float(np.sum(pi[:, None] ** (1 + alpha) * pi[None, :] * dist))
-    return p / pmax
+def der_polarization(x: np.ndarray, alpha: float = 1.0, bandwidth: float = 0.05) -> float:
+    """Duclos–Esteban–Ray polarization of opinions ``x``, exact (O(n²); for tests, small n).
+
+    Duclos, Esteban & Ray (2004), "Polarization: concepts, measurement, estimation",
+    *Econometrica* 72(6):1737–1772, define P_α(F) = ∫ f(y)^α a(y) dF(y) with
+    a(y) = ∫ |y − x| dF(x) (the continuous form of Esteban & Ray 1994, *Econometrica*
+    62:819), and estimate it by P̂ = n⁻¹ Σ_i f̂(y_i)^α â(y_i), f̂ a kernel density estimate and â
+    the sample mean distance. Here f̂ uses a Gaussian kernel of fixed width ``bandwidth`` on the
+    opinion scale (assumed: opinions have fixed ends, so the data-driven, scale-free bandwidth
+    for incomes is not used and opinions are not divided by their mean), and the index is
+    divided by its value for two equal point masses at 0 and 1, which therefore score 1. No
+    grid is involved; the value is invariant to shifting all opinions.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return float("nan")
+    d = x[:, None] - x[None, :]
+    f = _gauss(d, bandwidth).mean(axis=1)
+    a = np.abs(d).mean(axis=1)
+    return float(np.mean(f**alpha * a)) / _der_reference(alpha, bandwidth)
+
+
+def grid_weights(x: np.ndarray) -> np.ndarray:
+    """Linear binning of ``x`` onto the GRID + 1 nodes k/GRID (values outside [0, 1] dropped).
+
+    A value at t = x·GRID between nodes k and k + 1 gives 1 − (t − k) to node k and t − k to
+    node k + 1 (linear binning; Wand & Jones 1995, *Kernel Smoothing*), so the binned sample
+    keeps each value's mass and mean exactly. GRID is a power of two: x·GRID is exact.
+    """
+    ok = (x >= 0.0) & (x <= 1.0)
+    t = x[ok] * GRID
+    k = np.minimum(t.astype(np.intp), GRID - 1)
+    f = t - k
+    lo = np.bincount(k, weights=1.0 - f, minlength=GRID + 1)
+    hi = np.bincount(k + 1, weights=f, minlength=GRID + 1)
+    return lo + hi
+
+
+@lru_cache(maxsize=8)
+def _kernel_spectrum(bandwidth: float) -> tuple[int, np.ndarray]:
+    """FFT length and spectrum of the Gaussian kernel at the node offsets −half … half.
+
+    The kernel is cut at 8 h (there it is 1.3·10⁻¹⁴ of its peak) and laid out for a circular
+    convolution (offset d at index d mod L) whose length L ≥ GRID + 1 + half leaves no
+    wrap-around at the nodes 0 … GRID.
+    """
+    half = min(GRID, int(math.ceil(8.0 * bandwidth * GRID)))
+    size = sp_fft.next_fast_len(GRID + 1 + half, real=True)
+    d = np.arange(-half, half + 1)
+    kern = np.zeros(size)
+    kern[d % size] = _gauss(d / GRID, bandwidth)
+    spec = sp_fft.rfft(kern)
+    spec.setflags(write=False)
+    return size, spec
+
+
+@lru_cache(maxsize=1)
+def _nodes() -> np.ndarray:
+    g = np.arange(GRID + 1) / GRID
+    g.setflags(write=False)
+    return g
+
+
+def der_polarization_grid(w: np.ndarray, alpha: float = 1.0, bandwidth: float = 0.05) -> float:
+    """:func:`der_polarization` of the linearly binned sample ``w`` (:func:`grid_weights`).
+
+    The kernel density and the mean distance are evaluated at the grid nodes by exact sums
+    over the nodes (a convolution by FFT and two cumulative sums, O(GRID log GRID)); the only
+    approximation is the binning, whose effect is below 10⁻³ of the index for bandwidths
+    ≥ 0.02 (tests/engine/test_metrics.py checks it against the exact estimator and for
+    invariance under shifts that do not fall on the grid).
+    """
+    n = float(w.sum())
+    if n <= 0:
+        return float("nan")
+    pi = w / n
+    g = _nodes()
+    # f̂ at the nodes: Σ_m π_m K_h(g_k − g_m), every node pair (a convolution, by FFT)
+    size, spec = _kernel_spectrum(float(bandwidth))
+    f = sp_fft.irfft(sp_fft.rfft(pi, size) * spec, size)[: GRID + 1]
+    # â at the nodes: Σ_m π_m |g_k − g_m| = g_k (2 L_k − 1) − 2 S_k + μ, with L_k = Σ_{m≤k} π_m
+    # and S_k = Σ_{m≤k} π_m g_m (the nodes' own term cancels: |g_k − g_k| = 0)
+    if _der_sum_jit is not None:
+        p = _der_sum_jit(pi, f, g, float(alpha))
+    else:
+        p = _der_sum(pi, f, g, float(alpha))
+    return p / _der_reference(float(alpha), float(bandwidth))
+
+
+def _der_sum(pi: np.ndarray, f: np.ndarray, g: np.ndarray, alpha: float) -> float:
+    """Σ_k π_k f̂_k^α â_k, with â_k = Σ_m π_m |g_k − g_m| = g_k (2 L_k − 1) − 2 S_k + μ,
+    L_k = Σ_{m≤k} π_m, S_k = Σ_{m≤k} π_m g_m (the node's own term cancels: |g_k − g_k| = 0).
+
+    One loop (compiled when numba is there; the same formula either way, to rounding). f̂
+    and â are floored at 0: rounding can leave ~10⁻¹⁷ below zero far from the data.
+    """
+    mu = 0.0
+    for k in range(pi.size):
+        mu += pi[k] * g[k]
+    cl = 0.0
+    cs = 0.0
+    p = 0.0
+    for k in range(pi.size):
+        w = pi[k]
+        cl += w
+        cs += w * g[k]
+        if w > 0.0:
+            a = max(g[k] * (2.0 * cl - 1.0) - 2.0 * cs + mu, 0.0)
+            fk = max(f[k], 0.0)
+            p += w * (fk if alpha == 1.0 else fk**alpha) * a
+    return p
 
 
 def bimodality(x: np.ndarray) -> float:
     """Sarle's bimodality coefficient b = (g² + 1) / (κ + 3(n−1)²/((n−2)(n−3))).
 
-    Values above 5/9 ≈ 0.555 suggest a bimodal distribution (SAS Institute 1990; Pfister et al.
-    2013, *Front. Psychol.* 4:700). Returns 0 for fewer than 4 values or no spread.
+    g is the sample skewness, κ the sample excess kurtosis. Values above 5/9 ≈ 0.555 (the
+    uniform's value) suggest a bimodal distribution (SAS Institute 1990; Pfister et al. 2013,
+    *Front. Psychol.* 4:700). Known limits (Pfister et al. 2013): b is a moment ratio, not a
+    test; it rises with skewness, so a skewed unimodal distribution can exceed 5/9; and since
+    κ ≥ g² − 2 with equality only for two-point distributions (Pearson's inequality), every
+    two-point split — 99/1 as much as 50/50 — gives b → 1. Read it beside the polarization
+    index and the cluster count, never alone. Returns 0 for fewer than 4 values or no spread.
     """
     n = x.size
     if n < 4:
@@ -190,45 +323,6 @@ def _ratio(a: float, b: float) -> float:
 
 #: Rows of the per-group sums (:meth:`_Stats.resident_pass`).
 _PART, _EVER, _OPINION, _DISTANCE, _TRUST, _DIGITAL = range(6)
-_HIST_BINS = 10  # Esteban–Ray histogram: 10 equal bins on [0, 1]
-
-
-def _histogram10(x: np.ndarray, edges: np.ndarray, hist: np.ndarray) -> None:  # pragma: no cover
-    """``np.histogram(x, 10, range=(0, 1))`` counts, by comparisons with the edges.
-
-    numpy puts an in-range value in bin ``int(x·10)`` corrected by one against ``edges``,
-    i.e. in the bin k with ``edges[k] ≤ x < edges[k + 1]`` (the last bin also takes x = 1):
-    ``int(x·10)`` is never off by more than one. Counting the in-range values below each
-    edge gives the same counts; the loop has no branch and no scatter, so it vectorizes.
-    Values outside [0, 1] and NaN are left out, as numpy does.
-    """
-    lo, hi = edges[0], edges[10]
-    e1, e2, e3, e4, e5 = edges[1], edges[2], edges[3], edges[4], edges[5]
-    e6, e7, e8, e9 = edges[6], edges[7], edges[8], edges[9]
-    c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = 0
-    for i in range(x.size):
-        xi = x[i]
-        r = (xi >= lo) & (xi <= hi)
-        c0 += r
-        c1 += r & (xi < e1)
-        c2 += r & (xi < e2)
-        c3 += r & (xi < e3)
-        c4 += r & (xi < e4)
-        c5 += r & (xi < e5)
-        c6 += r & (xi < e6)
-        c7 += r & (xi < e7)
-        c8 += r & (xi < e8)
-        c9 += r & (xi < e9)
-    hist[0] = c1
-    hist[1] = c2 - c1
-    hist[2] = c3 - c2
-    hist[3] = c4 - c3
-    hist[4] = c5 - c4
-    hist[5] = c6 - c5
-    hist[6] = c7 - c6
-    hist[7] = c8 - c7
-    hist[8] = c9 - c8
-    hist[9] = c0 - c9
 
 
 def _resident_pass_loop(
@@ -241,10 +335,13 @@ def _resident_pass_loop(
     agenda: float,
     sizes: np.ndarray,
     sums: np.ndarray,
+    wlo: np.ndarray,
+    whi: np.ndarray,
     lo: float,
     scale: float,
     gap: float,
     runs: np.ndarray,
+    spans: np.ndarray,
 ) -> int:  # pragma: no cover - compiled by numba (coverage cannot see inside)
     """One pass over the residents: what the metrics need, bit for bit as numpy computes it.
 
@@ -252,8 +349,11 @@ def _resident_pass_loop(
       trust) in index order, as ``np.bincount(group, weights=w)`` adds ``w[i]`` to its group's
       running float64 sum; the 0/1 attributes (taking part, ever taken part, platform) counted
       as integers (exact, so the same numbers);
-    * when ``runs`` is not empty (it has one slot per bucket), the cluster sizes of
-      :func:`cluster_sizes`: count, minimum and maximum of each bucket of width gap/2 from
+    * the linear binning of :func:`grid_weights` as its two bincounts: ``wlo[k]`` sums the
+      1 − f given to the lower node, ``whi[k + 1]`` the f given to the upper one, each in
+      index order (their sum is the grid weights);
+    * when ``runs`` is not empty (it has one slot per bucket), the cluster sizes and spans of
+      :func:`cluster_runs`: count, minimum and maximum of each bucket of width gap/2 from
       ``lo``, then the scan of consecutive non-empty buckets; returns the number of clusters.
     """
     ng = sizes.size
@@ -270,6 +370,12 @@ def _resident_pass_loop(
         sums[_OPINION, g] += xi
         sums[_DISTANCE, g] += abs(xi - agenda)
         sums[_TRUST, g] += trust[i]
+        if (xi >= 0.0) & (xi <= 1.0):
+            t = xi * 1024.0  # GRID
+            k = min(int(t), 1023)
+            f = t - k
+            wlo[k] += 1.0 - f
+            whi[k + 1] += f
         if nb:
             b = int((xi - lo) * scale)
             bcount[b] += 1
@@ -284,27 +390,39 @@ def _resident_pass_loop(
             sums[_PART, g] += v * (c & 1)
             sums[_EVER, g] += v * ((c >> 1) & 1)
             sums[_DIGITAL, g] += v * ((c >> 2) & 1)
-    return _bucket_runs(bcount, bmin, bmax, gap, runs) if nb else 0
+    return _bucket_runs(bcount, bmin, bmax, gap, runs, spans) if nb else 0
 
 
 def _bucket_runs(
-    bcount: np.ndarray, bmin: np.ndarray, bmax: np.ndarray, gap: float, out: np.ndarray
+    bcount: np.ndarray,
+    bmin: np.ndarray,
+    bmax: np.ndarray,
+    gap: float,
+    out: np.ndarray,
+    spans: np.ndarray,
 ) -> int:  # pragma: no cover - compiled by numba
-    """Run sizes from the buckets (the scan of :func:`cluster_sizes`); returns how many."""
+    """Run sizes and spans from the buckets (the scan of :func:`cluster_runs`); returns how
+    many runs."""
     runs = 0
     size = 0
     prev = -1
+    start = 0.0
     for b in range(bcount.size):
         if bcount[b] == 0:
             continue
-        if prev >= 0 and bmin[b] - bmax[prev] > gap:
+        if prev < 0:
+            start = bmin[b]
+        elif bmin[b] - bmax[prev] > gap:
             out[runs] = size
+            spans[runs] = bmax[prev] - start
             runs += 1
             size = 0
+            start = bmin[b]
         size += bcount[b]
         prev = b
     if prev >= 0:
         out[runs] = size
+        spans[runs] = bmax[prev] - start
         runs += 1
     return runs
 
@@ -544,16 +662,14 @@ def _moments_numpy(
 
 _bucket_runs = njit(_bucket_runs) or _bucket_runs
 _resident_pass_jit = njit(_resident_pass_loop)
-_histogram10_jit = njit(_histogram10)
 _pairwise_leaf_first = njit(_pairwise_leaf_first) or _pairwise_leaf_first
 _pairwise_leaf_central = njit(_pairwise_leaf_central) or _pairwise_leaf_central
 _pairwise3 = njit(_pairwise3) or _pairwise3
 _moments_jit = njit(_moments_loop)
+_der_sum_jit = njit(_der_sum)
 
 
-def _resident_pass_numpy(
-    m: GovernanceModel, ng: int, gap: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _resident_pass_numpy(m: GovernanceModel, ng: int, gap: float) -> _Pass:
     """The numpy definition of :func:`_resident_pass_loop` (used without numba)."""
     res = m.residents
     g = res.group.astype(np.intp)
@@ -566,40 +682,43 @@ def _resident_pass_numpy(
     sums[_DISTANCE] = np.bincount(g, weights=np.abs(x - m.p.opinions.agenda), minlength=ng)
     sums[_TRUST] = np.bincount(g, weights=res.trust, minlength=ng)
     sums[_DIGITAL] = np.bincount(g, weights=res.digital.astype(float), minlength=ng)
-    hist, _ = np.histogram(x, bins=_HIST_BINS, range=(0.0, 1.0))
-    clusters = cluster_sizes(x, gap) if x.size else np.zeros(0, dtype=np.int64)
-    return sizes, sums, hist, clusters
+    sizes_c, spans = cluster_runs(x, gap)
+    return sizes, sums, grid_weights(x), sizes_c, spans
+
+
+#: (group sizes, per-group sums (6 × groups), polarization grid weights, cluster sizes, spans)
+_Pass = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class _Stats:
     """Intermediate results of the metrics for the model's current state, computed lazily."""
 
-    __slots__ = ("_counts", "_means", "_moments", "_pass", "m")
+    __slots__ = ("_clusters", "_counts", "_groups", "_means", "_moments", "_pass", "m")
 
     def __init__(self, m: GovernanceModel) -> None:
         self.m = m
-        self._pass: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._pass: _Pass | None = None
         self._moments: tuple[float, float, float, float, float, float] | None = None
         self._means: np.ndarray | None = None
         self._counts: list[float] | None = None
+        self._clusters: float | None = None
+        self._groups: tuple[list[float], list[float], list[float]] | None = None
 
-    def resident_pass(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(group sizes, per-group sums (6 × groups), opinion histogram, cluster sizes)."""
+    def resident_pass(self) -> _Pass:
+        """(group sizes, per-group sums (6 × groups), grid weights, cluster sizes, spans)."""
         if self._pass is None:
             self._pass = self._compute_pass()
         return self._pass
 
-    def _compute_pass(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _compute_pass(self) -> _Pass:
         m = self.m
         res = m.residents
         ng = len(m.group_names)
         gap = m.p.opinions.cluster_gap
         x = res.opinion
         n = x.size
-        if _resident_pass_jit is None:
+        if _resident_pass_jit is None or not jit_active():
             return _resident_pass_numpy(m, ng, gap)
-        hist = np.zeros(_HIST_BINS, dtype=np.int64)
-        _histogram10_jit(x, _hist_edges(), hist)
         lo = hi = 0.0
         if n:
             lo, hi = float(x.min()), float(x.max())  # NaN if any value is NaN
@@ -611,22 +730,24 @@ class _Stats:
         sizes = np.zeros(ng, dtype=np.int64)
         sums = np.zeros((6, ng))
         runs = np.empty(nb, dtype=np.int64)
+        spans = np.empty(nb)
+        wlo = np.zeros(GRID + 1)
+        whi = np.zeros(GRID + 1)
         k = _resident_pass_jit(
             res.group, res.participating, res.ever_participated, res.digital, x, res.trust,
-            float(m.p.opinions.agenda), sizes, sums, float(lo), scale, float(gap), runs,
+            float(m.p.opinions.agenda), sizes, sums, wlo, whi, float(lo), scale, float(gap),
+            runs, spans,
         )  # fmt: skip
         if nb:
-            clusters = runs[:k]
-        elif n:
-            clusters = cluster_sizes(x, gap)  # non-finite values or too many buckets: sort
-        else:
-            clusters = np.zeros(0, dtype=np.int64)
-        return sizes, sums, hist, clusters
+            clusters, cspans = runs[:k], spans[:k]
+        else:  # non-finite values, too many buckets or no residents: sort
+            clusters, cspans = cluster_runs(x, gap)
+        return sizes, sums, wlo + whi, clusters, cspans
 
     def group_means(self) -> np.ndarray:
         """Per-group means of the six attributes (rows as the sums; NaN for empty groups)."""
         if self._means is None:
-            sizes, sums, _, _ = self.resident_pass()
+            sizes, sums = self.resident_pass()[:2]
             means = np.full(sums.shape, np.nan)
             # = np.where(sizes > 0, sums / np.maximum(sizes, 1), nan), without the warnings
             np.divide(sums, sizes, out=means, where=sizes > 0)
@@ -648,19 +769,11 @@ class _Stats:
         if self._moments is None:
             res = self.m.residents
             agenda = float(self.m.p.opinions.agenda)
-            if _moments_jit is not None and res.opinion.size:
+            if _moments_jit is not None and res.opinion.size and jit_active():
                 self._moments = _moments_jit(res.opinion, res.trust, agenda)
             else:
                 self._moments = _moments_numpy(res.opinion, res.trust, agenda)
         return self._moments
-
-
-@lru_cache(maxsize=1)
-def _hist_edges() -> np.ndarray:
-    # np.histogram's edges for range (0, 1); the compiled pass relies on that range.
-    edges = np.linspace(0.0, 1.0, _HIST_BINS + 1)
-    edges.setflags(write=False)
-    return edges
 
 
 #: Open collection scopes: id(model) → (model, its shared intermediate results).
@@ -708,11 +821,56 @@ def participation_rate(m: GovernanceModel) -> float:
     return _stats(m).count(_PART) / m.residents.n
 
 
+def _group_rates_vs_rest(m: GovernanceModel) -> tuple[list[float], list[float], list[float]]:
+    """Per group: size, participation rate, rate of all other residents (NaN where empty).
+
+    Plain floats: a handful of groups, where numpy's per-call cost would dominate.
+    """
+    st = _stats(m)
+    if st._groups is None:
+        sizes, sums = st.resident_pass()[:2]
+        size = sizes.tolist()
+        taking = sums[_PART].tolist()
+        n, t = float(sum(size)), float(sum(taking))
+        nan = float("nan")
+        rate = [p / s if s > 0 else nan for p, s in zip(taking, size, strict=True)]
+        rest = [(t - p) / (n - s) if n > s else nan for p, s in zip(taking, size, strict=True)]
+        st._groups = (size, rate, rest)
+    return st._groups
+
+
 @metric("participation_gap", "participation")
 def participation_gap(m: GovernanceModel) -> float:
-    """Highest minus lowest group participation rate."""
-    r = [v for v in _stats(m).group_means()[_PART].tolist() if math.isfinite(v)]
-    return max(r) - min(r) if r else 0.0
+    """Largest gap between a group's participation rate and the rate of everyone else."""
+    _, rate, rest = _group_rates_vs_rest(m)
+    d = [abs(r - o) for r, o in zip(rate, rest, strict=True) if math.isfinite(r - o)]
+    return max(d) if d else 0.0
+
+
+def group_gini(rates: Any, sizes: Any) -> float:
+    """Population-weighted Gini coefficient of group rates (NaN if the mean rate is 0).
+
+    G = Σ_g Σ_h w_g w_h |r_g − r_h| / (2 r̄), w_g = n_g / n, r̄ = Σ_g w_g r_g: the Gini
+    mean-difference form applied to residents who each carry their group's rate, so groups
+    count by size (0 = every group takes part at the same rate).
+    """
+    pairs = [(float(r), float(s)) for r, s in zip(rates, sizes, strict=True)]
+    pairs = [(r, s) for r, s in pairs if s > 0 and math.isfinite(r)]
+    total = sum(s for _, s in pairs)
+    if not pairs:
+        return float("nan")
+    mean = sum(r * s for r, s in pairs) / total
+    if mean <= 0:
+        return float("nan")
+    md = sum(s * t * abs(r - q) for r, s in pairs for q, t in pairs) / (total * total)
+    return md / (2.0 * mean)
+
+
+@metric("participation_gini", "participation")
+def participation_gini(m: GovernanceModel) -> float:
+    """Gini coefficient of the groups' participation rates, weighted by group size."""
+    size, rate, _ = _group_rates_vs_rest(m)
+    return group_gini(rate, size)
 
 
 @metric("never_participated", "participation")
@@ -736,24 +894,48 @@ def opinion_variance(m: GovernanceModel) -> float:
     return _stats(m).moments()[1]
 
 
+@metric("opinion_sd", "consensus")
+def opinion_sd(m: GovernanceModel) -> float:
+    """Standard deviation of opinions (0 = complete consensus)."""
+    return math.sqrt(_stats(m).moments()[1])
+
+
+@metric("consensus", "consensus")
+def consensus(m: GovernanceModel) -> float:
+    """1 while opinions are a consensus (sd ≤ ``metrics.consensus_sd``), else 0."""
+    return float(math.sqrt(_stats(m).moments()[1]) <= m.p.metrics.consensus_sd)
+
+
+def _clusters(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, float]:
+    st = _stats(m)
+    sizes, spans = st.resident_pass()[3:5]
+    if st._clusters is None:
+        mp = m.p.metrics
+        st._clusters = _count_clusters(
+            sizes, spans, m.residents.n, mp.cluster_min_share, mp.cluster_max_span
+        )
+    return sizes, spans, st._clusters
+
+
 @metric("opinion_clusters", "consensus")
 def opinion_clusters(m: GovernanceModel) -> float:
-    """Number of opinion clusters (gap ``opinions.cluster_gap``, clusters ≥ 1 % of residents)."""
-    sizes = _stats(m).resident_pass()[3]
-    return float(np.count_nonzero(sizes >= max(1, 0.01 * m.residents.n)))
+    """Number of opinion clusters (gap ``opinions.cluster_gap``; NaN while unsettled)."""
+    return _clusters(m)[2]
 
 
 @metric("largest_cluster", "consensus")
 def largest_cluster(m: GovernanceModel) -> float:
-    """Share of residents in the largest opinion cluster."""
-    sizes = _stats(m).resident_pass()[3]
-    return float(sizes.max() / m.residents.n)
+    """Share of residents in the largest opinion cluster (NaN while clusters are undefined)."""
+    sizes, _, count = _clusters(m)
+    return float(sizes.max() / m.residents.n) if math.isfinite(count) else float("nan")
 
 
 @metric("polarization", "consensus")
 def polarization(m: GovernanceModel) -> float:
-    """Esteban–Ray polarization of opinions (α = 1.6, 10 bins), normalised to [0, 1]."""
-    return esteban_ray_counts(_stats(m).resident_pass()[2], m.residents.n)
+    """Duclos–Esteban–Ray polarization of opinions (1 = two equal camps at 0 and 1)."""
+    mp = m.p.metrics
+    w = _stats(m).resident_pass()[2]
+    return der_polarization_grid(w, mp.polarization_alpha, mp.polarization_bandwidth)
 
 
 @metric("bimodality", "consensus")
@@ -785,7 +967,10 @@ def mean_trust(m: GovernanceModel) -> float:
 
 @metric("leader_credibility", "trust")
 def leader_credibility(m: GovernanceModel) -> float:
-    """Service record of the leading organization: resolved / (resolved + lost)."""
+    """Service record of the leading organization: resolved / (resolved + aged out while held).
+
+    Needs it held but could not handle (misdirected) count as aged out while held.
+    """
     return float(m.orgs[0].credibility)
 
 
@@ -823,10 +1008,38 @@ def resolution_rate(m: GovernanceModel) -> float:
     return _ratio(b.total_resolved, b.total_resolved + b.total_expired)
 
 
+@metric("resolution_rate_week", "needs")
+def resolution_rate_week(m: GovernanceModel) -> float:
+    """Resolved share of the needs closed this week (resolved + aged out); NaN if none."""
+    r, e = m.events.get("needs_resolved", 0), m.events.get("needs_expired", 0)
+    return _ratio(r, r + e)
+
+
 @metric("mean_wait", "needs")
 def mean_wait(m: GovernanceModel) -> float:
+    """Mean weeks from raised to closed, of all needs closed this week (NaN if none).
+
+    Closed means resolved or aged out: averaging the resolved needs alone rewards leaving the
+    hard ones to age out (survivor bias).
+    """
+    ev = m.events
+    closed = ev.get("needs_resolved", 0) + ev.get("needs_expired", 0)
+    return _ratio(ev.get("wait_sum", 0.0) + ev.get("expired_wait_sum", 0.0), closed)
+
+
+@metric("mean_wait_resolved", "needs")
+def mean_wait_resolved(m: GovernanceModel) -> float:
     """Mean weeks from raised to resolved, of the needs resolved this week (NaN if none)."""
     return _ratio(m.events.get("wait_sum", 0.0), m.events.get("needs_resolved", 0))
+
+
+@metric("backlog_age", "needs")
+def backlog_age(m: GovernanceModel) -> float:
+    """Mean age in weeks of the needs still open at the end of the week (NaN if none)."""
+    b = m.needs
+    if b.size == 0:
+        return float("nan")
+    return float(m.steps - b.created.mean())
 
 
 @metric("backlog", "needs")
@@ -891,6 +1104,13 @@ for _lever in ("ideological", "political", "organizational", "smart"):
 def g_participation(m: GovernanceModel) -> np.ndarray:
     """Share of the group taking part this week."""
     return _stats(m).group_means()[_PART].copy()
+
+
+@metric("participation_gap", "participation", per_group=True)
+def g_participation_gap(m: GovernanceModel) -> np.ndarray:
+    """The group's participation rate minus the rate of all other residents."""
+    _, rate, rest = _group_rates_vs_rest(m)
+    return np.array(rate) - np.array(rest)
 
 
 @metric("never_participated", "participation", per_group=True)
@@ -1006,26 +1226,93 @@ def datacollector_reporters() -> dict[str, Callable]:
     return reps
 
 
-#: Variance below which opinions count as a consensus (for time to consensus).
-CONSENSUS_VARIANCE = 0.01
+def time_to_consensus(model_df: pd.DataFrame) -> float:
+    """First week from which the run stays in consensus to its end (NaN if it ends outside).
 
-
-def time_to_consensus(model_df: pd.DataFrame, threshold: float = CONSENSUS_VARIANCE) -> float:
-    """First week from which opinion variance stays below ``threshold`` (NaN if never)."""
-    v = model_df["opinion_variance"].to_numpy()
-    below = v < threshold
-    if not below.size or not below[-1]:
+    Reads the per-week ``consensus`` indicator (opinion sd ≤ ``metrics.consensus_sd``). A run
+    that ends outside consensus is *censored* at its last week: report it with
+    :func:`consensus_survival`, never by dropping it from a mean.
+    """
+    c = model_df["consensus"].to_numpy(dtype=float) > 0.5
+    if not c.size or not c[-1]:
         return float("nan")
-    above = np.flatnonzero(~below)
-    first = 0 if above.size == 0 else above[-1] + 1
+    out = np.flatnonzero(~c)
+    first = 0 if out.size == 0 else out[-1] + 1
     return float(model_df["step"].to_numpy()[first])
+
+
+def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan–Meier estimate of the survival function from right-censored times.
+
+    Kaplan & Meier (1958), "Nonparametric estimation from incomplete observations", *JASA*
+    53:457: S(t) = Π_{t_i ≤ t} (1 − d_i / n_i) over the distinct event times t_i, with d_i
+    events at t_i and n_i still at risk (censored at t_i counts as at risk at t_i).
+
+    Returns:
+        The distinct event times and S just after each (an empty pair if no event).
+    """
+    t = np.asarray(times, dtype=np.float64)
+    e = np.asarray(observed, dtype=bool)
+    if t.shape != e.shape or np.isnan(t).any():
+        raise ValueError("kaplan_meier: times and observed must be equal-length, no NaN")
+    ev = np.unique(t[e])
+    at_risk = np.array([np.count_nonzero(t >= u) for u in ev], dtype=np.float64)
+    deaths = np.array([np.count_nonzero((t == u) & e) for u in ev], dtype=np.float64)
+    return ev, np.cumprod(1.0 - deaths / at_risk)
+
+
+def restricted_mean(times: np.ndarray, observed: np.ndarray, horizon: float) -> float:
+    """Restricted mean survival time: the area under the Kaplan–Meier curve from 0 to ``horizon``.
+
+    Royston & Parmar (2013), *BMC Med. Res. Methodol.* 13:152. The mean time to
+    the event when times beyond the horizon are counted as the horizon — defined even when
+    many runs never reach the event.
+    """
+    ev, sf = kaplan_meier(times, observed)
+    knots = np.concatenate([[0.0], ev[ev < horizon], [horizon]])
+    level = np.concatenate([[1.0], sf[ev < horizon]])
+    return float(np.sum(np.diff(knots) * level))
+
+
+def consensus_survival(
+    time: np.ndarray, reached: np.ndarray, followup: np.ndarray
+) -> dict[str, float]:
+    """Time to consensus over runs, with the censored runs kept in.
+
+    Args:
+        time: Each run's ``time_to_consensus`` (NaN where not reached).
+        reached: Each run's ``consensus_reached`` (1 reached, 0 censored).
+        followup: Each run's ``consensus_followup`` (its last week: the censoring time).
+
+    Returns:
+        ``runs``, ``share_never`` (share of runs censored), ``km_median`` (first week with
+        S ≤ 0.5; NaN if the curve never gets there), ``rmst`` (restricted mean to the
+        shortest follow-up, :func:`restricted_mean`), and ``horizon``.
+    """
+    reached = np.asarray(reached, dtype=float) > 0.5
+    t = np.where(reached, np.asarray(time, dtype=float), np.asarray(followup, dtype=float))
+    if t.size == 0:
+        return {"runs": 0, "share_never": float("nan"), "km_median": float("nan"),
+                "rmst": float("nan"), "horizon": float("nan")}  # fmt: skip
+    ev, sf = kaplan_meier(t, reached)
+    below = np.flatnonzero(sf <= 0.5)
+    horizon = float(np.min(np.asarray(followup, dtype=float)))
+    return {
+        "runs": int(t.size),
+        "share_never": float(1.0 - reached.mean()),
+        "km_median": float(ev[below[0]]) if below.size else float("nan"),
+        "rmst": restricted_mean(t, reached, horizon),
+        "horizon": horizon,
+    }
 
 
 def summarise(model_df: pd.DataFrame, window: int | None = None) -> dict[str, float]:
     """Run-level outcomes from the per-step table.
 
     Returns ``final_<metric>`` (last week), ``mean_<metric>`` (mean over the last ``window``
-    weeks, all weeks after week 0 by default) and ``time_to_consensus``.
+    weeks, all weeks after week 0 by default), ``time_to_consensus`` (NaN where censored),
+    ``consensus_reached`` (1/0) and ``consensus_followup`` (the last week, the censoring time
+    of a run that never reached consensus).
     """
     df = model_df[model_df["step"] > 0] if (model_df["step"] > 0).any() else model_df
     if window:
@@ -1038,5 +1325,9 @@ def summarise(model_df: pd.DataFrame, window: int | None = None) -> dict[str, fl
         out[f"final_{name}"] = float(last[name])
         col = df[name].to_numpy(dtype=float)
         out[f"mean_{name}"] = float(np.nanmean(col)) if np.isfinite(col).any() else float("nan")
-    out["time_to_consensus"] = time_to_consensus(model_df)
+    if "consensus" in model_df:
+        ttc = time_to_consensus(model_df)
+        out["time_to_consensus"] = ttc
+        out["consensus_reached"] = float(math.isfinite(ttc))
+        out["consensus_followup"] = float(last["step"])
     return out

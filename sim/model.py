@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
 import numpy as np
+from scipy import special
 
+from . import _jit
+from ._mesa import mesa
 from .agents import Organization, PartyMember, Resident
 from .mechanisms import (
     Conflicts,
@@ -176,7 +178,15 @@ class GovernanceModel(mesa.Model):
         hi = np.clip(mean + spread / 2, 0.0, 1.0)
         opinion = lo + (hi - lo) * rng.random(n)
         trust = np.clip(trait("trust_mean") + 0.1 * rng.standard_normal(n), 0.0, 1.0)
-        threshold = trait("threshold_mean") + trait("threshold_sd") * rng.standard_normal(n)
+        z = rng.standard_normal(n)  # drawn whatever the distribution: later draws stay aligned
+        if pop.threshold_distribution == "explicit":
+            threshold = np.asarray(pop.thresholds, dtype=np.float64).copy()
+        elif pop.threshold_distribution == "uniform":
+            # same mean and sd as the normal: uniform on mean ± √3·sd, from the normal's draw
+            u = special.ndtr(z)
+            threshold = trait("threshold_mean") + trait("threshold_sd") * np.sqrt(3.0) * (2 * u - 1)
+        else:
+            threshold = trait("threshold_mean") + trait("threshold_sd") * z
         n_party = int(round(pop.party_share * n))
         party_idx = rng.choice(n, size=n_party, replace=False)
         is_party = np.zeros(n, dtype=bool)
@@ -193,7 +203,15 @@ class GovernanceModel(mesa.Model):
         contrarian = np.zeros(n, dtype=bool)
         contrarian[counter_idx] = True
         opinion[contrarian] = 1.0 - agenda
-        participating = rng.random(n) < p.participation.initial_share
+        start_draw = rng.random(n)
+        if p.participation.initial_count >= 0:
+            # exactly initial_count residents: those with the smallest draws (a uniform sample
+            # without replacement, from the same draws as the share rule)
+            participating = np.zeros(n, dtype=bool)
+            first = np.argsort(start_draw, kind="stable")[: p.participation.initial_count]
+            participating[first] = True
+        else:
+            participating = start_draw < p.participation.initial_share
         member_draw = rng.random(n)
         org_draw = rng.random(n)
         self.residents = Residents(
@@ -342,6 +360,7 @@ class GovernanceModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one week (the order is :data:`PIPELINE`)."""
+        _jit.account(self.residents.opinion.size)  # when to switch to compiled kernels
         self.events = {}
         self.effort = self.strategy.efforts(self)
         for mechanism in PIPELINE:
@@ -358,6 +377,40 @@ class GovernanceModel(mesa.Model):
             raise ValueError(f"steps={steps}: must be ≥ 0")
         for _ in range(steps):
             self.step()
+        return self
+
+    def run_until_settled(
+        self, max_steps: int, *, tol: float = 1e-9, weeks: int = 1
+    ) -> GovernanceModel:
+        """Advance until the residents' state has settled, at most ``max_steps`` weeks.
+
+        Settled: for ``weeks`` consecutive weeks no participation decision changed and no
+        opinion moved by more than ``tol`` (other state — needs, trust — may still move; the
+        classic set-ups switch those mechanisms off). ``self.settled_at`` records the week
+        the last change happened, or ``None`` if the run stopped at ``max_steps`` unsettled.
+
+        Returns:
+            The model, for chaining.
+        """
+        if max_steps < 0 or weeks < 1 or not tol >= 0:
+            raise ValueError(
+                f"run_until_settled(max_steps={max_steps}, tol={tol}, weeks={weeks}): need "
+                "max_steps ≥ 0, tol ≥ 0 and weeks ≥ 1"
+            )
+        res = self.residents
+        quiet = 0
+        self.settled_at: int | None = None
+        for _ in range(max_steps):
+            before_o, before_p = res.opinion.copy(), res.participating.copy()
+            self.step()
+            moved = np.abs(res.opinion - before_o).max(initial=0.0) > tol
+            if moved or not np.array_equal(before_p, res.participating):
+                quiet = 0
+            else:
+                quiet += 1
+                if quiet >= weeks:
+                    self.settled_at = self.steps - weeks
+                    break
         return self
 
     def agent_state(self) -> dict[str, np.ndarray]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ._jit import active as jit_active
 from ._jit import njit
 
 __all__ = ["Graph", "make_network"]
@@ -125,7 +126,7 @@ class Graph:
         (bool arrays as bytes, no float64 copy); without it, by the sparse adjacency matrix.
         Both give the same bits.
         """
-        if _neighbor_mean_jit is not None and not self.complete:
+        if _neighbor_mean_jit is not None and not self.complete and jit_active():
             x = np.asarray(x)
             if x.dtype == np.bool_:
                 x = x.view(np.uint8)
@@ -152,7 +153,7 @@ class Graph:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty
         e = rng.integers(0, self.u.size, size=k)
-        if _pick_edges_jit is not None:
+        if _pick_edges_jit is not None and jit_active():
             a = np.empty(k, dtype=np.int64)
             b = np.empty(k, dtype=np.int64)
             _pick_edges_jit(self.u, self.v, e, rng.random(k), a, b)

@@ -32,6 +32,7 @@ __all__ = [
     "GroupParams",
     "IdeologicalParams",
     "LeverParams",
+    "MetricParams",
     "NeedsParams",
     "NetworkParams",
     "OpinionParams",
@@ -87,6 +88,9 @@ OPINION_RULES = (
 
 #: How the week's encounter pairs are drawn (``opinions.pairing``).
 PAIRINGS = ("edge", "node")
+
+#: How per-resident participation thresholds are drawn (``population.threshold_distribution``).
+THRESHOLD_DISTRIBUTIONS = ("normal", "uniform", "explicit")
 
 
 def p(
@@ -207,6 +211,22 @@ class PopulationParams:
         None,
         "Resident groups by name; shares must sum to 1",
         factory=_default_groups,
+    )
+    threshold_distribution: str = p(
+        "normal",
+        "How participation thresholds are drawn: 'normal' (group threshold_mean + "
+        "threshold_sd · N(0, 1)), 'uniform' (uniform on threshold_mean ± √3·threshold_sd: the "
+        "same mean and sd), 'explicit' (population.thresholds, one value per resident)",
+        choices=THRESHOLD_DISTRIBUTIONS,
+    )
+    thresholds: tuple[float, ...] = p(
+        (),
+        "Explicit per-resident participation thresholds (resident i gets entry i; exactly "
+        "n_residents values; only with threshold_distribution='explicit')",
+        unit="score",
+        lo=-10.0,
+        hi=10.0,
+        factory=tuple,
     )
 
 
@@ -443,6 +463,14 @@ class ParticipationParams:
     w_cost: float = p(1.0, "Weight of participation cost", unit="", lo=0.0, hi=10.0)
     initial_share: float = p(
         0.1, "Share of residents taking part in week 0 (seeds)", unit="fraction", lo=0.0, hi=1.0
+    )
+    initial_count: int = p(
+        -1,
+        "Exact number of residents taking part in week 0, drawn uniformly without replacement "
+        "(−1 = draw each with probability initial_share; otherwise initial_share must be 0)",
+        unit="residents",
+        lo=-1,
+        hi=1e7,
     )
     sticky: bool = p(
         False, "Once taking part, always taking part (Granovetter/Watts irreversibility)"
@@ -844,6 +872,53 @@ class EngineParams:
 
 
 @dataclass(frozen=True)
+class MetricParams:
+    """How outcomes are measured (``sim.metrics``). These settings change recorded numbers,
+    never the dynamics."""
+
+    polarization_alpha: float = p(
+        1.0,
+        "Polarization sensitivity α of the Duclos–Esteban–Ray index (their admissible range "
+        "0.25 … 1; 0 would be the Gini mean difference)",
+        unit="",
+        lo=0.25,
+        hi=1.0,
+    )
+    polarization_bandwidth: float = p(
+        0.05,
+        "Width h (sd) of the Gaussian kernel smoothing opinions in the polarization index "
+        "(fixed on the opinion scale; assumed, see docs/odd.md; ≥ 0.02 keeps the 1/1024 grid's "
+        "error below 10⁻³)",
+        unit="opinion",
+        lo=0.02,
+        hi=0.5,
+    )
+    cluster_min_share: float = p(
+        0.01,
+        "Smallest share of residents a run of opinions needs to count as a cluster",
+        unit="fraction",
+        lo=0.0,
+        hi=1.0,
+    )
+    cluster_max_span: float = p(
+        0.1,
+        "Widest opinion range a counted cluster may have; wider means the opinions have not "
+        "settled and the cluster count is undefined (NaN)",
+        unit="opinion",
+        lo=0.0,
+        hi=1.0,
+    )
+    consensus_sd: float = p(
+        0.02,
+        "Consensus tolerance: opinions count as a consensus while their standard deviation "
+        "is at most this (time to consensus, the consensus indicator)",
+        unit="opinion",
+        lo=0.0,
+        hi=0.5,
+    )
+
+
+@dataclass(frozen=True)
 class Params:
     """All parameters of a govsim run."""
 
@@ -859,6 +934,7 @@ class Params:
     levers: LeverParams = p(None, "Lever parameters", factory=LeverParams)
     strategy: StrategyParams = p(None, "Leadership strategy", factory=StrategyParams)
     engine: EngineParams = p(None, "Engine settings", factory=EngineParams)
+    metrics: MetricParams = p(None, "Outcome measurement settings", factory=MetricParams)
 
     def replace(self, **overrides: Any) -> Params:
         """Return a validated copy with dotted-name overrides applied."""
@@ -995,9 +1071,23 @@ def _field_meta(cls: type, name: str) -> Mapping[str, Any]:
     raise KeyError(name)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy (or pandas) scalar as the Python value it holds: ``np.int64`` → int,
+    ``np.float32`` → float, ``np.bool_`` → bool, ``np.str_`` → str; a 1-d array → a list.
+    Anything else is returned as it is (numpy is not imported to find out)."""
+    if type(value).__module__ == "numpy":
+        shape = getattr(value, "shape", None)
+        if shape == ():
+            return value.item()
+        if shape is not None and len(shape) == 1:
+            return value.tolist()
+    return value
+
+
 def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
     """Check and convert one leaf value; raise ValueError naming what is allowed."""
     origin = typing.get_origin(tp)
+    value = _plain(value)
 
     def bad(what: str) -> ValueError:
         return ValueError(f"parameter {name}={value!r}: {what}")
@@ -1079,8 +1169,8 @@ def _apply(obj: Any, path: list[str], value: Any, full: str) -> Any:
                 new = value
             elif isinstance(value, Mapping):
                 new = current
-                for k, v in value.items():
-                    new = _apply(new, [str(k)], v, f"{full}.{k}")
+                for k, v in value.items():  # keys may be dotted: {"opinions.mu": 0.1}
+                    new = _apply(new, str(k).split("."), v, f"{full}.{k}")
             else:
                 raise ValueError(f"parameter {full}={value!r}: expected a mapping of parameters")
         elif typing.get_origin(tp) is dict and _is_dc(typing.get_args(tp)[1]):
@@ -1108,7 +1198,7 @@ def _apply(obj: Any, path: list[str], value: Any, full: str) -> Any:
                 member = value
             elif isinstance(value, Mapping):
                 for k, v in value.items():
-                    member = _apply(member, [str(k)], v, f"{full}.{k}")
+                    member = _apply(member, str(k).split("."), v, f"{full}.{k}")
             else:
                 raise ValueError(f"parameter {full}={value!r}: expected a mapping of traits")
         else:
@@ -1131,7 +1221,7 @@ def _coerce_group_map(full: str, value: Any, vt: type) -> dict[str, Any]:
         elif isinstance(v, Mapping):
             member = vt()
             for kk, vv in v.items():
-                member = _apply(member, [str(kk)], vv, f"{full}.{k}.{kk}")
+                member = _apply(member, str(kk).split("."), vv, f"{full}.{k}.{kk}")
             out[str(k)] = member
         else:
             raise ValueError(f"parameter {full}.{k}={v!r}: expected a mapping of traits")
@@ -1165,8 +1255,8 @@ def build_params(
         params = base
     elif isinstance(base, Mapping):
         params = Params()
-        for k, v in base.items():
-            params = _apply(params, [str(k)], v, str(k))
+        for k, v in base.items():  # nested, dotted ({"opinions.mu": 0.1}) or both
+            params = _apply(params, str(k).split("."), v, str(k))
     else:
         raise ValueError(f"params must be a Params or a mapping, got {type(base).__name__}")
     for key, value in (overrides or {}).items():
@@ -1245,6 +1335,32 @@ def validate(params: Params) -> None:
             f"parameter strategy.end_step={s.end_step}: must be −1 (never) or ≥ "
             f"strategy.start_step={s.start_step}"
         )
+    if pop.threshold_distribution == "explicit":
+        if len(pop.thresholds) != pop.n_residents:
+            raise ValueError(
+                f"parameter population.thresholds: {len(pop.thresholds)} values given; "
+                f"threshold_distribution='explicit' needs exactly population.n_residents="
+                f"{pop.n_residents}, one per resident"
+            )
+    elif pop.thresholds:
+        raise ValueError(
+            f"parameter population.thresholds: {len(pop.thresholds)} values given but "
+            f"population.threshold_distribution={pop.threshold_distribution!r} does not read "
+            "them; set threshold_distribution='explicit' or drop the list"
+        )
+    part = params.participation
+    if part.initial_count >= 0:
+        if part.initial_share != 0:
+            raise ValueError(
+                f"parameter participation.initial_count={part.initial_count}: give either an "
+                f"exact count or participation.initial_share (={part.initial_share:g}), not "
+                "both; set initial_share=0 with initial_count"
+            )
+        if part.initial_count > pop.n_residents:
+            raise ValueError(
+                f"parameter participation.initial_count={part.initial_count}: at most "
+                f"population.n_residents={pop.n_residents}"
+            )
     net = params.network
     if net.kind != "complete" and net.mean_degree >= pop.n_residents:
         raise ValueError(

@@ -48,9 +48,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import mesa
 import numpy as np
 
+from ._mesa import mesa
 from .agents import Organization
 from .mechanisms import Opinions
 from .model import GovernanceModel
@@ -561,7 +561,7 @@ class ReferenceModel(GovernanceModel):
         max_wait = self.p.needs.max_wait
         closed = np.zeros(book.size, dtype=bool)
         n_res = n_exp = wrong = 0
-        wait_sum = 0.0
+        wait_sum = expired_wait_sum = 0.0
         resolved_ids = []
         for j in range(book.size):
             r = self.resident_list[int(book.resident[j])]
@@ -575,9 +575,9 @@ class ReferenceModel(GovernanceModel):
             elif week - int(book.created[j]) >= max_wait:
                 r.expired_now += 1
                 n_exp += 1
-                if self.handles[holder, cat]:
-                    self.orgs[holder].lost += 1
-                else:
+                expired_wait_sum += week - int(book.created[j])
+                self.orgs[holder].lost += 1  # misdirected or not, it aged out in its hands
+                if not self.handles[holder, cat]:
                     wrong += 1
             else:
                 continue
@@ -591,7 +591,7 @@ class ReferenceModel(GovernanceModel):
         book.remove(closed)
         self.events.update(
             needs_resolved=n_res, needs_expired=n_exp, needs_dropped_wrong_org=wrong,
-            wait_sum=wait_sum,
+            wait_sum=wait_sum, expired_wait_sum=expired_wait_sum,
         )  # fmt: skip
 
     def trust_week(self, residents: mesa.agent.AgentSet) -> None:

@@ -78,6 +78,9 @@ def run_one(
     steps: int = 100,
     *,
     on_step: Callable[[GovernanceModel], None] | None = None,
+    until_settled: bool = False,
+    settle_tol: float = 1e-9,
+    settle_weeks: int = 1,
     **overrides: Any,
 ) -> RunResult:
     """Run one simulation and return its tables.
@@ -85,9 +88,15 @@ def run_one(
     Args:
         params: Parameters (schema object, nested mapping, or ``None`` for defaults).
         seed: The run's seed (an int or a ``SeedSequence``; see :class:`GovernanceModel`).
-        steps: Number of weeks.
+        steps: Number of weeks (with ``until_settled``, the most weeks).
         on_step: Called with the model after every week (e.g. a progress bar); it must not
             change the model.
+        until_settled: Stop early once the residents' state has settled
+            (:meth:`GovernanceModel.run_until_settled`): no participation decision changed and
+            no opinion moved by more than ``settle_tol`` for ``settle_weeks`` weeks in a row.
+            The tables then end at the week the stop was detected.
+        settle_tol: Largest opinion move that still counts as settled (with ``until_settled``).
+        settle_weeks: Quiet weeks in a row needed (with ``until_settled``).
         **overrides: Dotted-name overrides (``**{"strategy.name": "integrated"}``).
 
     Returns:
@@ -95,10 +104,16 @@ def run_one(
     """
     if not isinstance(steps, int | np.integer) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"steps={steps!r}: must be an integer ≥ 0")
+    if not until_settled and (settle_tol != 1e-9 or settle_weeks != 1):
+        raise ValueError("settle_tol and settle_weeks are read only with until_settled=True")
     p = build_params(params, overrides)
     t0 = time.perf_counter()
     model = GovernanceModel(p, rng=seed)
-    if on_step is None:
+    if until_settled:
+        if on_step is not None:
+            raise ValueError("run_one: on_step is not supported with until_settled=True")
+        model.run_until_settled(int(steps), tol=settle_tol, weeks=settle_weeks)
+    elif on_step is None:
         model.run(int(steps))
     else:
         for _ in range(int(steps)):

@@ -1,7 +1,7 @@
 """The classroom UI's explanations: the current scenario and what each lever does.
 
 The levers are described in the source text's own terms (the commentary on Party-building-led
-urban community governance, ``shared/seed/translation.md``), then in the model's (docs/odd.md,
+urban community governance, ``docs/source.md``), then in the model's (docs/odd.md,
 section 7). Scenario descriptions and claims come from ``configs/scenario/*.yaml`` through
 :mod:`govsim.config`; nothing about a scenario is written here.
 """

@@ -100,7 +100,8 @@ assert set(ORG_LABELS) == set(ORG_KINDS)
 # Every metric drawn, checked against the registry at import.
 _MODEL_USED = (
     "participation_rate", "opinion_variance", "opinion_clusters", "polarization",
-    "leader_credibility", "resolution_rate", "backlog", "mean_wait", "platform_adoption",
+    "leader_credibility", "resolution_rate", "resolution_rate_week", "backlog", "mean_wait",
+    "platform_adoption",
     *(f"effort_{lever}" for lever in LEVERS),
 )  # fmt: skip
 _GROUP_USED = ("participation_rate", "mean_trust")
@@ -330,12 +331,13 @@ def consensus_spec(model: GovernanceModel) -> Chart:
     series = {
         "opinion variance": _history(model, "opinion_variance"),
         "opinion clusters": _history(model, "opinion_clusters"),
-        "polarization (Esteban–Ray)": _history(model, "polarization"),
+        "polarization (Duclos–Esteban–Ray)": _history(model, "polarization"),
     }
     v, c, p = (s[-1] for s in series.values())
+    clusters = f"{c:.0f} opinion cluster(s)" if np.isfinite(c) else "clusters not yet settled"
     desc = (
         f"Consensus, week {model.steps}: opinion variance {_fmt(v, 3)}, "
-        f"{c:.0f} opinion cluster(s), polarization {_fmt(p)}"
+        f"{clusters}, polarization {_fmt(p)}"
     )
     return _panels(model, series, title="Consensus", description=desc, color="#7b4fa6")
 
@@ -361,16 +363,18 @@ def trust_spec(model: GovernanceModel) -> Chart:
 
 
 def needs_spec(model: GovernanceModel) -> Chart:
-    """Need resolution rate, backlog and waiting time."""
+    """Need resolution rate (this week and so far), backlog and waiting time."""
     series = {
-        "resolved share of closed needs": _history(model, "resolution_rate"),
+        "resolved share of needs closed this week": _history(model, "resolution_rate_week"),
+        "resolved share of closed needs, so far": _history(model, "resolution_rate"),
         "backlog (open needs per 1,000)": _history(model, "backlog"),
-        "mean wait of resolved needs (weeks)": _history(model, "mean_wait"),
+        "mean wait of closed needs (weeks)": _history(model, "mean_wait"),
     }
-    r, b, w = (s[-1] for s in series.values())
+    rw, r, b, w = (s[-1] for s in series.values())
     desc = (
-        f"Needs, week {model.steps}: resolution rate {_pct(r)}, backlog {_fmt(b, 1)} per 1,000, "
-        f"mean wait {_fmt(w, 1)} weeks"
+        f"Needs, week {model.steps}: resolved this week {_pct(rw)} of closed needs "
+        f"({_pct(r)} so far), backlog {_fmt(b, 1)} per 1,000, mean wait of closed needs "
+        f"{_fmt(w, 1)} weeks"
     )
     return _panels(model, series, title="Needs and services", description=desc, color="#e15759")
 

@@ -5,7 +5,7 @@ reported to an organization — at once through the platform, or offline with a 
 probability — waits, and is resolved by an organization with capacity, resources and the
 right category, or ages out after ``needs.max_wait`` weeks.
 
-Where the levers act (source: ``shared/seed/translation.md``):
+Where the levers act (source: ``docs/source.md``):
 
 * *Political* — "have the resources and the ability to serve the masses": the leading
   organization's capacity and resources grow by ``capacity_gain``/``resource_gain`` × intensity;
@@ -222,10 +222,12 @@ class Service:
         wrong = expired & ~model.handles[book.holder, book.category]
         n_res, n_exp = int(resolved.sum()), int(expired.sum())
         waits = (week - book.created[resolved]).astype(np.float64)
+        book_created_expired = book.created[expired].astype(np.float64)
         n = res.n
         res_by = np.bincount(book.resident[resolved], minlength=n)
         exp_by = np.bincount(book.resident[expired], minlength=n)
-        held = book.holder[expired & ~wrong]
+        # Every need that aged out counts against its holder's record, misdirected ones too.
+        held = book.holder[expired]
         for o, lost in zip(model.orgs, np.bincount(held, minlength=len(model.orgs)), strict=True):
             o.lost += int(lost)
         ng = len(model.group_names)
@@ -247,6 +249,7 @@ class Service:
         ev["needs_expired"] = n_exp
         ev["needs_dropped_wrong_org"] = int(wrong.sum())
         ev["wait_sum"] = float(waits.sum())
+        ev["expired_wait_sum"] = float((week - book_created_expired).sum())
         ev["resolved_by_resident"] = res_by
         ev["expired_by_resident"] = exp_by
         # Remembered experience of being served, in [-1, 1].

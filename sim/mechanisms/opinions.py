@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._jit import active as jit_active
 from .._jit import njit, prefetch
 from .rules import exchange_rule, hk_round
 
@@ -150,7 +151,7 @@ def exchange(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar_s: f
     mu = model.p.opinions.mu
     frozen = res.contrarian
     ex = res.exemplar() if exemplar_s > 0 else None
-    if _exchange_jit is not None:
+    if _exchange_jit is not None and jit_active():
         moved = _exchange_jit(
             np.ascontiguousarray(a, dtype=np.int64),
             np.ascontiguousarray(b, dtype=np.int64),

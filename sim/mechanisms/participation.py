@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._jit import active as jit_active
 from .._jit import njit
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ class Participation:
     def step(self, model: GovernanceModel) -> None:
         """Decide who takes part this week."""
         res = model.residents
-        if _decide_jit is not None and not model.graph.complete:
+        if _decide_jit is not None and not model.graph.complete and jit_active():
             now = self._decide_compiled(model)
         else:
             now = self._decide(model)

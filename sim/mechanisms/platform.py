@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._jit import active as jit_active
 from .._jit import njit
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class Platform:
         res = model.residents
         rng = model.rngs["platform"]
         g = model.graph
-        if _adopt_jit is not None and not g.complete:
+        if _adopt_jit is not None and not g.complete and jit_active():
             out = np.empty(res.n, dtype=np.bool_)
             _adopt_jit(
                 g.indptr, g.indices, g.degree, res.digital.view(np.uint8),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._jit import active as jit_active
 from .._jit import njit
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class Trust:
             t[:] = 1.0 - (1.0 - t) * count_power(1.0 - p.gain_resolved, k_res)
             t *= count_power(1.0 - p.loss_unresolved, k_exp)
         g = model.graph
-        if p.social_weight > 0 and _drift_jit is not None and not g.complete:
+        if p.social_weight > 0 and _drift_jit is not None and not g.complete and jit_active():
             out = np.empty_like(t)
             _drift_jit(g.indptr, g.indices, g.degree, t, float(p.social_weight), out)
             np.clip(out, 0.0, 1.0, out=t)

@@ -9,7 +9,7 @@ from sim import GovernanceModel
 from sim._jit import HAVE_NUMBA
 from sim.mechanisms import opinions
 from sim.mechanisms.trust import count_power
-from sim.metrics import cluster_sizes
+from sim.metrics import cluster_runs, cluster_sizes
 
 
 def _sorted_sizes(x: np.ndarray, gap: float) -> np.ndarray:
@@ -30,6 +30,18 @@ def test_cluster_sizes_equal_the_sort_definition(gap: float) -> None:
         np.arange(0, 1.0001, gap),  # gaps equal to the threshold (not a break)
     ):
         np.testing.assert_array_equal(cluster_sizes(x, gap), _sorted_sizes(x, gap))
+
+
+@pytest.mark.parametrize("gap", [1e-4, 0.05])
+def test_cluster_spans_of_the_bucket_path_equal_the_sort_definition(gap: float) -> None:
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(0.2, 0.01, 20_000), rng.random(2000), [0.9] * 500])
+    sizes, spans = cluster_runs(x, gap)  # n > 16384: the bucket path
+    s = np.sort(x)
+    cut = np.flatnonzero(np.diff(s) > gap)
+    starts, ends = np.r_[0, cut + 1], np.r_[cut + 1, s.size]
+    np.testing.assert_array_equal(sizes, ends - starts)
+    np.testing.assert_array_equal(spans, s[ends - 1] - s[starts])
 
 
 def test_count_power_is_pow() -> None:
@@ -109,7 +121,7 @@ def _opinion_cases(rng: np.random.Generator) -> list[np.ndarray]:
         rng.permutation(np.concatenate([near, rng.random(3000), [0.0, -0.0, 1.0] * 5])),
         np.round(rng.random(5000), 1),  # values exactly on (and next to) the bin edges
         np.full(4000, 0.5),
-        np.concatenate([rng.random(3000), [1.5, -0.2]]),  # outside [0, 1]: not in the histogram
+        np.concatenate([rng.random(3000), [1.5, -0.2]]),  # outside [0, 1]: not on the grid
         rng.random(7),
     ]
 
@@ -139,9 +151,12 @@ def test_compiled_resident_pass_equals_its_numpy_definition(monkeypatch) -> None
         ref = metrics._resident_pass_numpy(m, len(m.group_names), m.p.opinions.cluster_gap)
         for f, r in zip(fast, ref, strict=True):
             np.testing.assert_array_equal(f, r)
-        counts, _ = np.histogram(x, bins=10, range=(0.0, 1.0))
-        np.testing.assert_array_equal(fast[2], counts)
+        np.testing.assert_array_equal(fast[2], metrics.grid_weights(x))
         np.testing.assert_array_equal(fast[3], _sorted_sizes(x, m.p.opinions.cluster_gap))
+        s = np.sort(x)
+        cut = np.flatnonzero(np.diff(s) > m.p.opinions.cluster_gap)
+        starts, ends = np.r_[0, cut + 1], np.r_[cut + 1, s.size]
+        np.testing.assert_array_equal(fast[4], s[ends - 1] - s[starts])
 
 
 def test_metrics_in_a_collection_equal_the_metrics_alone() -> None:
@@ -160,8 +175,16 @@ def test_metrics_in_a_collection_equal_the_metrics_alone() -> None:
     assert collected["opinion_mean"] == float(x.mean())
     assert collected["opinion_variance"] == float(x.var())
     assert collected["bimodality"] == metrics.bimodality(x)
-    assert collected["polarization"] == metrics.esteban_ray(x)
-    assert collected["opinion_clusters"] == metrics.n_clusters(x, m.p.opinions.cluster_gap)
+    mp = m.p.metrics
+    assert collected["polarization"] == metrics.der_polarization_grid(
+        metrics.grid_weights(x), mp.polarization_alpha, mp.polarization_bandwidth
+    )
+    clusters = metrics.n_clusters(
+        x, m.p.opinions.cluster_gap, mp.cluster_min_share, mp.cluster_max_span
+    )
+    assert collected["opinion_clusters"] == clusters or (
+        np.isnan(clusters) and np.isnan(collected["opinion_clusters"])
+    )
     assert collected["participation_rate"] == float(m.residents.participating.mean())
     for name, values in collected["_groups"].items():
         np.testing.assert_array_equal(values, metrics.GROUP_METRICS[name].fn(m))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from sim import GovernanceModel, Params, build_params
 from sim.params import iter_fields, parameter_table_markdown
@@ -105,3 +108,37 @@ def test_diff_round_trips():
     assert build_params(a, d) == b
     c = build_params(None, {"population.groups": {"all": {"share": 1.0}}})
     assert build_params(a, diff(a, c)) == c
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"population.thresholds": [0.1, 0.2]}, "does not read them"),
+        ({"population.threshold_distribution": "explicit"}, "needs exactly"),
+        ({"population.threshold_distribution": "lognormal"}, "allowed: normal, uniform"),
+        ({"population.threshold_distribution": "explicit", "population.n_residents": 3,
+          "population.thresholds": [0.1, "x", 0.3]}, "thresholds[1]='x': expected a number"),
+        ({"population.threshold_distribution": "explicit", "population.n_residents": 2,
+          "population.thresholds": [0.1, 99.0]}, "thresholds[1]=99.0: allowed range"),
+        ({"participation.initial_count": 3}, "not both"),
+        ({"participation.initial_count": 5000, "participation.initial_share": 0}, "at most"),
+        ({"metrics.polarization_alpha": 1.6}, "allowed range 0.25 … 1"),
+    ],
+)  # fmt: skip
+def test_trait_lists_and_counts_are_validated_in_one_line(overrides, fragment):
+    with pytest.raises(ValueError, match=re.escape(fragment)) as exc:
+        build_params(None, overrides)
+    assert "\n" not in str(exc.value)
+
+
+def test_uniform_thresholds_have_the_groups_mean_and_sd():
+    m = GovernanceModel(rng=1, **{"population.n_residents": 40_000,
+                                  "population.threshold_distribution": "uniform"})  # fmt: skip
+    th, g = m.residents.threshold, m.residents.group
+    for k, grp in enumerate(m.p.population.groups.values()):
+        x = th[g == k]
+        half = np.sqrt(3) * grp.threshold_sd
+        assert x.min() >= grp.threshold_mean - half and x.max() <= grp.threshold_mean + half
+        assert abs(x.mean() - grp.threshold_mean) < 0.02
+        assert abs(x.std() - grp.threshold_sd) < 0.02
+        assert stats.kstest(x, "uniform", (grp.threshold_mean - half, 2 * half)).pvalue > 1e-3

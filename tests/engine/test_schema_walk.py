@@ -30,6 +30,14 @@ CONTEXT = {
     "levers.organizational.pooling": {"needs.capacity_per_1000": 60.0},
     "organizations.base_links": {"needs.capacity_per_1000": 60.0},
     "participation.initial_share": {"participation.sticky": True},
+    "participation.initial_count": {"participation.initial_share": 0.0},
+    # clusters are counted only once settled: widen the allowed span so that they are
+    "metrics.cluster_min_share": {"metrics.cluster_max_span": 1.0},
+    "opinions.cluster_gap": {"metrics.cluster_max_span": 1.0},
+    "population.thresholds": {
+        "population.threshold_distribution": "explicit",
+        "population.thresholds": (0.3,) * 300,
+    },
     # act only under their rule
     "opinions.rejection": {"opinions.rule": "repulsive"},
     "opinions.bias": {"opinions.rule": "biased_assimilation"},
@@ -70,11 +78,9 @@ def perturb(name: str, value, info):
     raise AssertionError(f"no perturbation for {name}={value!r}")
 
 
-def _walk():
-    for info in iter_fields():
-        if info.name in EXEMPT:
-            continue
-        yield pytest.param(info, id=info.name)
+def _walk() -> list:
+    # A list, not a generator: pytest 9.2 deprecates non-Collection iterables in parametrize.
+    return [pytest.param(info, id=info.name) for info in iter_fields() if info.name not in EXEMPT]
 
 
 @pytest.fixture(scope="module")

@@ -93,10 +93,27 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+SKIP_PREFIX = "browser tests skipped"
+
+
 def _unavailable(reason: str) -> None:
     if _in_ci():
         pytest.fail(f"UI test prerequisites missing under CI: {reason}", pytrace=False)
-    pytest.skip(f"UI test prerequisites missing: {reason} (run scripts/setup_ui_test_env.sh)")
+    pytest.skip(
+        f"{SKIP_PREFIX}: {reason} (CI installs and runs them; here: "
+        "bash scripts/setup_ui_test_env.sh)"
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Report every browser test skipped for a missing prerequisite at one place, so that
+    ``-ra`` folds them into ONE line saying why, instead of one line per test."""
+    outcome = yield
+    report = outcome.get_result()
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and SKIP_PREFIX in str(longrepr[2]):
+        report.longrepr = (__file__, _unavailable.__code__.co_firstlineno, longrepr[2])
 
 
 def _missing_prerequisites() -> list[str]:

@@ -6,6 +6,9 @@ generic batch evaluator (``evaluate(X) -> Y``), so it can be tested without the 
 
 Modules:
     stats: confidence intervals, CI bands over time, paired comparisons, Holm adjustment.
-    store: stable run identities and an atomic, resumable Parquet result store.
+    store: stable run identities (parameters, seed, model versions) and an atomic, resumable
+        Parquet result store.
+    dataset: an experiment's lock, one schema, the current design only (archive, manifest).
+    provenance: versions, git commit, packages and command line of every result.
     sensitivity: SALib pipelines (Sobol' / Saltelli, Morris) with tidy outputs and plots.
 """

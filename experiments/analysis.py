@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim.metrics import consensus_survival
 
+from .dataset import read_manifest
 from .execute import ExperimentPaths
 from .figures import (
     plot_bands,
@@ -105,6 +106,28 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+#: What the analysis in progress could not write (one line each; see :func:`analyse`).
+_NOT_WRITTEN: list[str] = []
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _figure(make: Callable[[], Any], path: Path) -> Path | None:
+    """Draw and save a figure; on failure note one line (the rest of the report goes on)."""
+    try:
+        return save(make(), path)
+    except Exception as exc:  # a degenerate design (one point, all-NaN outcome, ...)
+        _NOT_WRITTEN.append(f"figure `{path.name}`: {_reason(exc)}")
+        return None
+
+
+def _image(fig: Path | None, alt: str, root: Path) -> str:
+    return f"![{alt}]({_rel(fig, root)})" if fig is not None else f"(figure {alt}: not drawn)"
+
+
 def _launch_totals(paths: ExperimentPaths) -> dict[str, Any]:
     done = failed = 0
     wall = 0.0
@@ -158,7 +181,9 @@ def _header(e: Experiment, paths: ExperimentPaths, n_runs: int, n_planned: int) 
 _QUERY = """## Querying the stored results
 
 One row per run and week: `run_id`, tags ({tags}), the varied parameters, `seed`, `step` and
-one column per outcome.
+one column per outcome. `parts/` holds exactly the runs of this design, each once (runs of
+earlier designs are in `archive/`, the design's run ids in `manifest.parquet`), so these
+queries and this report agree.
 
 ```python
 import pandas as pd
@@ -205,15 +230,18 @@ def _over_time(
     table = summ.merge(boot, on=[*by, "step", "variable"], how="left")
     _write_table(table, paths.tables / "over_time", parquet=True)
     heads = [m for m in HEADLINE_METRICS if m in metrics]
-    fig = plot_bands(
-        table,
-        heads,
-        by=by[0] if by else None,
-        boot=boot,
-        title=f"{e.name}: mean over replications, {e.level:.0%} t band (shaded), "
-        "bootstrap (dotted)",
+    fig = _figure(
+        lambda: plot_bands(
+            table,
+            heads,
+            by=by[0] if by else None,
+            boot=boot,
+            title=f"{e.name}: mean over replications, {e.level:.0%} t band (shaded), "
+            "bootstrap (dotted)",
+        ),
+        paths.figures / "over_time.png",
     )
-    return table, save(fig, paths.figures / "over_time.png")
+    return table, fig
 
 
 def _replicate(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[str]:
@@ -253,7 +281,7 @@ def _replicate(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> lis
         *_consensus_lines(runs),
         "## Over time",
         "",
-        f"![over time]({_rel(fig, paths.root)})",
+        _image(fig, "over time", paths.root),
         "",
     ]
 
@@ -288,7 +316,11 @@ def _consensus_lines(runs: pd.DataFrame, by: str | None = None) -> list[str]:
 
 def _points(runs: pd.DataFrame, keys: list[str], outcomes: list[str], level: float) -> pd.DataFrame:
     s = summarise_over_time(runs, by=keys, value_cols=outcomes, level=level, step_col=None)
-    wide = s.pivot_table(index=keys, columns="variable", values=["mean", "lo", "hi", "n"])
+    # dropna=False: an interval undefined everywhere (one replication, an outcome that is NaN
+    # in every run) stays a column of NaN instead of vanishing from the table
+    wide = s.pivot_table(
+        index=keys, columns="variable", values=["mean", "lo", "hi", "n"], dropna=False
+    )
     wide.columns = [f"{var}_{stat}" for stat, var in wide.columns]
     wide = wide.reset_index()
     order = [*keys] + [f"{o}_{k}" for o in outcomes for k in ("mean", "lo", "hi", "n")]
@@ -313,14 +345,14 @@ def _sweep(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[st
     title = f"{e.name}: mean over {len(e.seeds)} replications"
     if kind == "factorial" and len(varied) == 2 and len(numeric) == 2:
         figs.append(
-            save(
-                plot_heatmaps(points, varied[0], varied[1], outs, title=title),
+            _figure(
+                lambda: plot_heatmaps(points, varied[0], varied[1], outs, title=title),
                 paths.figures / "heatmaps.png",
             )
         )
         figs.append(
-            save(
-                plot_sweep_lines(points, varied[0], outs, hue=varied[1], title=title),
+            _figure(
+                lambda: plot_sweep_lines(points, varied[0], outs, hue=varied[1], title=title),
                 paths.figures / "lines.png",
             )
         )
@@ -328,15 +360,16 @@ def _sweep(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[st
         x = numeric[0]
         hue = next((p for p in varied if p != x), None)
         figs.append(
-            save(
-                plot_sweep_lines(points, x, outs, hue=hue, title=title), paths.figures / "lines.png"
+            _figure(
+                lambda: plot_sweep_lines(points, x, outs, hue=hue, title=title),
+                paths.figures / "lines.png",
             )
         )
     else:
         for o in outs[:4]:
             figs.append(
-                save(
-                    plot_scatter(points, numeric or varied, o, title=f"{e.name}: {o}"),
+                _figure(
+                    lambda o=o: plot_scatter(points, numeric or varied, o, title=f"{e.name}: {o}"),
                     paths.figures / f"scatter_{o}.png",
                 )
             )
@@ -356,7 +389,7 @@ def _sweep(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[st
         "",
         "## Figures",
         "",
-        *[f"![{f.stem}]({_rel(f, paths.root)})\n" for f in figs],
+        *[f"![{f.stem}]({_rel(f, paths.root)})\n" for f in figs if f is not None],
     ]
 
 
@@ -421,8 +454,8 @@ def _compare(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[
     )
     md = md_table(paper, digits=3)
     atomic_write_bytes((md + "\n").encode("utf-8"), paths.tables / "comparison.md")
-    fig = save(
-        plot_forest(table, title=f"{e.name}: paired effects vs {labels[0]}"),
+    fig = _figure(
+        lambda: plot_forest(table, title=f"{e.name}: paired effects vs {labels[0]}"),
         paths.figures / "comparison.png",
     )
     return [
@@ -437,12 +470,12 @@ def _compare(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[
         "",
         md,
         "",
-        f"![paired effects]({_rel(fig, paths.root)})",
+        _image(fig, "paired effects", paths.root),
         "",
         *_consensus_lines(runs, "condition"),
         "## Over time",
         "",
-        f"![over time]({_rel(fig_time, paths.root)})",
+        _image(fig_time, "over time", paths.root),
         "",
     ]
 
@@ -483,15 +516,16 @@ def _sensitivity(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> l
         ]
         return lines
     seed = np.random.SeedSequence(e.root_seed, spawn_key=(2**31, 3))
+    second: pd.DataFrame | None = None
     if method == "sobol":
-        idx, _ = sobol_indices(
+        idx, second = sobol_indices(
             problem,
             means[outs],
             calc_second_order=bool(s.get("second_order", False)),
             seed=seed,
             conf_level=e.level,
         )
-        fig = plot_sobol(idx)
+        make = lambda: plot_sobol(idx)  # noqa: E731
         name = "sobol"
         expl = (
             "S1: first-order index (share of output variance due to the parameter alone); "
@@ -502,15 +536,28 @@ def _sensitivity(e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> l
         idx = morris_indices(
             problem, X, means[outs], int(s.get("levels", 4)), seed=seed, conf_level=e.level
         )
-        fig = plot_morris(idx)
+        make = lambda: plot_morris(idx)  # noqa: E731
         name = "morris"
         expl = (
             "μ*: mean absolute elementary effect (overall influence, per unit of the "
             "normalised range); σ: spread of the effects (non-linearity or interactions)."
         )
     _write_table(idx, paths.tables / "indices")
-    path = save(fig, paths.figures / f"{name}.png")
-    return [*lines, expl, "", md_table(idx), "", f"![{name}]({_rel(path, paths.root)})", ""]
+    path = _figure(make, paths.figures / f"{name}.png")
+    out = [*lines, expl, "", md_table(idx), "", _image(path, name, paths.root), ""]
+    if second is not None:
+        _write_table(second, paths.tables / "indices_second_order")
+        out += [
+            "### Second-order indices",
+            "",
+            "S2: share of output variance due to the interaction of two parameters (beyond "
+            f"their first-order effects); `S2_conf`: {e.level:.0%} bootstrap half-widths. "
+            "Table: `tables/indices_second_order.csv`.",
+            "",
+            md_table(second),
+            "",
+        ]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -543,6 +590,7 @@ def analyse(root: Path | str, *, echo: Callable[[str], None] | None = print) -> 
         return analyse_study(paths.root, echo=echo)
     e = load_experiment(paths.root)
     store = paths.store()
+    _NOT_WRITTEN.clear()
     if e.kind == "optimise":
         from .optimise import analyse_optimise
 
@@ -550,7 +598,7 @@ def analyse(root: Path | str, *, echo: Callable[[str], None] | None = print) -> 
     else:
         plan = plan_runs(e)
         planned = {r.run_id for r in plan}
-        rows = _tag_from_plan(load_rows(store, planned), plan)
+        rows = _tag_from_plan(load_rows(store, planned, read_manifest(paths.root)), plan)
         n_runs, n_planned = rows["run_id"].nunique() if len(rows) else 0, len(planned)
         if not len(rows):
             body = ["No runs are stored yet: run the experiment's command first.", ""]
@@ -558,12 +606,28 @@ def analyse(root: Path | str, *, echo: Callable[[str], None] | None = print) -> 
             with warnings.catch_warnings():
                 # Matplotlib warns about all-NaN colour scales of undefined outcomes only.
                 warnings.filterwarnings("ignore", message=".*(All-NaN|empty slice).*")
-                body = {
-                    "replicate": _replicate,
-                    "sweep": _sweep,
-                    "compare": _compare,
-                    "sensitivity": _sensitivity,
-                }[e.kind](e, paths, rows)
+                try:
+                    body = {
+                        "replicate": _replicate,
+                        "sweep": _sweep,
+                        "compare": _compare,
+                        "sensitivity": _sensitivity,
+                    }[e.kind](e, paths, rows)
+                except Exception as exc:  # the tables written so far stay; say what failed
+                    _NOT_WRITTEN.append(f"the {e.kind} analysis: {_reason(exc)}")
+                    body = []
+    not_written = list(_NOT_WRITTEN)
+    _NOT_WRITTEN.clear()
+    if not_written:
+        body = [
+            *body,
+            "## Not written",
+            "",
+            "The design is too small or an outcome is undefined (NaN) in every run for:",
+            "",
+            *[f"- {line}" for line in not_written],
+            "",
+        ]
     parts = _rel(paths.parts, paths.root)
     tags = {
         "replicate": "`point`, `replicate`",
@@ -581,5 +645,7 @@ def analyse(root: Path | str, *, echo: Callable[[str], None] | None = print) -> 
     )
     atomic_write_bytes(text.encode("utf-8"), paths.report)
     if echo is not None:
+        for line in not_written:
+            echo(f"report: not written: {line}")
         echo(f"report: {paths.report}  (tables/ and figures/ beside it)")
     return paths.report

@@ -92,6 +92,11 @@ class StudySpec:
     alpha: float = 0.05
     target_power: float = 0.8
     base: Mapping[str, Any] = field(default_factory=dict)
+    #: ``experiment.on_model_change``: refuse, recompute or reuse stored runs of another
+    #: model version (experiments.dataset).
+    on_model_change: str = "refuse"
+    #: ``experiment.confirm_large``: run work beyond experiments.design's limits.
+    confirm_large: bool = False
 
     def __post_init__(self) -> None:
         if self.replications < 2:

@@ -133,14 +133,17 @@ def verb(kind: str, args: argparse.Namespace) -> int:
         + (f", {n} runs" if n else "")
         + f" → {results_dir / e.name}",
     )
-    summary, _ = run_experiment(
-        e,
-        results_dir,
-        launcher=launcher_ov,
-        progress=False if args.quiet else r.progress,
-        echo=echo,
-        analyse=not args.no_report,
-    )
+    try:
+        summary, _ = run_experiment(
+            e,
+            results_dir,
+            launcher=launcher_ov,
+            progress=False if args.quiet else r.progress,
+            echo=echo,
+            analyse=not args.no_report,
+        )
+    except ExperimentConfigError as exc:  # stored runs of another model version, refused
+        raise ConfigError(str(exc)) from None
     return EXIT_OK if summary.ok else EXIT_ERROR
 
 
@@ -345,12 +348,17 @@ def _study(args: argparse.Namespace) -> int:
         f"{len(plan.runs)} distinct runs ({spec.replications} seeds, {spec.steps} weeks, "
         f"{n_res} residents) → {results_dir / spec.name}",
     )
-    summary, _ = run_study(
-        plan,
-        results_dir,
-        launcher=launcher_ov,
-        progress=False if args.quiet else r.progress,
-        echo=echo,
-        analyse=not args.no_report,
-    )
+    if plan.work is not None and plan.work.large():
+        say(args, plan.work.line())
+    try:
+        summary, _ = run_study(
+            plan,
+            results_dir,
+            launcher=launcher_ov,
+            progress=False if args.quiet else r.progress,
+            echo=echo,
+            analyse=not args.no_report,
+        )
+    except ExperimentConfigError as exc:  # stored runs of another model version, refused
+        raise ConfigError(str(exc)) from None
     return EXIT_OK if summary.ok else EXIT_ERROR

@@ -210,3 +210,143 @@ def validate_points(base: Params, points: Sequence[Mapping[str, Any]], what: str
         except ValueError as exc:
             raise ExperimentConfigError(f"{what} {i}: {exc}") from None
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Size of the work, estimated before anything is planned
+# --------------------------------------------------------------------------------------------
+
+#: Beyond any of these an experiment is refused unless ``experiment.confirm_large=true``.
+MAX_RUNS = 1_000_000
+MAX_RESIDENT_WEEKS = 1e10
+MAX_STORED_BYTES = 50e9
+#: From these on the estimate is printed before the runs start.
+SHOW_RUNS = 10_000
+SHOW_RESIDENT_WEEKS = 1e8
+#: Rough cost of one resident-week, measured on one core of a 2-core machine with the default
+#: community (2,000 residents, 50 weeks: 3.8 µs); smaller communities cost more per resident.
+SECONDS_PER_RESIDENT_WEEK = 4e-6
+#: Bytes of one planned run (its record in the plan) and of one stored value.
+_PLAN_BYTES_PER_RUN = 1_000
+_BYTES_PER_VALUE = 8
+
+
+class WorkEstimate:
+    """Runs × residents × weeks of an experiment, and what they cost in time and space."""
+
+    def __init__(self, runs: int, residents: int, weeks: int, columns: int) -> None:
+        self.runs, self.residents, self.weeks, self.columns = runs, residents, weeks, columns
+
+    @property
+    def resident_weeks(self) -> float:
+        """Residents simulated for a week, summed over every run."""
+        return float(self.runs) * float(self.residents) * float(self.weeks)
+
+    @property
+    def stored_bytes(self) -> float:
+        """Uncompressed size of the stored rows (one row per run and week)."""
+        return float(self.runs) * (float(self.weeks) + 1) * self.columns * _BYTES_PER_VALUE
+
+    @property
+    def plan_bytes(self) -> float:
+        """Memory the plan of every run takes while launching."""
+        return float(self.runs) * _PLAN_BYTES_PER_RUN
+
+    @property
+    def cpu_s(self) -> float:
+        """Rough single-core seconds (:data:`SECONDS_PER_RESIDENT_WEEK`)."""
+        return self.resident_weeks * SECONDS_PER_RESIDENT_WEEK
+
+    def too_large(self) -> str:
+        """Which limit the work exceeds ('' if none)."""
+        if self.runs > MAX_RUNS:
+            return f"more than {MAX_RUNS:,} runs"
+        if self.resident_weeks > MAX_RESIDENT_WEEKS:
+            return f"more than {MAX_RESIDENT_WEEKS:.0e} resident-weeks"
+        if self.stored_bytes > MAX_STORED_BYTES:
+            return f"more than {_size(MAX_STORED_BYTES)} of results"
+        return ""
+
+    def large(self) -> bool:
+        """Whether the estimate is worth printing before the runs start."""
+        return self.runs >= SHOW_RUNS or self.resident_weeks >= SHOW_RESIDENT_WEEKS
+
+    def line(self) -> str:
+        """``work: 40,000 runs × 2,000 residents × 100 weeks = 8e+09 resident-weeks, …``."""
+        return (
+            f"work: {self.runs:,} runs × {self.residents:,} residents × {self.weeks:,} weeks = "
+            f"{self.resident_weeks:.2g} resident-weeks (≈ {_duration(self.cpu_s)} on one core), "
+            f"≈ {_size(self.stored_bytes)} of results, ≈ {_size(self.plan_bytes)} to plan"
+        )
+
+
+def _size(b: float) -> str:
+    for unit, k in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if b >= k:
+            return f"{b / k:.3g} {unit}"
+    return f"{b:.0f} B"
+
+
+def _duration(s: float) -> str:
+    for unit, k in (("years", 3.15e7), ("days", 86400), ("h", 3600), ("min", 60)):
+        if s >= k:
+            return f"{s / k:.3g} {unit}"
+    return f"{s:.2g} s"
+
+
+def check_work(est: WorkEstimate, *, confirm: Any = False, echo: Any = None) -> WorkEstimate:
+    """Refuse work beyond the limits unless confirmed; print the estimate of large work.
+
+    Args:
+        est: The estimate.
+        confirm: ``experiment.confirm_large`` (True runs it anyway).
+        echo: Where the estimate of large work goes (None: nowhere).
+
+    Raises:
+        ExperimentConfigError: The work exceeds a limit and ``confirm`` is not True.
+    """
+    if not isinstance(confirm, bool):
+        raise ExperimentConfigError(f"experiment.confirm_large={confirm!r}: expected true or false")
+    why = est.too_large()
+    if why and not confirm:
+        raise ExperimentConfigError(
+            f"{est.line()} — {why}; reduce the design, replications, population.n_residents or "
+            "steps, or set experiment.confirm_large=true to run it anyway"
+        )
+    if echo is not None and (why or est.large()):
+        echo(est.line())
+    return est
+
+
+def count_points(kind: str, exp: Mapping[str, Any]) -> int | None:
+    """Design points (or conditions) of an experiment config, without building the design.
+
+    Returns None where the config is malformed (its own validation reports it later).
+    """
+    try:
+        if kind == "replicate":
+            return 1
+        if kind == "compare":
+            return len(exp.get("scenarios") or []) + len(exp.get("conditions") or {})
+        if kind == "sweep":
+            d = exp.get("design") or {}
+            if d.get("kind", "factorial") == "lhs":
+                return int(d.get("samples") or 0)
+            n = 1
+            for spec in (d.get("params") or {}).values():
+                n *= int(spec["num"]) if isinstance(spec, Mapping) else len(spec)
+            return n
+        if kind == "sensitivity":
+            s = exp.get("sensitivity") or {}
+            k = len(s.get("params") or {})
+            if s.get("method", "sobol") == "morris":
+                return int(s.get("trajectories", 10)) * (k + 1)
+            n = int(s.get("n_base", 32))
+            return n * (2 * k + 2 if s.get("second_order") else k + 2)
+        if kind == "optimise":
+            o = exp.get("optimise") or {}
+            # differential evolution over the lever simplex: popsize × 3 per generation
+            return int(o.get("popsize", 8)) * 3 * (int(o.get("maxiter", 10)) + 1) + 6
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    return None

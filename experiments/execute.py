@@ -22,7 +22,9 @@ to :func:`execute`, which
 
 The store of an experiment is ``results/<name>/parts/``: a Parquet dataset with one tidy table
 (``run_id``, tags, varied parameters, ``seed``, ``step``, one column per outcome) that
-``pandas.read_parquet`` and DuckDB read directly.
+``pandas.read_parquet`` and DuckDB read directly. Before each launch, under the experiment's
+lock, :func:`experiments.dataset.prepare` keeps it the current design, each run once, in one
+schema (runs of earlier designs or other model versions move to ``archive/``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +50,23 @@ import pyarrow.parquet as pq
 from sim.metrics import MODEL_METRICS
 from sim.params import Params, build_params, flatten, to_dict
 
-from .store import ResultStore, atomic_write_bytes, atomic_write_parquet, run_id
+from .dataset import (
+    Prepared,
+    arrow_value,
+    build_schema,
+    column_types,
+    experiment_lock,
+    field_docs,
+    prepare,
+)
+from .store import (
+    ResultStore,
+    atomic_write_bytes,
+    atomic_write_parquet,
+    current_versions,
+    run_key,
+    versioned_id,
+)
 
 __all__ = [
     "IN_PROCESS_BELOW_S",
@@ -60,6 +78,7 @@ __all__ = [
     "column_types",
     "execute",
     "free_cores",
+    "identity_key",
     "make_runs",
     "prefer_in_process",
     "run_batch",
@@ -83,6 +102,16 @@ class ExperimentPaths:
     def parts(self) -> Path:
         """The Parquet dataset of per-step rows (one part file per batch)."""
         return self.root / "parts"
+
+    @property
+    def manifest(self) -> Path:
+        """The runs of the current design (``run_id``, ``stored_id``, seed, versions)."""
+        return self.root / "manifest.parquet"
+
+    @property
+    def archive(self) -> Path:
+        """Stored runs the current design does not contain (experiments.dataset)."""
+        return self.root / "archive"
 
     @property
     def failures(self) -> Path:
@@ -129,16 +158,19 @@ class RunSpec:
     """One run to do: parameters (as overrides of the experiment's base), seed, tags.
 
     Attributes:
-        run_id: Identity (:func:`run_identity`).
+        run_id: Identity (:func:`run_identity`: parameters, weeks, seed, model versions).
         seed: Integer seed (``run_one(params, seed=seed)`` reproduces the run).
         overrides: ``{dotted name: value}`` relative to the base parameters.
         tags: Descriptive columns of the tidy table (``point``, ``replicate``, ``condition``, …).
+        key: The version-free part of the identity (:func:`experiments.store.run_key`), to
+            find the same run stored by another model version.
     """
 
     run_id: str
     seed: int
     overrides: dict[str, Any]
     tags: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
 
 
 #: Engine settings that change neither outcomes nor random numbers (left out of identities).
@@ -152,9 +184,15 @@ def _identity_params(params: Params, steps: int) -> dict[str, Any]:
     return flat
 
 
+def identity_key(params: Params, seed: int, steps: int) -> str:
+    """The version-free part of :func:`run_identity` (:attr:`RunSpec.key`)."""
+    return run_key(_identity_params(params, steps), int(seed))
+
+
 def run_identity(params: Params, seed: int, steps: int) -> str:
-    """A run's identity: hash of its full parameters (view/snapshot settings aside), steps, seed."""
-    return run_id(_identity_params(params, steps), int(seed))
+    """A run's identity: hash of its full parameters (view/snapshot settings aside), steps, seed
+    and the model and metric versions (:mod:`sim.version`)."""
+    return versioned_id(identity_key(params, seed, steps), current_versions())
 
 
 def _plain(value: Any) -> Any:
@@ -188,73 +226,28 @@ def make_runs(
         One :class:`RunSpec` per (point, replicate), point-major.
     """
     runs = []
+    versions = current_versions()
     for i, (ov, params) in enumerate(zip(points, point_params, strict=True)):
         flat = _identity_params(params, steps)
         extra = dict(tags[i]) if tags else {}
         clean = {k: _plain(v) for k, v in ov.items()}
         for r, seed in enumerate(seeds):
+            key = run_key(flat, int(seed))
             runs.append(
                 RunSpec(
-                    run_id=run_id(flat, int(seed)),
+                    run_id=versioned_id(key, versions),
                     seed=int(seed),
                     overrides=clean,
                     tags={"point": i, "replicate": r, **extra},
+                    key=key,
                 )
             )
     return runs
 
 
-def _arrow_type(values: Iterable[Any]) -> str:
-    kinds = set()
-    for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue
-        if isinstance(v, bool | np.bool_):
-            kinds.add("bool")
-        elif isinstance(v, int | np.integer):
-            kinds.add("int64")
-        elif isinstance(v, float | np.floating):
-            kinds.add("float64")
-        else:
-            kinds.add("string")
-    if kinds == {"bool"}:
-        return "bool"
-    if kinds == {"int64"}:
-        return "int64"
-    if kinds <= {"int64", "float64"} and kinds:
-        return "float64"
-    return "string" if kinds else "float64"
-
-
-def column_types(runs: Sequence[RunSpec]) -> dict[str, str]:
-    """Arrow types of the tag and parameter columns, consistent across every part file."""
-    names: dict[str, list[Any]] = {}
-    for r in runs:
-        for k, v in r.tags.items():
-            names.setdefault(k, []).append(v)
-    for r in runs:
-        for k, v in r.overrides.items():
-            if k in names:
-                continue
-            if isinstance(v, list | dict):
-                continue  # structured overrides (group maps, tuples) stay out of the table
-            names.setdefault(k, [])
-    types = {}
-    for k in names:
-        vals = names[k] or [r.overrides.get(k) for r in runs]
-        types[k] = _arrow_type(vals)
-    return types
-
-
-_PA = {"bool": pa.bool_(), "int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
-
-
-def _schema(columns: Mapping[str, str], metrics: Sequence[str]) -> pa.Schema:
-    fields = [pa.field("run_id", pa.string())]
-    fields += [pa.field(k, _PA[t]) for k, t in columns.items() if k not in ("seed", "step")]
-    fields += [pa.field("seed", pa.int64()), pa.field("step", pa.int64())]
-    fields += [pa.field(m, pa.float64()) for m in metrics]
-    return pa.schema(fields)
+def _schema_of(plan: Mapping[str, Any]) -> pa.Schema:
+    meta = plan.get("schema_meta") or {}
+    return build_schema(plan["columns"], plan["metrics"], **meta)
 
 
 def _rows(spec: Mapping[str, Any], model: pd.DataFrame, schema: pa.Schema) -> pa.Table:
@@ -274,12 +267,7 @@ def _rows(spec: Mapping[str, Any], model: pd.DataFrame, schema: pa.Schema) -> pa
         elif f.type == pa.float64() and name in MODEL_METRICS:
             data[name] = pa.nulls(n, pa.float64())
         else:
-            v = values.get(name)
-            if isinstance(v, list | dict):
-                v = json.dumps(v)
-            if f.type == pa.string() and v is not None:
-                v = str(v)
-            data[name] = pa.array([v] * n, f.type)
+            data[name] = pa.array([arrow_value(values.get(name), f.type)] * n, f.type)
     return pa.table(data, schema=schema)
 
 
@@ -319,7 +307,7 @@ def run_batch(plan_path: str, batch: int) -> dict:
     started = time.time()
     plan, base = _load_plan(plan_path)
     store = ResultStore(plan["parts"], failures=plan["failures"])
-    schema = _schema(plan["columns"], plan["metrics"])
+    schema = _schema_of(plan)
     name = f"part-{plan['launch']}-{batch:05d}"
     part = Path(plan["parts"]) / f"{name}.parquet"
     tables: list[pa.Table] = []
@@ -714,6 +702,9 @@ def execute(
     worker_startup_s: float = WORKER_STARTUP_S,
     echo: Callable[[str], None] | None = print,
     columns: Mapping[str, str] | None = None,
+    on_model_change: str = "refuse",
+    full_design: bool = True,
+    before_launch: Callable[[], None] | None = None,
 ) -> ExecutionSummary:
     """Run every run of ``runs`` that is not in the store yet, through a Hydra launcher.
 
@@ -734,20 +725,91 @@ def execute(
             Not with ``runs_per_job`` (no pilot) nor with other launchers.
         worker_startup_s: Seconds joblib workers take to start (for that choice).
         echo: Where the summary line goes (None: nowhere).
-        columns: Arrow types of tag/parameter columns (default: inferred from ``runs``).
+        columns: Arrow types of tag/parameter columns (default: from the parameter schema).
+        on_model_change: What to do with stored runs of another model version
+            (:data:`experiments.dataset.ON_MODEL_CHANGE`; default: refuse in one line).
+        full_design: ``runs`` is the experiment's whole design: stored runs outside it move to
+            ``archive/`` (False for the optimiser, whose design grows generation by generation).
+        before_launch: Called once the store is checked and tidied, before any run (the
+            experiment's ``experiment.json`` is written there, so a refused launch changes
+            nothing).
 
     Returns:
         The accounting; ``summary.ok`` is False if a run failed or was not run.
+
+    Raises:
+        ExperimentConfigError: Stored runs of the design come from another model version and
+            ``on_model_change`` is ``refuse``.
     """
+    with experiment_lock(paths.root, echo=echo):
+        return _execute(
+            name,
+            paths,
+            base,
+            steps,
+            runs,
+            launcher=launcher,
+            progress=progress,
+            target_job_s=target_job_s,
+            runs_per_job=runs_per_job,
+            in_process_below_s=in_process_below_s,
+            worker_startup_s=worker_startup_s,
+            echo=echo,
+            columns=columns,
+            on_model_change=on_model_change,
+            full_design=full_design,
+            before_launch=before_launch,
+        )
+
+
+def _execute(
+    name: str,
+    paths: ExperimentPaths,
+    base: Params,
+    steps: int,
+    runs: Sequence[RunSpec],
+    *,
+    launcher: Sequence[str],
+    progress: bool | str,
+    target_job_s: float,
+    runs_per_job: int | None,
+    in_process_below_s: float,
+    worker_startup_s: float,
+    echo: Callable[[str], None] | None,
+    columns: Mapping[str, str] | None,
+    on_model_change: str,
+    full_design: bool,
+    before_launch: Callable[[], None] | None,
+) -> ExecutionSummary:
     from . import launch as hl
+    from .provenance import provenance
 
     t0 = time.perf_counter()
     store = paths.store()
     unique: dict[str, RunSpec] = {}
     for r in runs:
         unique.setdefault(r.run_id, r)
+    cols = dict(columns) if columns is not None else column_types(list(unique.values()), base)
+    metrics = list(MODEL_METRICS)
+    schema_meta = {
+        "experiment": name,
+        "docs": field_docs([*cols, *metrics], base),
+        "versions": current_versions(),
+    }
     tidy_run_parts(paths.parts)
-    finished = store.finished_ids()
+    prepared: Prepared = prepare(
+        paths,
+        list(unique.values()),
+        build_schema(cols, metrics, **schema_meta),
+        design_cols=cols,
+        on_model_change=on_model_change,
+        full_design=full_design,
+    )
+    if echo is not None and prepared.line():
+        echo(f"{name}: {prepared.line()}")
+    if before_launch is not None:
+        before_launch()
+    finished = store.finished_ids() | set(prepared.reused)
     pending = [r for rid, r in unique.items() if rid not in finished]
     skipped = len(unique) - len(pending)
     lcfg = hl.launcher_config(launcher)
@@ -791,7 +853,16 @@ def execute(
         launch_dir = paths.launches / launch_id
         launch_dir.mkdir(parents=True, exist_ok=True)
         failed_before = store.failed_ids()
-        cols = dict(columns) if columns is not None else column_types(list(unique.values()))
+        prov = provenance(launch=launch_id, experiment=name)
+        atomic_write_bytes(
+            json.dumps(prov, indent=1, default=str).encode("utf-8"), launch_dir / "provenance.json"
+        )
+        schema_meta["provenance"] = {
+            "launch": launch_id,
+            "git": prov["git"],
+            "command": prov["command"],
+            "versions": prov["versions"],
+        }
         plan = {
             "name": name,
             "launch": launch_id,
@@ -800,7 +871,8 @@ def execute(
             "steps": int(steps),
             "base": to_dict(base),
             "columns": cols,
-            "metrics": list(MODEL_METRICS),
+            "metrics": metrics,
+            "schema_meta": schema_meta,
             "runs": [asdict(r) for r in pending],
             "batches": [list(range(b, len(pending), n_jobs)) for b in range(n_jobs)],
             "retry": sorted(failed_before & {r.run_id for r in pending}),

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .dataset import read_manifest
 from .design import ExperimentConfigError, design_rng, replicate_seeds, validate_points
 from .execute import ExecutionSummary, ExperimentPaths, RunSpec, make_runs
 from .runners import Experiment, execute_runs, write_spec
@@ -200,20 +201,26 @@ def run_optimise(
     from scipy.optimize import differential_evolution
 
     s = _Settings(e)
-    write_spec(e, paths)
+    # Checks stored runs of another model version (refusing in one line, before anything is
+    # written) and tidies the store; then experiment.json is written.
+    execute_runs(
+        e, paths, [], echo=None, full_design=False, before_launch=lambda: write_spec(e, paths)
+    )
     store = paths.store()
     total = ExecutionSummary(0, 0, 0, 0, 0, 0.0)
     history: list[dict[str, Any]] = []
 
     def run(runs: list[RunSpec]) -> pd.DataFrame:
-        summ = execute_runs(e, paths, runs, launcher=launcher, progress=progress, echo=None)
+        summ = execute_runs(
+            e, paths, runs, launcher=launcher, progress=progress, echo=None, full_design=False
+        )
         for k in ("planned", "skipped", "done", "failed", "not_run", "batches"):
             setattr(total, k, getattr(total, k) + getattr(summ, k))
         total.wall_s += summ.wall_s
         total.launcher = summ.launcher
         total.job_errors += summ.job_errors
         total.launch_error = total.launch_error or summ.launch_error
-        rows = load_rows(store, {r.run_id for r in runs})
+        rows = load_rows(store, {r.run_id for r in runs}, read_manifest(paths.root))
         if rows.empty:
             return pd.DataFrame(columns=["candidate", "objective", "participation", "consensus"])
         return s.objectives(run_outcomes(rows, ["candidate", "seed"]))

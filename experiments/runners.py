@@ -37,8 +37,12 @@ import pandas as pd
 from sim.metrics import MODEL_METRICS
 from sim.params import MAX_SEED, MAX_STEPS, Params, build_params, diff, to_dict
 
+from .dataset import ON_MODEL_CHANGE, experiment_lock
 from .design import (
     ExperimentConfigError,
+    WorkEstimate,
+    check_work,
+    count_points,
     factorial_design,
     lhs_design,
     param_kind,
@@ -111,6 +115,8 @@ _KNOWN_KEYS = {
     "optimise",
     "batch",
     "steps",
+    "on_model_change",
+    "confirm_large",
 }
 
 
@@ -128,6 +134,12 @@ class Experiment:
     scenario: str = ""
     description: str = ""
     conditions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    work: WorkEstimate | None = None
+
+    @property
+    def on_model_change(self) -> str:
+        """``experiment.on_model_change``: refuse (default), recompute or reuse."""
+        return str(self.settings.get("on_model_change") or "refuse")
 
     @property
     def level(self) -> float:
@@ -291,8 +303,28 @@ def experiment_from_config(
             f"experiment.design={exp['design']!r}: expected a mapping, e.g. "
             "{kind: factorial, params: {strategy.political: [0, 0.5, 1]}}"
         )
+    policy = exp.get("on_model_change", "refuse")
+    if policy not in ON_MODEL_CHANGE:
+        raise ExperimentConfigError(
+            f"experiment.on_model_change={policy!r}: allowed: {', '.join(ON_MODEL_CHANGE)} "
+            "(what a launch does with stored runs of another model version)"
+        )
+    # The size of the work is checked before a single seed or design point is materialised.
     if exp.get("replications") is not None:
-        seeds = replicate_seeds(root_seed, _int_r(exp["replications"]))
+        n_rep = _int_r(exp["replications"])
+    else:
+        n_rep = len(exp.get("seeds") or [])
+    work = None
+    n_points = count_points(kind, exp)
+    if n_points is not None and n_rep:
+        work = check_work(
+            WorkEstimate(
+                n_points * n_rep, base.population.n_residents, int(steps), len(MODEL_METRICS) + 8
+            ),
+            confirm=exp.get("confirm_large", False),
+        )
+    if exp.get("replications") is not None:
+        seeds = replicate_seeds(root_seed, n_rep)
     elif exp.get("seeds"):
         seeds = [_int("seeds[]", s, 0, MAX_SEED) for s in _list("seeds", exp["seeds"])]
         if len(set(seeds)) != len(seeds):
@@ -338,6 +370,7 @@ def experiment_from_config(
         settings=settings,
         scenario=scenario,
         description=str(exp.get("description") or ""),
+        work=work,
     )
     if kind == "compare":
         out.conditions = _conditions(exp, base, scenario, scenario_params)
@@ -555,9 +588,12 @@ def plan_runs(e: Experiment) -> list[RunSpec]:
 
 
 def write_spec(e: Experiment, paths: ExperimentPaths) -> None:
-    """Write ``experiment.json`` (atomically)."""
+    """Write ``experiment.json`` (atomically), with the provenance of this launch."""
+    from .provenance import provenance
+
     paths.root.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(json.dumps(e.to_json(), indent=1).encode("utf-8"), paths.spec)
+    data = {**e.to_json(), "provenance": provenance(experiment=e.name)}
+    atomic_write_bytes(json.dumps(data, indent=1, default=str).encode("utf-8"), paths.spec)
 
 
 def execute_runs(
@@ -568,6 +604,8 @@ def execute_runs(
     launcher: Sequence[str] = (),
     progress: bool | str = "auto",
     echo: Callable[[str], None] | None = print,
+    full_design: bool = True,
+    before_launch: Callable[[], None] | None = None,
 ) -> ExecutionSummary:
     """:func:`experiments.execute.execute` with the experiment's batch settings."""
     batch = dict(e.settings.get("batch") or {})
@@ -590,6 +628,9 @@ def execute_runs(
             WORKER_STARTUP_S if batch.get("worker_startup_s") is None else batch["worker_startup_s"]
         ),
         echo=echo,
+        on_model_change=e.on_model_change,
+        full_design=full_design,
+        before_launch=before_launch,
     )
 
 
@@ -609,16 +650,28 @@ def run_experiment(
         run (the analysis then covers the runs that are stored).
     """
     paths = ExperimentPaths(Path(results_dir) / e.name)
-    if e.kind == "optimise":
-        from .optimise import run_optimise
+    if echo is not None and e.work is not None and (e.work.large() or e.work.too_large()):
+        echo(e.work.line())
+    runs = plan_runs(e) if e.kind != "optimise" else []
+    # One launch at a time per experiment folder: a second one waits, then skips what the
+    # first stored (experiments.dataset.experiment_lock).
+    with experiment_lock(paths.root, echo=echo):
+        if e.kind == "optimise":
+            from .optimise import run_optimise
 
-        summary = run_optimise(e, paths, launcher=launcher, progress=progress, echo=echo)
-    else:
-        runs = plan_runs(e)
-        write_spec(e, paths)
-        summary = execute_runs(e, paths, runs, launcher=launcher, progress=progress, echo=echo)
-    if analyse:
-        from .analysis import analyse as do_analyse
+            summary = run_optimise(e, paths, launcher=launcher, progress=progress, echo=echo)
+        else:
+            summary = execute_runs(
+                e,
+                paths,
+                runs,
+                launcher=launcher,
+                progress=progress,
+                echo=echo,
+                before_launch=lambda: write_spec(e, paths),
+            )
+        if analyse:
+            from .analysis import analyse as do_analyse
 
-        do_analyse(paths.root, echo=echo)
+            do_analyse(paths.root, echo=echo)
     return summary, paths.root

@@ -10,8 +10,10 @@ Layout of one experiment's store (``root``)::
 Design:
 
 * A run's identity is :func:`run_id` -- a SHA-256 of the canonical JSON of its parameters and
-  seed -- never its position in a sweep, so sweeps can be reordered, extended or split across
-  workers and still resume correctly.
+  seed (:func:`run_key`) and of the model and metric versions it was computed with
+  (:data:`sim.version.MODEL_VERSION`, :data:`sim.version.METRICS_VERSION`) -- never its
+  position in a sweep, so sweeps can be reordered, extended or split across workers and still
+  resume correctly, and runs of another model version are never taken for this one's.
 * Every file is written with :func:`atomic_write_parquet` / :func:`atomic_write_bytes`: data go
   to a hidden temp name in the same directory, are flushed and ``fsync``-ed, then moved into
   place with :func:`os.replace` (atomic on POSIX and Windows), and the directory is ``fsync``-ed.
@@ -54,6 +56,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.version import METRICS_VERSION, MODEL_VERSION
+
 __all__ = [
     "RUN_ID_VERSION",
     "ResultStore",
@@ -61,7 +65,10 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_parquet",
     "canonical_json",
+    "current_versions",
     "run_id",
+    "run_key",
+    "versioned_id",
 ]
 
 log = logging.getLogger(__name__)
@@ -159,21 +166,61 @@ def canonical_json(params: Mapping[str, Any], seed: int) -> str:
     )
 
 
-def run_id(params: Mapping[str, Any], seed: int) -> str:
-    """Stable identity of a run: SHA-256 hex digest of :func:`canonical_json` ``(params, seed)``.
+def current_versions() -> dict[str, str]:
+    """The versions a run computed now depends on: ``{"model": ..., "metrics": ...}``."""
+    return {"model": str(MODEL_VERSION), "metrics": str(METRICS_VERSION)}
 
-    The identity depends only on the parameter values and the seed -- never on dict order, on
-    the position of the run in a sweep, or on how a float was spelled -- so a sweep can be
-    resumed, reordered or extended and finished runs are recognised.
+
+def run_key(params: Mapping[str, Any], seed: int) -> str:
+    """Version-free part of a run's identity: SHA-256 of :func:`canonical_json` ``(params, seed)``.
+
+    It depends only on the parameter values and the seed -- never on dict order, on the
+    position of the run in a sweep, or on how a float was spelled. (It is also the whole
+    identity that stores written before model versions existed used.)
+    """
+    return _sha256(canonical_json(params, seed))
+
+
+def versioned_id(key: str, versions: Mapping[str, str] | None) -> str:
+    """The identity of the run with version-free ``key`` computed under ``versions``.
+
+    ``versions=None`` stands for a store written before versions were recorded: its
+    identities are the keys themselves.
+    """
+    if versions is None:
+        return key
+    text = json.dumps(
+        {"key": key, "metrics": str(versions["metrics"]), "model": str(versions["model"])},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return _sha256(text)
+
+
+def run_id(
+    params: Mapping[str, Any], seed: int, versions: Mapping[str, str] | str | None = "current"
+) -> str:
+    """Stable identity of a run: its parameters, its seed and the model and metric versions.
+
+    The identity is :func:`versioned_id` of :func:`run_key` -- so it never depends on dict
+    order, position in a sweep or float spelling, and the same parameters and seed computed by
+    another model version (:data:`sim.version.MODEL_VERSION`) or under other metric definitions
+    (:data:`sim.version.METRICS_VERSION`) have another identity: a resumed experiment never
+    takes an old model's run for a new one's.
 
     Args:
         params: Parameter mapping.
         seed: Integer seed.
+        versions: ``{"model": ..., "metrics": ...}``; ``"current"`` (default): this code's
+            (:func:`current_versions`); None: the version-free identity of old stores.
 
     Returns:
         64-character lowercase hex string.
     """
-    return _sha256(canonical_json(params, seed))
+    if isinstance(versions, str):
+        versions = current_versions()
+    return versioned_id(run_key(params, seed), versions)
 
 
 def _sha256(text: str) -> str:

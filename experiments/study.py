@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.metrics import MODEL_METRICS
 from sim.params import Params, build_params, diff
 
 from .claims import (
@@ -29,9 +30,11 @@ from .claims import (
     paired_power,
     replications_for_power,
 )
+from .dataset import experiment_lock, read_manifest
 from .design import ExperimentConfigError, replicate_seeds
-from .execute import ExecutionSummary, ExperimentPaths, RunSpec, execute, run_identity
-from .store import atomic_write_bytes
+from .execute import ExecutionSummary, ExperimentPaths, RunSpec, execute, identity_key
+from .provenance import provenance
+from .store import atomic_write_bytes, current_versions, versioned_id
 from .tables import load_rows, outcome_names, run_outcomes
 
 __all__ = ["StudyPlan", "analyse_study", "plan_study", "run_study", "spec_from_config"]
@@ -48,6 +51,8 @@ _SPEC_KEYS = {
     "target_power",
     "overrides",
     "hypotheses",
+    "on_model_change",
+    "confirm_large",
 }
 _HYP_KEYS = {"title", "section", "claim", "treatment", "control", "outcomes", "communities"}
 
@@ -115,9 +120,21 @@ def spec_from_config(exp: Mapping[str, Any], steps: int) -> StudySpec:
             root_seed=int(exp.get("root_seed") or 0),
             alpha=float(exp.get("alpha", 0.05)),
             target_power=float(exp.get("target_power", 0.8)),
+            on_model_change=_policy(exp.get("on_model_change", "refuse")),
+            confirm_large=exp.get("confirm_large", False),
         )
     except ValueError as exc:
         raise ExperimentConfigError(str(exc)) from None
+
+
+def _policy(value: Any) -> str:
+    from .dataset import ON_MODEL_CHANGE
+
+    if value not in ON_MODEL_CHANGE:
+        raise ExperimentConfigError(
+            f"experiment.on_model_change={value!r}: allowed: {', '.join(ON_MODEL_CHANGE)}"
+        )
+    return str(value)
 
 
 @dataclass
@@ -129,12 +146,14 @@ class StudyPlan:
         seeds: The replicate seeds (the same for every arm).
         arms: One record per (hypothesis, community, arm) with the run ids of its seeds.
         runs: The distinct runs (shared arms once).
+        work: Its size (:class:`experiments.design.WorkEstimate`), printed when large.
     """
 
     spec: StudySpec
     seeds: list[int]
     arms: list[dict[str, Any]]
     runs: list[RunSpec]
+    work: Any = None
 
 
 def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> StudyPlan:
@@ -147,7 +166,17 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
     Raises:
         ExperimentConfigError: A bad override in a hypothesis (before any run).
     """
+    from .design import WorkEstimate, check_work
+
+    n_arms = sum(2 * len(spec.communities_of(h)) for h in spec.hypotheses)
+    first = next((c for h in spec.hypotheses for c in spec.communities_of(h)), None)
+    residents = (community_params(first) if first else Params()).population.n_residents
+    work = check_work(
+        WorkEstimate(n_arms * spec.replications, residents, spec.steps, len(MODEL_METRICS) + 8),
+        confirm=spec.confirm_large,
+    )
     seeds = replicate_seeds(spec.root_seed, spec.replications)
+    versions = current_versions()
     base = Params()
     arms: list[dict[str, Any]] = []
     runs: dict[str, RunSpec] = {}
@@ -166,7 +195,8 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
                 overrides = diff(base, params)
                 ids = []
                 for seed in seeds:
-                    rid = run_identity(params, seed, spec.steps)
+                    key = identity_key(params, seed, spec.steps)
+                    rid = versioned_id(key, versions)
                     ids.append(rid)
                     runs.setdefault(
                         rid,
@@ -175,12 +205,13 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
                             seed=int(seed),
                             overrides=overrides,
                             tags={"community": community, "arm_of": f"{h.name}/{arm}"},
+                            key=key,
                         ),
                     )
                 arms.append(
                     {"hypothesis": h.name, "community": community, "arm": arm, "run_ids": ids}
                 )
-    return StudyPlan(spec=spec, seeds=seeds, arms=arms, runs=list(runs.values()))
+    return StudyPlan(spec=spec, seeds=seeds, arms=arms, runs=list(runs.values()), work=work)
 
 
 def _spec_json(plan: StudyPlan) -> dict[str, Any]:
@@ -219,18 +250,25 @@ def run_study(
     """Run the study's missing runs, then write its report from the stored results."""
     paths = ExperimentPaths(Path(results_dir) / plan.spec.name)
     paths.root.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(json.dumps(_spec_json(plan), indent=1).encode("utf-8"), paths.spec)
-    summary = execute(
-        plan.spec.name,
-        paths,
-        Params(),
-        plan.spec.steps,
-        plan.runs,
-        launcher=launcher,
-        progress=progress,
-        echo=echo,
-    )
-    report = analyse_study(paths.root, echo=echo) if analyse else None
+
+    def write_spec() -> None:
+        data = {**_spec_json(plan), "provenance": provenance(experiment=plan.spec.name)}
+        atomic_write_bytes(json.dumps(data, indent=1, default=str).encode("utf-8"), paths.spec)
+
+    with experiment_lock(paths.root, echo=echo):
+        summary = execute(
+            plan.spec.name,
+            paths,
+            Params(),
+            plan.spec.steps,
+            plan.runs,
+            launcher=launcher,
+            progress=progress,
+            echo=echo,
+            on_model_change=plan.spec.on_model_change,
+            before_launch=write_spec,
+        )
+        report = analyse_study(paths.root, echo=echo) if analyse else None
     return summary, report
 
 
@@ -276,7 +314,7 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
     paths = ExperimentPaths(Path(root))
     spec, arms = _load_spec(json.loads(paths.spec.read_text(encoding="utf-8")))
     wanted = {rid for a in arms for rid in a["run_ids"]}
-    rows = load_rows(paths.store(), wanted)
+    rows = load_rows(paths.store(), wanted, read_manifest(paths.root))
     if rows.empty:
         raise ExperimentConfigError(f"{paths.root}: no stored runs to report on")
     runs = run_outcomes(rows)

@@ -11,7 +11,7 @@ the steady-state outcomes of :func:`sim.stationarity.steady_state` (``burn_in``,
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,13 +34,30 @@ __all__ = [
 ]
 
 
-def load_rows(store: ResultStore, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """All stored per-week rows (optionally only of ``run_ids``), one copy of each run."""
+def load_rows(
+    store: ResultStore,
+    run_ids: Iterable[str] | None = None,
+    stored_as: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """All stored per-week rows (optionally only of ``run_ids``), one copy of each run.
+
+    Args:
+        store: The experiment's store.
+        run_ids: Runs to read (default: all).
+        stored_as: ``{run id: id it is stored under}`` for runs reused from another model
+            version (the experiment's manifest, :func:`experiments.dataset.read_manifest`);
+            their rows come back under the run id asked for.
+    """
     df = store.read_all()
     if df.empty:
         return df
     if run_ids is not None:
         keep = set(run_ids)
+        alias = {
+            s: r for r, s in (stored_as or {}).items() if s != r and r in keep and s is not None
+        }
+        if alias:
+            df = df.assign(run_id=df["run_id"].map(lambda i: alias.get(i, i)))
         df = df[df["run_id"].isin(keep)]
     df = df.drop_duplicates(["run_id", "step"], keep="first")
     return df.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)

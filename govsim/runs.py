@@ -24,10 +24,8 @@ import contextlib
 import json
 import math
 import os
-import platform
 import secrets
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.provenance import provenance
 from sim.metrics import GROUP_METRICS, MODEL_METRICS
 from sim.model import GovernanceModel
 from sim.params import Params
@@ -164,69 +163,6 @@ def summary_dict(result: RunResult, **meta: Any) -> dict[str, Any]:
         "consensus_reached": _num(s.get("consensus_reached")),
         "final_by_group": by_group,
         "metrics": {m.name: m.doc for m in MODEL_METRICS.values()},
-    }
-
-
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip()
-
-
-def _versions() -> dict[str, str | None]:
-    from importlib import metadata
-
-    names = ("govsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "networkx")
-    names += ("hydra-core", "omegaconf", "tqdm")
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def provenance(
-    *,
-    seed: Any,
-    started: datetime,
-    ended: datetime | None = None,
-    command: list[str] | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """Where a run came from: versions, git commit, seed, times, command line, host."""
-    root = Path(__file__).resolve().parent.parent
-    commit = _git(root, "rev-parse", "HEAD")
-    dirty = None
-    if commit:
-        status = _git(root, "status", "--porcelain", "--untracked-files=no")
-        dirty = bool(status) if status is not None else None
-    return {
-        "seed": _num(seed) if isinstance(seed, int | np.integer) else repr(seed),
-        "started": started.isoformat(timespec="seconds"),
-        "ended": ended.isoformat(timespec="seconds") if ended else None,
-        "duration_s": round((ended - started).total_seconds(), 3) if ended else None,
-        "command": command if command is not None else list(sys.argv),
-        "cwd": os.getcwd(),
-        "git": {"commit": commit, "dirty": dirty, "repo": str(root) if commit else None},
-        "versions": _versions(),
-        "platform": {
-            "system": platform.system(),
-            "release": platform.release(),
-            "machine": platform.machine(),
-            "host": platform.node(),
-            "cpus": os.cpu_count(),
-        },
-        **extra,
     }
 
 

@@ -21,7 +21,10 @@ from experiments.store import (
     atomic_write_bytes,
     atomic_write_parquet,
     canonical_json,
+    current_versions,
     run_id,
+    run_key,
+    versioned_id,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +51,28 @@ def test_run_id_is_pinned():
         '"weights":[0.25,0.75]},"seed":42,"v":1}'
     )
     assert canonical_json(PARAMS, 42) == text
-    assert run_id(PARAMS, 42) == hashlib.sha256(text.encode()).hexdigest()
-    assert run_id(PARAMS, 42) == "8952f1f886a301e39306e9a04dbfdd0c2bb26fe5654e049cb3ec0d416f35fc85"
+    # the version-free key: the whole identity of stores written before model versions
+    assert run_key(PARAMS, 42) == hashlib.sha256(text.encode()).hexdigest()
+    assert run_key(PARAMS, 42) == "8952f1f886a301e39306e9a04dbfdd0c2bb26fe5654e049cb3ec0d416f35fc85"
+    assert run_id(PARAMS, 42, versions=None) == run_key(PARAMS, 42)
+    v1 = {"model": "1", "metrics": "1"}
+    assert run_id(PARAMS, 42, versions=v1) == (
+        "c3809e3bce90dd3e680020c88e19ca574070d09ccac4080f9bd275acfd6bde8f"
+    )
+
+
+def test_run_id_includes_the_model_and_metric_versions():
+    """The same parameters and seed under another model or metric version are another run."""
+    from sim.version import METRICS_VERSION, MODEL_VERSION
+
+    assert current_versions() == {"model": MODEL_VERSION, "metrics": METRICS_VERSION}
+    here = run_id(PARAMS, 42)
+    assert here == run_id(PARAMS, 42, versions=current_versions())
+    assert here == versioned_id(run_key(PARAMS, 42), current_versions())
+    other_model = {**current_versions(), "model": MODEL_VERSION + "-next"}
+    other_metrics = {**current_versions(), "metrics": METRICS_VERSION + "-next"}
+    ids = {here, run_id(PARAMS, 42, other_model), run_id(PARAMS, 42, other_metrics)}
+    assert len(ids) == 3 and run_key(PARAMS, 42) not in ids
 
 
 def test_run_id_ignores_spelling_and_order():

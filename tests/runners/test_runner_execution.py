@@ -200,6 +200,13 @@ def test_resume_after_sigkill_runs_exactly_the_missing_runs(results):
     # the rerun folded the one-run parts the killed jobs left into parts: a raw read of the
     # dataset (pandas, DuckDB) sees each run once, and no small files stay behind
     assert not list(parts.glob("*.run-*.parquet"))
+    # temp files of the killed writers are gone (unless the pid was reused meanwhile)
+    from experiments.dataset import _alive
+
+    left = [
+        p for p in parts.glob(".*.tmp-*") if not _alive(int(p.name.split(".tmp-")[1].split("-")[0]))
+    ]
+    assert not left
     raw = pd.read_parquet(parts)
     assert raw["run_id"].nunique() == planned and not raw.duplicated(["run_id", "step"]).any()
     # a third run has nothing to do

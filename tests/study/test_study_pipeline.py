@@ -79,3 +79,19 @@ def test_bad_study_configs_exit_2_before_any_run(tmp_path, capsys, override, fra
     err = capsys.readouterr().err.strip()
     assert fragment in err and "\n" not in err
     assert not (tmp_path / "source_claims" / "parts").exists()
+
+
+def test_a_study_of_absurd_size_is_refused_before_planning(tmp_path, capsys):
+    code = main(
+        [
+            "study",
+            "source-claims",
+            "experiment.replications=1000000000",
+            "hydra/launcher=basic",
+            "--results-dir",
+            str(tmp_path),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "experiment.confirm_large=true" in err
+    assert not list(tmp_path.iterdir())

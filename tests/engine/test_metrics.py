@@ -234,7 +234,12 @@ def test_wait_counts_needs_that_age_out() -> None:
     closed needs is max_wait; the resolved-only mean has nothing to average."""
     r = run_one(None, seed=1, steps=14, **{"population.n_residents": 300,
                                            "needs.capacity_per_1000": 0.0,
-                                           "needs.max_wait": 6})  # fmt: skip
+                                           "needs.max_wait": 6,
+                                           # no one moves out, taking open needs along,
+                                           # and no volunteer or project capacity either
+                                           "turnover.enabled": False,
+                                           "participation.coproduction": 0.0,
+                                           "deliberation.project_capacity": 0.0})  # fmt: skip
     closed = r.model[r.model["needs_expired"] > 0]
     assert len(closed) >= 5
     assert (closed["mean_wait"] == 6.0).all()

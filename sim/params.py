@@ -1575,6 +1575,13 @@ NETWORK_READERS: dict[str, tuple[str, ...]] = {
     "powerlaw_exponent": ("scale_free",),
 }
 
+#: Opinion parameters and the influence rules (``opinions.rule``) that read them.
+RULE_READERS: dict[str, tuple[str, ...]] = {
+    "rejection": ("repulsive",),
+    "bias": ("biased_assimilation",),
+    "pairing": tuple(r for r in OPINION_RULES if r != "hegselmann_krause"),
+}
+
 #: Engine parameters and the engines (``engine.kind``) that read them.
 ENGINE_READERS: dict[str, tuple[str, ...]] = {"agent_views_max": ("array",)}
 
@@ -1584,8 +1591,8 @@ def unread_parameters(params: Params) -> list[str]:
 
     A parameter is unread when the chosen strategy (``strategy.*`` fields, and the lever
     parameters ``levers.<lever>.*`` of levers no chosen strategy can use), network generator,
-    engine, or a switched-off mechanism does not read it. Each message names the parameter,
-    its value, and what would read it.
+    opinion rule, engine, or a switched-off mechanism does not read it. Each message names the
+    parameter, its value, and what would read it.
     """
     from .strategies import strategy_reads  # the strategy registry (lazy: it imports numpy)
 
@@ -1612,6 +1619,13 @@ def unread_parameters(params: Params) -> list[str]:
             out.append(
                 f"parameter network.{name}={_show(value)}: not read by "
                 f"network.kind={params.network.kind}; read by network.kind=" + " or ".join(kinds)
+            )
+    for name, rules in RULE_READERS.items():
+        differs, value = changed("opinions", name)
+        if differs and params.opinions.rule not in rules:
+            out.append(
+                f"parameter opinions.{name}={_show(value)}: not read by "
+                f"opinions.rule={params.opinions.rule}; read by opinions.rule=" + " or ".join(rules)
             )
     for name, kinds in ENGINE_READERS.items():
         differs, value = changed("engine", name)

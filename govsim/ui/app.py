@@ -64,7 +64,7 @@ from mesa.visualization.utils import force_update, update_counter
 from govsim.config import DEFAULT_SCENARIO, list_scenarios, scenario_params
 from sim.strategies import LEVERS
 
-from .controls import CONTROLS, LEVER_CONTROLS, control_values
+from .controls import CONTROLS, LEVER_CONTROLS, active_values, control_values
 from .model import ClassroomModel, lever_preview, set_levers
 from .text import about_markdown, scenario_title
 from .vega import ChartView
@@ -138,6 +138,7 @@ class Session:
         community = {
             key: r.value for key, r in self.values.items() if key not in LEVERS and key != "seed"
         }
+        community = active_values(scenario_params(self.scenario.value), community)
         return {
             "scenario": self.scenario.value,
             "seed": int(self.values["seed"].value),

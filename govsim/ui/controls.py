@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.params import FieldInfo, Params, get, iter_fields
+from sim.params import NETWORK_READERS, FieldInfo, Params, get, iter_fields
 from sim.strategies import LEVERS
 
 __all__ = [
@@ -242,4 +242,23 @@ def community_overrides(params: Params, values: Mapping[str, Any]) -> dict[str, 
                 out[f"population.groups.{name}.{control.field}"] = round(v, 6)
         else:
             out[control.field] = int(value) if control.kind == "int" else value
+    return out
+
+
+def active_values(params: Params, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The community controls' values without the network sliders the chosen kind ignores.
+
+    The sidebar keeps every slider, but the homophily slider means nothing once the class picks
+    a small world (only the block model reads it): such a slider is inactive, so the app passes
+    ``None`` for it (unset) instead of a setting the model would refuse as unread.
+
+    Args:
+        params: The scenario's parameters (their network kind, if the controls leave it).
+        values: Control key -> value, as :func:`community_overrides` takes them.
+    """
+    kind = values.get("network__kind") or params.network.kind
+    out = dict(values)
+    for name, kinds in NETWORK_READERS.items():
+        if kind not in kinds and f"network__{name}" in out:
+            out[f"network__{name}"] = None
     return out

@@ -24,6 +24,8 @@ from sim.params import (
     ENGINE_READERS,
     MECHANISM_ONLY,
     NETWORK_READERS,
+    OPINION_RULES,
+    RULE_READERS,
     Params,
     build_params,
     iter_fields,
@@ -97,6 +99,17 @@ def _schema_cases() -> list[tuple[str, str, object, str]]:
                 f"engine.{n}",
             )
         )
+    for n, rules in RULE_READERS.items():
+        f = next(x for x in FIELDS if x.name == f"opinions.{n}")
+        other = next(r for r in OPINION_RULES if r not in rules)
+        cases.append(
+            (
+                f"opinions.{n}:unread-by-{other}",
+                f"opinions.{n}",
+                ("opinions.rule", other, _other_value(f)),
+                f"opinions.{n}",
+            )
+        )
     for strategy, field in [
         ("none", "strategy.political"),
         ("ideological", "strategy.political"),
@@ -125,6 +138,8 @@ def _other_value(f) -> object:
     """A valid value of field ``f`` other than its default."""
     if f.type == "bool":
         return not f.default
+    if f.choices:
+        return next(c for c in f.choices if c != f.default)
     if f.type.startswith("tuple"):
         return [v * 2 + 1 for v in f.default]
     if f.type == "int":

@@ -18,6 +18,7 @@ from govsim.ui.controls import (
     COMMUNITY,
     CONTROLS,
     LEVER_CONTROLS,
+    active_values,
     community_overrides,
     control_values,
 )
@@ -79,6 +80,22 @@ def test_group_trait_slider_shifts_every_group():
     after = scenario_params("weak_baseline", over).population.groups
     for g, v in after.items():
         assert v.trust_mean == pytest.approx(max(0.0, before[g] - 0.2), abs=0.011)
+
+
+def test_a_network_slider_the_chosen_kind_does_not_read_is_inactive():
+    """Homophily moved on the block model, then another network picked in the app: the class
+    gets a community (the slider is inactive), not a refusal of an unread setting; the same
+    setting given to the model directly is still refused."""
+    params = scenario_params("weak_baseline")
+    assert params.network.kind == "sbm"
+    moved = {"network__homophily": 0.95}
+    assert active_values(params, moved) == moved
+    shown = active_values(params, {**moved, "network__kind": "small_world"})
+    assert shown == {"network__homophily": None, "network__kind": "small_world"}
+    m = ClassroomModel("weak_baseline", **shown)
+    assert m.p.network.kind == "small_world"
+    with pytest.raises(ValueError, match=r"network\.homophily"):
+        ClassroomModel("weak_baseline", network__homophily=0.95, network__kind="small_world")
 
 
 def test_unknown_control_is_an_error():

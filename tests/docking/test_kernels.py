@@ -299,7 +299,7 @@ def test_compiled_rule_encounters_equal_the_layered_numpy_path(rule, monkeypatch
         "population.n_residents": 3000,
         "opinions.counter_share": 0.05,
         "opinions.rule": rule,
-        "opinions.rejection": 0.4,
+        **({"opinions.rejection": 0.4} if rule == "repulsive" else {}),
         "strategy.name": "ideological",
         "strategy.ideological": 1.0,
     }

@@ -154,7 +154,7 @@ def _levels():
                     yield pytest.param(info.name, level, id=f"{info.name}={level}")
 
 
-@pytest.mark.parametrize(("name", "level"), _levels())
+@pytest.mark.parametrize(("name", "level"), list(_levels()))
 def test_every_level_of_a_categorical_parameter_changes_some_output(name, level, baselines):
     base = baselines(())
     changed = run_one(None, seed=3, steps=STEPS, **{**ALL_ON, name: level})

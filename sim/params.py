@@ -1613,27 +1613,20 @@ def unread_parameters(params: Params) -> list[str]:
                     f"parameter {section}.{name}={_show(value)}: not read while "
                     f"{section}.enabled=false (set {section}.enabled=true to use it)"
                 )
-    for name, kinds in NETWORK_READERS.items():
-        differs, value = changed("network", name)
-        if differs and params.network.kind not in kinds:
-            out.append(
-                f"parameter network.{name}={_show(value)}: not read by "
-                f"network.kind={params.network.kind}; read by network.kind=" + " or ".join(kinds)
-            )
-    for name, rules in RULE_READERS.items():
-        differs, value = changed("opinions", name)
-        if differs and params.opinions.rule not in rules:
-            out.append(
-                f"parameter opinions.{name}={_show(value)}: not read by "
-                f"opinions.rule={params.opinions.rule}; read by opinions.rule=" + " or ".join(rules)
-            )
-    for name, kinds in ENGINE_READERS.items():
-        differs, value = changed("engine", name)
-        if differs and params.engine.kind not in kinds:
-            out.append(
-                f"parameter engine.{name}={_show(value)}: not read by "
-                f"engine.kind={params.engine.kind}; read by engine.kind=" + " or ".join(kinds)
-            )
+    # Settings read only under some choices: (section, readers, the choosing field).
+    for section, table, choice in (
+        ("network", NETWORK_READERS, "kind"),
+        ("opinions", RULE_READERS, "rule"),
+        ("engine", ENGINE_READERS, "kind"),
+    ):
+        chosen = getattr(getattr(params, section), choice)
+        for name, kinds in table.items():
+            differs, value = changed(section, name)
+            if differs and chosen not in kinds:
+                out.append(
+                    f"parameter {section}.{name}={_show(value)}: not read by "
+                    f"{section}.{choice}={chosen}; read by {section}.{choice}=" + " or ".join(kinds)
+                )
     reads = strategy_reads(params.strategy)
     if reads is None:  # an unknown name: make_strategy reports it
         return out

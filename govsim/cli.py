@@ -15,10 +15,11 @@ Usage::
 Adding a command
 ----------------
 Commands live in a small registry, :data:`COMMANDS` (name → :class:`Command`). To add one
-(``replicate``, ``sweep``, ``compare``, ``sensitivity``, ``optimise``, ``report``, ``study``,
-``ui``, ...), write a handler and register it with :func:`command`, here or in your own module::
+(``report``, ``ui``, ...), write a handler and register it with :func:`command`, here or in your
+own module (the experiment verbs — ``replicate``, ``sweep``, ``compare``, ... — are registered
+by :mod:`govsim.commands.experiments`, one per experiment kind: add a kind, not a command)::
 
-    # experiments/cli.py
+    # govsim/commands/mine.py
     from govsim.cli import command, resolve_args, say
     from govsim.config import resolve
 
@@ -74,7 +75,7 @@ __all__ = [
 ]
 
 #: Modules that may register more commands (imported only when they exist).
-PLUGINS: tuple[str, ...] = ("experiments.cli", "govsim.ui.cli")
+PLUGINS: tuple[str, ...] = ("govsim.ui.cli", "govsim.commands.experiments")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -473,8 +474,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _load_plugins() -> None:
+def _load_plugins(wanted: str | None = None) -> None:
+    """Import the plugins; with ``wanted``, stop at the first that registers that command (the
+    experiment verbs import every experiment kind, which ``govsim run`` does not need)."""
+    if wanted in COMMANDS:
+        return
     for name in PLUGINS:
+        if wanted is not None and wanted in COMMANDS:
+            return
         try:
             if importlib.util.find_spec(name) is None:
                 continue
@@ -577,7 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .config import ConfigError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    _load_plugins()
+    _load_plugins(argv[0] if argv and not argv[0].startswith("-") else None)
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
         print(_unknown_command(argv[0]), file=sys.stderr)
         return EXIT_USAGE

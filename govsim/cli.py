@@ -64,6 +64,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.strategies import STRATEGIES
+
+from .config import (
+    DEFAULT_SCENARIO,
+    ConfigError,
+    check_results_dir,
+    describe_params,
+    get_scenario,
+    list_options,
+    list_scenarios,
+    resolve,
+)
+
 __all__ = [
     "COMMANDS",
     "PLUGINS",
@@ -160,8 +173,6 @@ def resolve_args(args: argparse.Namespace, extra: Sequence[str] = ()) -> Any:
     Raises:
         ConfigError: Bad input (one line).
     """
-    from .config import check_results_dir, resolve
-
     resolved = resolve([*getattr(args, "overrides", []), *extra])
     results_dir = getattr(args, "results_dir", None)
     if results_dir:
@@ -236,7 +247,7 @@ def _common_output_options(parser: argparse.ArgumentParser) -> None:
 )
 def _run(args: argparse.Namespace) -> int:
     """Run one configuration."""
-    from .runs import default_run_name, save_run
+    from .runs import default_run_name, save_run  # imports Mesa: only `govsim run` needs it
 
     r = resolve_args(args)
     name = r.run_name or default_run_name(r.seed)
@@ -337,10 +348,6 @@ def _wrap(text: str, indent: int, width: int = 100) -> str:
 )
 def _list(args: argparse.Namespace) -> int:
     """List config group options."""
-    from sim.strategies import STRATEGIES
-
-    from .config import DEFAULT_SCENARIO, list_options, list_scenarios
-
     sections = list(_LIST_SECTIONS) if args.what == "all" else [args.what]
     out: list[str] = []
     for section in sections:
@@ -401,8 +408,6 @@ def _show_options(parser: argparse.ArgumentParser) -> None:
 )
 def _show(args: argparse.Namespace) -> int:
     """Show the resolved configuration."""
-    from .config import describe_params, get_scenario
-
     r = resolve_args(args)
     if args.yaml:
         from omegaconf import OmegaConf
@@ -452,7 +457,7 @@ def _show(args: argparse.Namespace) -> int:
 )
 def _demo(args: argparse.Namespace) -> int:
     """Run the demo comparison."""
-    from .demo import run_demo
+    from .demo import run_demo  # imports Mesa: only `govsim demo` needs it
 
     run_demo(
         args.overrides,
@@ -581,8 +586,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: Arguments without the program name (default ``sys.argv[1:]``).
     """
-    from .config import ConfigError
-
     argv = list(sys.argv[1:] if argv is None else argv)
     _load_plugins(argv[0] if argv and not argv[0].startswith("-") else None)
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:

@@ -24,7 +24,7 @@ from pathlib import Path
 from experiments.analysis import analyse
 from experiments.design import ExperimentConfigError
 from experiments.kinds import KINDS, ExperimentKind, ordered
-from experiments.launch import launcher_config
+from experiments.launch import Launcher, launcher_config
 from experiments.runners import experiment_from_config, run_experiment
 from govsim.cli import EXIT_ERROR, EXIT_OK, command, say
 from govsim.config import (
@@ -119,8 +119,9 @@ def verb(kind: ExperimentKind, args: argparse.Namespace) -> int:
         if args.results_dir
         else check_results_dir(r.results_dir)
     )
+    launcher = Launcher(launcher_ov, config_dir())
     try:
-        launcher_config(launcher_ov)
+        launcher_config(launcher)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     passthrough = [
@@ -150,7 +151,7 @@ def verb(kind: ExperimentKind, args: argparse.Namespace) -> int:
         summary, _ = run_experiment(
             e,
             results_dir,
-            launcher=launcher_ov,
+            launcher=launcher,
             progress=False if args.quiet else r.progress,
             echo=echo,
             analyse=not args.no_report,

@@ -80,7 +80,7 @@ def _govsim(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_the_built_in_kinds_are_registered_in_cli_order() -> None:
     names = [k.name for k in ordered(KINDS)]
-    assert names[:5] == ["replicate", "sweep", "compare", "sensitivity", "optimise"]
+    assert names[:6] == ["demo", "replicate", "sweep", "compare", "sensitivity", "optimise"]
     assert "study" in names
     for kind in KINDS.values():
         assert isinstance(kind, ExperimentKind) and kind.help and kind.description

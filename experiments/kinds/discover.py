@@ -854,7 +854,9 @@ class DiscoverSettings:
         outcome: The outcome labelled (default: the hypothesis's primary outcome).
         direction: What the claim expects of it (``increase`` / ``decrease``).
         threshold: Smallest effect (hypothesis mode, direction-signed, outcome units) that
-            counts as the claim holding; in source mode the outcome's cut-off.
+            counts as the claim holding — unset: the study's smallest effect size of interest
+            of the outcome's metric (``sesoi`` of the claims), else 0; in source mode the
+            outcome's cut-off (required).
         rule: ``mean`` or ``lower`` (:func:`label_contexts`).
         source: A stored experiment folder (source mode), or None.
         above: Source mode: cases of interest lie above the threshold (else below).
@@ -895,8 +897,9 @@ def _number(key: str, v: Any) -> float:
     return float(v)
 
 
-def _hypothesis(raw: Mapping[str, Any]) -> Hypothesis:
-    """The hypothesis named by ``hypothesis`` in ``claims`` (a study config), or ``comparison``."""
+def _hypothesis(raw: Mapping[str, Any]) -> tuple[Hypothesis, Mapping[str, float]]:
+    """The hypothesis named by ``hypothesis`` in ``claims`` (a study config), or ``comparison``,
+    and the study's smallest effect sizes of interest per metric (empty where it has none)."""
     from ..study import spec_from_config
 
     name, claims, comp = raw.get("hypothesis"), raw.get("claims"), raw.get("comparison")
@@ -933,7 +936,15 @@ def _hypothesis(raw: Mapping[str, Any]) -> Hypothesis:
             f"experiment.discover.hypothesis={name!r}: not a hypothesis of the study; "
             f"allowed: {', '.join(hyps)}"
         )
-    return hyps[str(name)]
+    return hyps[str(name)], dict(getattr(spec, "sesoi", None) or {})
+
+
+def _metric(outcome: str) -> str:
+    """The metric a run-level outcome summarises (``steady_mean_trust`` → ``mean_trust``)."""
+    for pre in ("final_", "mean_", "steady_", "transient_"):
+        if outcome.startswith(pre):
+            return outcome[len(pre) :]
+    return outcome
 
 
 def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
@@ -1013,7 +1024,7 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
             "experiment.discover.above: only read with experiment.discover.source (a "
             "hypothesis's direction says which way its claim goes)"
         )
-    h = _hypothesis(raw)
+    h, sesoi = _hypothesis(raw)
     outcome = raw.get("outcome") or h.primary
     if outcome not in h.outcomes:
         raise ExperimentConfigError(
@@ -1031,7 +1042,11 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
         hypothesis=h,
         outcome=str(outcome),
         direction=h.outcomes[outcome],
-        threshold=_number("threshold", raw.get("threshold", 0.0)),
+        threshold=(
+            _number("threshold", raw["threshold"])
+            if raw.get("threshold") is not None
+            else float(sesoi.get(_metric(str(outcome)), 0.0))
+        ),
         rule=str(rule),
         prim=prim,
         tree=tree,
@@ -1188,3 +1203,37 @@ def discovery_body(
         "",
     ]
     return lines
+
+
+def plot_effects(labels: pd.DataFrame, params: Sequence[str], *, threshold: float = 0.0) -> Figure:
+    """Each context's effect (with its interval) against each sampled parameter; contexts
+    where the claim holds filled, the threshold dashed."""
+    n = max(1, len(params))
+    ncols = min(n, 3)
+    nrows = math.ceil(n / ncols)
+    fig = _figure(4.2 * ncols, 3.2 * nrows)
+    holds = labels["holds"].fillna(False).astype(bool).to_numpy()
+    eff = labels["effect"].astype(float).to_numpy()
+    err = np.vstack(
+        [eff - labels["effect_lo"].astype(float), labels["effect_hi"].astype(float) - eff]
+    )
+    for i, p in enumerate(params):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        xv = labels[p].astype(float).to_numpy()
+        ax.errorbar(xv, eff, yerr=err, fmt="none", ecolor="0.75", lw=0.8, zorder=1)
+        ax.scatter(xv[~holds], eff[~holds], facecolors="none", edgecolors="0.3", label="fails")
+        ax.scatter(xv[holds], eff[holds], color="tab:green", label="holds")
+        ax.axhline(threshold, color="tab:red", ls="--", lw=1)
+        ax.set_xlabel(p)
+        ax.set_ylabel("effect (claimed direction)")
+        if i == 0:
+            ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def _fmt_ov(ov: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in ov.items()) or "(the context as it is)"
+
+
+def _pct(v: float) -> str:
+    return "–" if v is None or not np.isfinite(v) else f"{100 * v:.0f} %"

@@ -62,6 +62,7 @@ from sim.params import (
     to_dict,
 )
 from sim.presets import PRESETS
+from sim.strategies import make_strategy
 
 __all__ = [
     "CONFIG_DIR",
@@ -842,8 +843,6 @@ def _blame_files(message: str, overrides: Sequence[str], choices: Mapping[str, A
 
 
 def _check_strategy(params: Params) -> None:
-    from sim.strategies import make_strategy
-
     try:
         make_strategy(params.strategy)
     except ValueError as exc:

@@ -37,10 +37,12 @@ contexts in which the claim holds, with its Clopper–Pearson interval.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,8 +55,16 @@ from scipy import stats
 from sim.params import Params
 
 from ..claims import Hypothesis
+from ..dataset import read_manifest
 from ..design import ExperimentConfigError, lhs_design, param_kind, validate_points
-from ..execute import RunSpec, make_runs
+from ..execute import ExecutionSummary, ExperimentPaths, RunSpec, make_runs
+from ..report import figure, image, md_table, write_table
+from ..spec import Experiment, write_spec
+from ..stats import paired_compare
+from ..store import atomic_write_bytes
+from ..study import spec_from_config
+from ..tables import load_rows, outcome_names, run_outcomes
+from .base import KINDS, ExperimentKind, register_kind
 
 __all__ = [
     "ARMS",
@@ -195,7 +205,9 @@ def label_contexts(
 
     The claim **holds** in a context when ``effect > threshold`` (``rule="mean"``) or when
     ``effect_lo > threshold`` (``rule="lower"``: the whole interval beyond the threshold).
-    Contexts with fewer than two complete pairs get no label (``holds`` is missing).
+    Contexts with fewer than two complete pairs get no label (``holds`` is missing). Where
+    ``runs`` has the ``stationary`` flag (:func:`sim.stationarity.steady_state`), the column
+    ``stationary`` is the share of the context's runs that reached their steady state.
 
     Args:
         runs: One row per run with ``run_id`` and ``outcome``
@@ -208,13 +220,12 @@ def label_contexts(
         rule: ``"mean"`` or ``"lower"``.
         level: Confidence level of the effect's interval.
     """
-    from ..stats import paired_compare
-
     if rule not in RULES:
         raise ExperimentConfigError(
             f"experiment.discover.rule={rule!r}: allowed: {', '.join(RULES)}"
         )
     value = runs.set_index("run_id")[outcome] if len(runs) else pd.Series(dtype=float)
+    steady = runs.set_index("run_id")["stationary"] if "stationary" in runs.columns else None
     ids: dict[tuple[int, str, int], str] = {
         (int(r.tags["context"]), str(r.tags["arm"]), int(r.tags["replicate"])): r.run_id
         for r in plan
@@ -232,6 +243,10 @@ def label_contexts(
         pair = np.isfinite(a) & np.isfinite(b) if a else np.zeros(0, bool)
         n = int(pair.sum())
         rec: dict[str, Any] = {"context": i, **contexts.iloc[i].to_dict(), "n": n}
+        if steady is not None:  # share of the context's runs past their burn-in (Geweke)
+            used = [ids.get((i, arm, rep)) for arm in ARMS for rep in range(n_rep)]
+            flags = [float(steady.at[u]) for u in used if u in steady.index]
+            rec["stationary"] = float(np.nanmean(flags)) if flags else np.nan
         if n >= 2:
             pc = paired_compare(np.asarray(a)[pair], np.asarray(b)[pair], level=level)
             lo, hi = sorted((sign * pc.diff_lo, sign * pc.diff_hi))
@@ -900,8 +915,6 @@ def _number(key: str, v: Any) -> float:
 def _hypothesis(raw: Mapping[str, Any]) -> tuple[Hypothesis, Mapping[str, float]]:
     """The hypothesis named by ``hypothesis`` in ``claims`` (a study config), or ``comparison``,
     and the study's smallest effect sizes of interest per metric (empty where it has none)."""
-    from ..study import spec_from_config
-
     name, claims, comp = raw.get("hypothesis"), raw.get("claims"), raw.get("comparison")
     if comp is not None:
         if name is not None:
@@ -914,7 +927,8 @@ def _hypothesis(raw: Mapping[str, Any]) -> tuple[Hypothesis, Mapping[str, float]
                 f"experiment.discover.comparison={comp!r}: expected {{treatment: {{…}}, "
                 "control: {…}, outcomes: {outcome: increase|decrease}}"
             )
-        claims, name = {"hypotheses": {"comparison": dict(comp)}}, "comparison"
+        comp = {"title": "the paired comparison of experiment.discover.comparison", **comp}
+        claims, name = {"hypotheses": {"comparison": comp}}, "comparison"
     if name is None:
         raise ExperimentConfigError(
             "experiment.discover.hypothesis: not set; name a hypothesis of the study "
@@ -953,8 +967,6 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
     Raises:
         ExperimentConfigError: A bad or unread setting.
     """
-    from ..tables import outcome_names
-
     if not isinstance(raw, Mapping):
         raise ExperimentConfigError(f"experiment.discover={raw!r}: expected a mapping")
     bad = sorted(set(raw) - set(SETTING_KEYS))
@@ -1036,8 +1048,16 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
         raise ExperimentConfigError(
             f"experiment.discover.contexts={n!r}: expected an integer ≥ 2 (contexts to sample)"
         )
+    params = check_param_bounds(base, raw.get("params"))
+    for arm in ARMS:
+        clash = sorted(set(getattr(h, arm)) & set(params))
+        if clash:
+            raise ExperimentConfigError(
+                f"experiment.discover.params.{clash[0]}: the {arm} of {h.name} sets it too; "
+                "sample only parameters the comparison leaves alone"
+            )
     return DiscoverSettings(
-        params=check_param_bounds(base, raw.get("params")),
+        params=params,
         contexts=int(n),
         hypothesis=h,
         outcome=str(outcome),
@@ -1096,8 +1116,6 @@ def discovery_body(
         effect: The continuous effect per case (regression tree with ``tree.target=effect``).
         seed: Seed of the tree's tie-breaking.
     """
-    from ..report import figure, image, md_table, write_table
-
     keep = y.notna().to_numpy()
     x, yb = x.loc[keep].reset_index(drop=True), y[keep].astype(bool).to_numpy()
     lines: list[str] = []
@@ -1177,8 +1195,6 @@ def discovery_body(
         return lines
     t = fit_tree(xt, target_y, s.tree, seed=seed)
     write_table(t.leaves, paths.tables / "tree_leaves")
-    from ..store import atomic_write_bytes
-
     paths.tables.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(t.text.encode("utf-8"), paths.tables / "tree.txt")
     fig = figure(lambda: plot_tree(t, class_names=names), paths.figures / "tree.png")
@@ -1231,9 +1247,250 @@ def plot_effects(labels: pd.DataFrame, params: Sequence[str], *, threshold: floa
     return fig
 
 
+def _stationarity(runs: pd.DataFrame, plan: Sequence[RunSpec]) -> list[str]:
+    """One paragraph: how many runs of each arm reached their steady state."""
+    if "stationary" not in runs.columns or runs.empty:
+        return []
+    flag = runs.set_index("run_id")["stationary"]
+    parts = []
+    for arm in ARMS:
+        ids = {r.run_id for r in plan if r.tags["arm"] == arm} & set(flag.index)
+        if ids:
+            parts.append(f"{int(flag[list(ids)].sum())} of {len(ids)} {arm} runs")
+    return [
+        "Steady state (`sim.stationarity`, Geweke): "
+        + ", ".join(parts)
+        + " passed the stationarity check; a `steady_*` outcome of a run that did not is the "
+        "mean after its estimated burn-in and may still drift (column `stationary`: the share "
+        "per context). Longer runs (`steps=`) settle more of them.",
+        "",
+    ]
+
+
 def _fmt_ov(ov: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in ov.items()) or "(the context as it is)"
 
 
 def _pct(v: float) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{100 * v:.0f} %"
+
+
+# --------------------------------------------------------------------------------------------
+# The kind
+# --------------------------------------------------------------------------------------------
+
+
+def _contexts(e: Experiment) -> pd.DataFrame:
+    s: DiscoverSettings = e.kind_settings
+    return sample_contexts(e.base, dict(s.params), s.contexts, e.root_seed)
+
+
+def _source_cases(e: Experiment, paths: ExperimentPaths) -> tuple[pd.DataFrame, Experiment]:
+    """The cases of the stored experiment ``experiment.discover.source``."""
+    s: DiscoverSettings = e.kind_settings
+    src = ExperimentPaths(Path(str(s.source)))
+    if not src.spec.is_file():
+        raise ExperimentConfigError(
+            f"experiment.discover.source={s.source}: no experiment.json there — not a govsim "
+            "experiment folder (a sweep or sensitivity experiment under results/)"
+        )
+    kind = KINDS.get(str(json.loads(src.spec.read_text(encoding="utf-8")).get("kind")))
+    if kind is None:
+        raise ExperimentConfigError(
+            f"experiment.discover.source={s.source}: an experiment of an unknown kind; "
+            f"known: {', '.join(sorted(KINDS))}"
+        )
+    if kind.name in ("discover", "optimise", "study", "calibrate"):
+        raise ExperimentConfigError(
+            f"experiment.discover.source={s.source}: a {kind.name} experiment; discovery reads "
+            "the design points of a sweep, sensitivity, compare or replicate experiment"
+        )
+    se = kind.load(src)
+    plan = kind.plan(se)
+    rows = load_rows(src.store(), {r.run_id for r in plan}, read_manifest(src.root))
+    if rows.empty:
+        raise ExperimentConfigError(f"experiment.discover.source={s.source}: no stored runs")
+    runs = run_outcomes(rows)
+    cases = cases_from_runs(
+        runs, plan, s.outcome, s.threshold, above=s.above, params=list(s.params) or None
+    )
+    return cases, se
+
+
+@register_kind
+class Discover(ExperimentKind):
+    """``govsim discover``: where a claim holds (contexts × paired comparison), or where the
+    cases of interest of a stored sweep lie — PRIM boxes and a CART tree."""
+
+    name = "discover"
+    help = "scenario discovery: where a claim holds or fails (PRIM boxes, CART tree)"
+    description = (
+        "Scenario discovery. With experiment.discover.hypothesis (a claim of the source-claims "
+        "study) or .comparison: sample community contexts as a Latin hypercube over "
+        "experiment.discover.params ({dotted.name: [lo, hi]}), run the paired comparison "
+        "(treatment vs control on the same R seeds) in each, label each context holds/fails "
+        "(direction-signed mean effect beyond experiment.discover.threshold), and find the "
+        "conditions with PRIM (coverage, density, peeling trajectory) and a CART tree. With "
+        "experiment.discover.source=<experiment folder>: the design points of a stored sweep or "
+        "sensitivity experiment are the cases, those with experiment.discover.outcome above (or "
+        "below) the threshold the cases of interest; nothing is run. Needs pip install "
+        "'govsim[discover]'."
+    )
+    examples = """
+        govsim discover                                 # configs/experiment/discover.yaml (H7)
+        govsim discover experiment.discover.hypothesis=H1_exemplars experiment.name=discover_h1
+        govsim discover experiment.discover.contexts=40 experiment.replications=5
+        govsim discover experiment.discover.source=results/lever_lhs \\
+            experiment.discover.outcome=final_participation_rate experiment.discover.threshold=0.3
+    """
+    settings_key = "discover"
+    Settings = DiscoverSettings
+    tags = ("context", "arm")
+    order = 60
+
+    def settings(self, raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
+        """Validate ``experiment.discover`` (and that PRIM and CART are installed)."""
+        s = discover_settings({k: v for k, v in raw.items() if v is not None}, base)
+        check_dependencies()
+        return s
+
+    def count_points(self, exp: Mapping[str, Any]) -> int | None:
+        """Two arms per context (none with a source experiment)."""
+        raw = exp.get("discover") or {}
+        if not isinstance(raw, Mapping) or raw.get("source") is not None:
+            return None
+        n = raw.get("contexts")
+        return 2 * n if isinstance(n, int) and not isinstance(n, bool) else None
+
+    def plan(self, e: Experiment) -> list[RunSpec]:
+        """Every (context × arm) on the replicate seeds; none with a source experiment."""
+        s: DiscoverSettings = e.kind_settings
+        if s.source is not None:
+            return []
+        return plan_contexts(e.base, _contexts(e), s.hypothesis, e.seeds, e.steps)
+
+    def announce(self, e: Experiment, folder: Path) -> str:
+        """The line printed before the runs start."""
+        s: DiscoverSettings = e.kind_settings
+        if s.source is not None:
+            return (
+                f"govsim discover: {e.name} — the design points of {s.source}, cases of interest "
+                f"{s.outcome} {'>' if s.above else '<'} {s.threshold:g} → {folder}"
+            )
+        return (
+            f"govsim discover: {e.name} — {s.hypothesis.name} in {s.contexts} contexts × 2 arms "
+            f"× {len(e.seeds)} replications = {2 * s.contexts * len(e.seeds)} runs of "
+            f"{e.steps} weeks, {e.base.population.n_residents} residents → {folder}"
+        )
+
+    def run(
+        self,
+        e: Experiment,
+        paths: ExperimentPaths,
+        *,
+        launcher: Sequence[str] = (),
+        progress: bool | str = "auto",
+        echo: Any = print,
+    ) -> ExecutionSummary:
+        """Run the contexts resumably (shared executor); with a source: check it, run nothing."""
+        s: DiscoverSettings = e.kind_settings
+        if s.source is None:
+            return super().run(e, paths, launcher=launcher, progress=progress, echo=echo)
+        _source_cases(e, paths)  # a bad source fails here, before anything is written
+        write_spec(e, paths)
+        return ExecutionSummary(
+            planned=0, skipped=0, done=0, failed=0, not_run=0, wall_s=0.0, launcher="none"
+        )
+
+    def body(self, e: Experiment, paths: ExperimentPaths) -> tuple[list[str], int, int]:
+        """The report body; with a source, from the source's stored runs."""
+        s: DiscoverSettings = e.kind_settings
+        if s.source is None:
+            return super().body(e, paths)
+        cases, se = _source_cases(e, paths)
+        write_table(cases, paths.tables / "cases")
+        x = cases.drop(columns=["point", "n", "mean", "interest"])
+        names = ("other", "of interest")
+        lines = [
+            "## Cases",
+            "",
+            f"The {len(cases)} design points of the {se.kind} experiment `{s.source}` "
+            f"({se.name}; {len(se.seeds)} replications per point) are the cases; a point is "
+            f"**of interest** when the mean over its replications of `{s.outcome}` is "
+            f"{'above' if s.above else 'below'} {s.threshold:g}: "
+            f"{int(cases['interest'].sum())} of {int(cases['interest'].notna().sum())}. "
+            "Cases: `tables/cases.csv`.",
+            "",
+        ]
+        lines += discovery_body(paths, x, cases["interest"], s, names=names, seed=e.root_seed)
+        return lines, 0, 0
+
+    def analyse(self, e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[str]:
+        """Label the contexts, write the share that holds, find where it holds and fails."""
+        s: DiscoverSettings = e.kind_settings
+        h = s.hypothesis
+        runs = run_outcomes(rows)
+        # runs shared by two plan entries come tagged "<run id>#<n>" (tag_from_plan)
+        runs["run_id"] = runs["run_id"].str.split("#").str[0]
+        runs = runs.drop_duplicates("run_id")
+        ctx = _contexts(e)
+        plan = self.plan(e)
+        labels = label_contexts(
+            runs, plan, ctx, s.outcome, s.direction, s.threshold, rule=s.rule, level=e.level
+        )
+        share = holds_share(
+            labels,
+            hypothesis=h.name,
+            outcome=s.outcome,
+            direction=s.direction,
+            threshold=s.threshold,
+            rule=s.rule,
+            level=e.level,
+        )
+        write_table(labels, paths.tables / "contexts")
+        write_table(share, paths.tables / "holds_share")
+        r = share.iloc[0]
+        bounds = ", ".join(f"`{k}` ∈ [{lo:g}, {hi:g}]" for k, (lo, hi) in s.params.items())
+        rule = (
+            "the mean effect" if s.rule == "mean" else f"the lower {e.level:.0%} confidence bound"
+        )
+        fig = figure(
+            lambda: plot_effects(labels, list(s.params), threshold=s.threshold),
+            paths.figures / "effects.png",
+        )
+        lines = [
+            f"## {h.name} — {h.title}",
+            "",
+            f"Treatment `{_fmt_ov(h.treatment)}` vs control `{_fmt_ov(h.control)}`, outcome "
+            f"`{s.outcome}` (the claim expects it to {s.direction}). {s.contexts} community "
+            f"contexts drawn as a Latin hypercube (root seed {e.root_seed}) over {bounds}, on "
+            f"the base scenario `{e.scenario}`; in each both arms run on the same "
+            f"{len(e.seeds)} seeds. The *effect* of a context is the mean paired difference "
+            "treatment − control, signed so that positive goes the claimed way; the claim "
+            f"**holds** in a context when {rule} exceeds {s.threshold:g} (in the outcome's "
+            "units), and **fails** otherwise.",
+            "",
+            f"**The claim holds in {int(r['holds'])} of {int(r['contexts'])} contexts "
+            f"({_pct(r['share'])}, {e.level:.0%} Clopper–Pearson interval "
+            f"{_pct(r['share_lo'])}–{_pct(r['share_hi'])})**; mean effect "
+            f"{r['mean_effect']:.3g}, median {r['median_effect']:.3g}. "
+            "(`tables/holds_share.csv`; the interval covers the sampling of contexts, with the "
+            "sampled ranges taken as the plausible ones.)",
+            "",
+            *_stationarity(runs, plan),
+            md_table(labels, max_rows=40),
+            "",
+            image(fig, "effects", paths.root),
+            "",
+        ]
+        x = labels[list(s.params)]
+        lines += discovery_body(
+            paths,
+            x,
+            labels["holds"],
+            s,
+            names=("fails", "holds"),
+            effect=labels["effect"],
+            seed=e.root_seed,
+        )
+        return lines

@@ -314,3 +314,38 @@ def test_settings_of_an_inline_comparison():
         d.discover_settings(
             {"source": "r", "outcome": "final_mean_trust", "threshold": 0, "contexts": 5}, Params()
         )
+
+
+def test_discovery_body_writes_boxes_trajectories_and_trees(tmp_path):
+    from experiments.execute import ExperimentPaths
+
+    x, y = _planted(noise=False)
+    x, y = x.iloc[:300].reset_index(drop=True), y[:300]
+    effect = pd.Series(np.where(y, 1.0, 0.0) + 0.01 * x["x3"].to_numpy())
+    paths = ExperimentPaths(tmp_path)
+    s = d.DiscoverSettings(
+        params={}, contexts=300, hypothesis=None, outcome="o", direction="increase", threshold=0.5
+    )
+    lines = d.discovery_body(paths, x, pd.Series(y, dtype="boolean"), s, names=("fails", "holds"))
+    text = "\n".join(lines)
+    assert "## Where the cases “holds” lie (PRIM)" in text and "**box 1**" in text
+    boxes = pd.read_csv(tmp_path / "tables" / "boxes.csv")
+    held = boxes[boxes["cases"] == "holds"]
+    assert set(held["parameter"]) == {"x1", "x2"} and (held["density"] >= 0.8).all()
+    assert set(pd.read_csv(tmp_path / "tables" / "trajectory.csv")["cases"]) == {"fails", "holds"}
+    for f in ("trajectory_holds.png", "trajectory_fails.png", "cases_holds.png", "tree.png"):
+        assert (tmp_path / "figures" / f).stat().st_size > 0
+    assert "x1" in (tmp_path / "tables" / "tree.txt").read_text(encoding="utf-8")
+    # a regression tree of the effect instead: leaves carry the mean effect
+    s2 = d.DiscoverSettings(
+        params={},
+        contexts=300,
+        hypothesis=None,
+        outcome="o",
+        direction="increase",
+        threshold=0.5,
+        tree=d.TreeSettings(max_depth=2, min_samples_leaf=5, target="effect"),
+    )
+    d.discovery_body(paths, x, pd.Series(y, dtype="boolean"), s2, names=("f", "h"), effect=effect)
+    leaves = pd.read_csv(tmp_path / "tables" / "tree_leaves.csv")
+    assert "mean" in leaves.columns and leaves["mean"].max() == pytest.approx(1.0, abs=0.02)

@@ -845,7 +845,7 @@ def _check_strategy(params: Params) -> None:
     from sim.strategies import make_strategy
 
     try:
-        make_strategy(params.strategy)
+        make_strategy(params.strategy, params.costs)
     except ValueError as exc:
         raise ConfigError(_first_line(exc)) from None
 

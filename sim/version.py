@@ -15,4 +15,4 @@ model or of older metric definitions are never silently mixed with new ones.
 MODEL_VERSION = "3"
 
 #: Version of the outcome definitions (``sim.metrics``).
-METRICS_VERSION = "2"
+METRICS_VERSION = "3"

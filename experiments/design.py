@@ -197,7 +197,7 @@ def lhs_design(
 def validate_points(base: Params, points: Sequence[Mapping[str, Any]], what: str) -> list[Params]:
     """Build (and so validate) the parameters of every point before any run.
 
-    A base setting that a point leaves unread (the base's lever intensities at a point with
+    A base setting that a point leaves unread (the base's lever efforts at a point with
     ``strategy.name=none``) goes back to its default; a point's own unread setting is refused.
 
     Raises:

@@ -14,7 +14,7 @@ which validates it and gives the engine's own error messages.
 Config groups (``configs/``, plus generated options)::
 
     scenario/     community situations from the source text (description + claim + overrides)
-    strategy/     leadership strategies (lever intensities)
+    strategy/     leadership strategies (lever efforts)
     network/      resident network generators
     population/   resident groups (``default`` and ``empty`` are generated from the engine)
     experiment/   multi-run settings (results folder name, seeds, scenarios to compare)

@@ -679,7 +679,7 @@ def _resident_pass_numpy(m: GovernanceModel, ng: int, gap: float) -> _Pass:
     sums[_PART] = np.bincount(g, weights=res.participating.astype(float), minlength=ng)
     sums[_EVER] = np.bincount(g, weights=res.ever_participated.astype(float), minlength=ng)
     sums[_OPINION] = np.bincount(g, weights=x, minlength=ng)
-    sums[_DISTANCE] = np.bincount(g, weights=np.abs(x - m.p.opinions.agenda), minlength=ng)
+    sums[_DISTANCE] = np.bincount(g, weights=np.abs(x - m.params.opinions.agenda), minlength=ng)
     sums[_TRUST] = np.bincount(g, weights=res.trust, minlength=ng)
     sums[_DIGITAL] = np.bincount(g, weights=res.digital.astype(float), minlength=ng)
     sizes_c, spans = cluster_runs(x, gap)
@@ -714,7 +714,7 @@ class _Stats:
         m = self.m
         res = m.residents
         ng = len(m.group_names)
-        gap = m.p.opinions.cluster_gap
+        gap = m.params.opinions.cluster_gap
         x = res.opinion
         n = x.size
         if _resident_pass_jit is None or not jit_active():
@@ -735,7 +735,7 @@ class _Stats:
         whi = np.zeros(GRID + 1)
         k = _resident_pass_jit(
             res.group, res.participating, res.ever_participated, res.digital, x, res.trust,
-            float(m.p.opinions.agenda), sizes, sums, wlo, whi, float(lo), scale, float(gap),
+            float(m.params.opinions.agenda), sizes, sums, wlo, whi, float(lo), scale, float(gap),
             runs, spans,
         )  # fmt: skip
         if nb:
@@ -768,7 +768,7 @@ class _Stats:
         """
         if self._moments is None:
             res = self.m.residents
-            agenda = float(self.m.p.opinions.agenda)
+            agenda = float(self.m.params.opinions.agenda)
             if _moments_jit is not None and res.opinion.size and jit_active():
                 self._moments = _moments_jit(res.opinion, res.trust, agenda)
             else:
@@ -882,7 +882,7 @@ def low_literacy_gap(m: GovernanceModel) -> float:
     such group on a tie); NaN when every group has the same literacy (no group is less
     literate) or the group is empty.
     """
-    lit = [g.digital_literacy for g in m.p.population.groups.values()]
+    lit = [g.digital_literacy for g in m.params.population.groups.values()]
     if not lit or min(lit) == max(lit):
         return float("nan")
     k = lit.index(min(lit))
@@ -920,14 +920,14 @@ def opinion_sd(m: GovernanceModel) -> float:
 @metric("consensus", "consensus")
 def consensus(m: GovernanceModel) -> float:
     """1 while opinions are a consensus (sd ≤ ``metrics.consensus_sd``), else 0."""
-    return float(math.sqrt(_stats(m).moments()[1]) <= m.p.metrics.consensus_sd)
+    return float(math.sqrt(_stats(m).moments()[1]) <= m.params.metrics.consensus_sd)
 
 
 def _clusters(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, float]:
     st = _stats(m)
     sizes, spans = st.resident_pass()[3:5]
     if st._clusters is None:
-        mp = m.p.metrics
+        mp = m.params.metrics
         st._clusters = _count_clusters(
             sizes, spans, m.residents.n, mp.cluster_min_share, mp.cluster_max_span
         )
@@ -950,7 +950,7 @@ def largest_cluster(m: GovernanceModel) -> float:
 @metric("polarization", "consensus")
 def polarization(m: GovernanceModel) -> float:
     """Duclos–Esteban–Ray polarization of opinions (1 = two equal camps at 0 and 1)."""
-    mp = m.p.metrics
+    mp = m.params.metrics
     w = _stats(m).resident_pass()[2]
     return der_polarization_grid(w, mp.polarization_alpha, mp.polarization_bandwidth)
 
@@ -1106,7 +1106,7 @@ def _effort(lever: str) -> Callable[[GovernanceModel], float]:
     def fn(m: GovernanceModel) -> float:
         return float(getattr(m.effort, lever))
 
-    fn.__doc__ = f"Intensity of the {lever} lever this week."
+    fn.__doc__ = f"Effort of the {lever} lever this week."
     return fn
 
 

@@ -524,7 +524,7 @@ class OpinionParams:
     anchor_decay: float = p(
         0.02,
         "Weekly rate at which active Party members' commitment (the factor of party_anchor, "
-        "1 at week 0) relaxes toward the ideological intensity (0 = commitment stays 1)",
+        "1 at week 0) relaxes toward the ideological effort (0 = commitment stays 1)",
         unit="fraction/week",
         lo=0.0,
         hi=1.0,
@@ -760,7 +760,7 @@ class OrganizationParams:
 
 
 # --------------------------------------------------------------------------------------------
-# Levers (each lever's own parameters) and the strategy that sets their intensities
+# Levers (each lever's own parameters) and the strategy that sets their efforts
 # --------------------------------------------------------------------------------------------
 
 
@@ -770,13 +770,13 @@ class IdeologicalParams:
 
     reach: float = p(
         0.1,
-        "Share of residents an activity reaches at full intensity",
+        "Share of residents an activity reaches at full effort",
         unit="fraction",
         lo=0.0,
         hi=1.0,
     )
     frequency: float = p(
-        1.0, "Value-guidance activities per week at full intensity", unit="1/week", lo=0.0, hi=7.0
+        1.0, "Value-guidance activities per week at full effort", unit="1/week", lo=0.0, hi=7.0
     )
     pull: float = p(
         0.2,
@@ -787,7 +787,7 @@ class IdeologicalParams:
     )
     exemplar_boost: float = p(
         0.5,
-        "Extra Party-member exemplar strength at full intensity",
+        "Extra Party-member exemplar strength at full effort",
         unit="fraction",
         lo=0.0,
         hi=1.0,
@@ -807,21 +807,21 @@ class PoliticalParams:
 
     capacity_gain: float = p(
         2.0,
-        "Relative increase of the leading organization's capacity at full intensity",
+        "Relative increase of the leading organization's capacity at full effort",
         unit="×",
         lo=0.0,
         hi=100.0,
     )
     resource_gain: float = p(
         2.0,
-        "Relative increase of the leading organization's resources at full intensity",
+        "Relative increase of the leading organization's resources at full effort",
         unit="×",
         lo=0.0,
         hi=100.0,
     )
     mass_line: float = p(
         1.0,
-        "Probability (× intensity) that the leading organization takes on the most common "
+        "Probability (× effort) that the leading organization takes on the most common "
         "categories of the backlog",
         unit="probability",
         lo=0.0,
@@ -836,7 +836,7 @@ class PoliticalParams:
     )
     cost_reduction: float = p(
         0.3,
-        "Reduction of participation cost ('ways of working residents like') at full intensity",
+        "Reduction of participation cost ('ways of working residents like') at full effort",
         unit="fraction",
         lo=0.0,
         hi=1.0,
@@ -849,14 +849,14 @@ class OrganizationalParams:
 
     link_density: float = p(
         0.8,
-        "Density of co-building links at full intensity",
+        "Density of co-building links at full effort",
         unit="fraction of pairs",
         lo=0.0,
         hi=1.0,
     )
     routing: float = p(
         0.8,
-        "Weekly probability (× intensity) that a need held by the wrong organization is passed "
+        "Weekly probability (× effort) that a need held by the wrong organization is passed "
         "to a linked one that can handle it",
         unit="probability/week",
         lo=0.0,
@@ -864,14 +864,14 @@ class OrganizationalParams:
     )
     pooling: float = p(
         0.5,
-        "Share (× intensity) of unused resources a linked organization lends",
+        "Share (× effort) of unused resources a linked organization lends",
         unit="fraction",
         lo=0.0,
         hi=1.0,
     )
     mediation: float = p(
         0.5,
-        "Extra weekly mediation probability of open disputes at full intensity",
+        "Extra weekly mediation probability of open disputes at full effort",
         unit="probability/week",
         lo=0.0,
         hi=1.0,
@@ -884,7 +884,7 @@ class SmartParams:
 
     adoption_rate: float = p(
         0.1,
-        "Weekly adoption probability at full intensity and full literacy",
+        "Weekly adoption probability at full effort and full literacy",
         unit="probability/week",
         lo=0.0,
         hi=1.0,
@@ -904,7 +904,7 @@ class SmartParams:
     )
     data_discovery: float = p(
         0.3,
-        "Weekly probability (× intensity) that shared data reveals an unreported need",
+        "Weekly probability (× effort) that shared data reveals an unreported need",
         unit="probability/week",
         lo=0.0,
         hi=1.0,
@@ -983,20 +983,20 @@ class CostParams:
 
 @dataclass(frozen=True)
 class StrategyParams:
-    """The leadership strategy: which object sets the four lever intensities each week."""
+    """The leadership strategy: which object sets the four lever efforts each week."""
 
     name: str = p(
         "none",
         "Strategy name: none, ideological, political, organizational, smart, integrated, "
-        "budgeted, adaptive, 'a+b' to compose, or 'module:Class' / 'file.py:Class'",
+        "campaign, budgeted, adaptive, 'a+b' to compose, or 'module:Class' / 'file.py:Class'",
     )
-    ideological: float = p(0.0, "Ideological intensity", unit="effort", lo=0.0, hi=1.0)
-    political: float = p(0.0, "Political intensity", unit="effort", lo=0.0, hi=1.0)
-    organizational: float = p(0.0, "Organizational intensity", unit="effort", lo=0.0, hi=1.0)
-    smart: float = p(0.0, "Smart intensity", unit="effort", lo=0.0, hi=1.0)
+    ideological: float = p(0.0, "Ideological effort", unit="effort", lo=0.0, hi=1.0)
+    political: float = p(0.0, "Political effort", unit="effort", lo=0.0, hi=1.0)
+    organizational: float = p(0.0, "Organizational effort", unit="effort", lo=0.0, hi=1.0)
+    smart: float = p(0.0, "Smart effort", unit="effort", lo=0.0, hi=1.0)
     start_step: int = p(
         0,
-        "Week the strategy starts (a campaign); before it all intensities are 0",
+        "Week the strategy starts (a campaign); before it all efforts are 0",
         unit="week",
         lo=0,
         hi=1e9,
@@ -1923,7 +1923,7 @@ SOURCES: dict[str, str] = {
     "'silos' of source §3)",
     # levers
     "IdeologicalParams.reach": _A + "an activity reaches a tenth of residents",
-    "IdeologicalParams.frequency": _A + "one activity a week at full intensity",
+    "IdeologicalParams.frequency": _A + "one activity a week at full effort",
     "IdeologicalParams.pull": _A + "an attendance moves 20 % × trust of the way",
     "IdeologicalParams.exemplar_boost": _A + "full ideological effort doubles exemplar strength",
     "IdeologicalParams.backfire_below": "setting: off (reactance is an option)",

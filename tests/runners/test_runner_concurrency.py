@@ -17,7 +17,7 @@ from sim.params import build_params
 
 from .conftest import REPO, TINY, govsim, subprocess_cmd
 
-# The integrated strategy reads every lever intensity the designs below vary.
+# The integrated strategy reads every lever effort the designs below vary.
 BASE = build_params(None, {"population.n_residents": 60, "strategy.name": "integrated"})
 
 

@@ -44,15 +44,20 @@ Public API (small on purpose; the classroom app and the experiment kinds use it)
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .params import COST_UNIT, CostParams, Params
+from .schema import param as p
+
+if TYPE_CHECKING:
+    from .params import Params
 
 __all__ = [
     "COST_UNIT",
     "LEVERS",
+    "CostParams",
     "dose",
     "effort_for_cost",
     "efforts_cost",
@@ -60,6 +65,50 @@ __all__ = [
     "lever_cost",
     "split_cost",
 ]
+
+#: Unit of every lever cost and of ``strategy.budget`` (:mod:`sim.costs`).
+COST_UNIT = "staff-hours/week per 1,000 residents"
+
+
+@dataclass(frozen=True)
+class CostParams:
+    """The common cost model of the levers (:mod:`sim.costs`).
+
+    A lever at effort ``e`` costs ``hours × e^exponent`` staff-hours a week per 1,000
+    residents; the budgeted and adaptive strategies split ``strategy.budget`` (the same unit)
+    so that equal budgets buy equal costs. Each exponent makes the lever's direct dose
+    proportional to its cost (see :func:`sim.costs.dose`).
+    """
+
+    ideological: float = p(
+        20.0, "Cost of the ideological lever at full effort", unit=COST_UNIT, lo=0.01, hi=1e4
+    )
+    political: float = p(
+        20.0, "Cost of the political lever at full effort", unit=COST_UNIT, lo=0.01, hi=1e4
+    )
+    organizational: float = p(
+        20.0, "Cost of the organizational lever at full effort", unit=COST_UNIT, lo=0.01, hi=1e4
+    )
+    smart: float = p(
+        20.0, "Cost of the smart lever at full effort", unit=COST_UNIT, lo=0.01, hi=1e4
+    )
+    ideological_exponent: float = p(
+        2.0,
+        "Shape of the ideological cost curve: cost = hours × effort^exponent",
+        unit="exponent",
+        lo=0.1,
+        hi=10.0,
+    )
+    political_exponent: float = p(
+        1.0, "Shape of the political cost curve", unit="exponent", lo=0.1, hi=10.0
+    )
+    organizational_exponent: float = p(
+        1.0, "Shape of the organizational cost curve", unit="exponent", lo=0.1, hi=10.0
+    )
+    smart_exponent: float = p(
+        1.0, "Shape of the smart cost curve", unit="exponent", lo=0.1, hi=10.0
+    )
+
 
 #: The four levers, in the order of :data:`sim.strategies.LEVERS`.
 LEVERS: tuple[str, ...] = ("ideological", "political", "organizational", "smart")
@@ -77,6 +126,7 @@ DOSES: dict[str, str] = {
 
 
 def _costs(params: Params | CostParams | None) -> CostParams:
+    """The ``costs`` section of ``params`` (the defaults for ``None``)."""
     if params is None:
         return CostParams()
     if isinstance(params, CostParams):
@@ -200,7 +250,7 @@ def water_fill(budget: float, weights: np.ndarray, caps: np.ndarray) -> np.ndarr
     return out
 
 
-def dose(lever: str, effort: float, params: Params | None = None) -> float:
+def dose(lever: str, effort: float, params: Params) -> float:
     """The lever's direct dose at ``effort`` (what :data:`DOSES` says), from the parameters.
 
     With the default exponents the dose is proportional to :func:`lever_cost` — the property
@@ -208,17 +258,16 @@ def dose(lever: str, effort: float, params: Params | None = None) -> float:
     the engine's own counts).
     """
     _check_lever(lever)
-    p = params if params is not None else Params()
     e = float(effort)
-    lv = p.levers
+    lv = params.levers
     if lever == "ideological":
         return lv.ideological.frequency * e * min(1.0, lv.ideological.reach * e) * 1000.0
     if lever == "political":
         return (
             lv.political.capacity_gain
             * e
-            * p.organizations.leader_capacity_share
-            * p.needs.capacity_per_1000
+            * params.organizations.leader_capacity_share
+            * params.needs.capacity_per_1000
         )
     if lever == "organizational":
         return lv.organizational.routing * e

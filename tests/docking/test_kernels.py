@@ -223,7 +223,7 @@ def test_a_failing_reporter_closes_the_scope(monkeypatch) -> None:
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 def test_compiled_moments_follow_numpys_pairwise_summation() -> None:
     """Mean, np.var, the bimodality moments, mean distance and mean trust: numpy's bits."""
-    from sim import metrics
+    from sim import metric_kernels
 
     rng = np.random.default_rng(12)
     sizes = [*range(1, 140), 255, 256, 257, 1000, 4097, 8191, 8192, 8193, 10_000, 65_537, 10**6]
@@ -232,8 +232,8 @@ def test_compiled_moments_follow_numpys_pairwise_summation() -> None:
         if n % 7 == 0:
             x[::3] = -0.0
         trust = rng.random(n)
-        fast = metrics._moments_jit(x, trust, 0.8)
-        ref = metrics._moments_numpy(x, trust, 0.8)
+        fast = metric_kernels.moments_jit(x, trust, 0.8)
+        ref = metric_kernels.moments_numpy(x, trust, 0.8)
         assert fast == ref, n
         assert ref[0] == float(x.mean()) and ref[1] == float(x.var())
 

@@ -18,7 +18,7 @@ from sim.costs import (
     split_cost,
 )
 from sim.model import GovernanceModel
-from sim.params import CostParams, build_params
+from sim.params import CostParams, Params, build_params
 from sim.strategies import make_strategy
 
 
@@ -44,7 +44,7 @@ def test_effort_for_cost_inverts_lever_cost_and_caps_at_full_effort(lever):
 @pytest.mark.parametrize("lever", LEVERS)
 def test_dose_is_proportional_to_cost(lever):
     # the exponents are chosen for this: a staff-hour buys the same dose at any effort
-    doses = [dose(lever, effort_for_cost(lever, c)) for c in (2.0, 4.0, 8.0, 16.0)]
+    doses = [dose(lever, effort_for_cost(lever, c), Params()) for c in (2.0, 4.0, 8.0, 16.0)]
     ratios = np.array(doses[1:]) / np.array(doses[:-1])
     assert np.allclose(ratios, 2.0)
 
@@ -141,7 +141,7 @@ def test_engine_political_capacity_is_proportional_to_cost():
         return leader.capacity - base.capacity
 
     assert added(10.0) == pytest.approx(2 * added(5.0), rel=1e-6)
-    assert added(5.0) == pytest.approx(dose("political", 0.25) * 0.4, rel=1e-6)
+    assert added(5.0) == pytest.approx(dose("political", 0.25, Params()) * 0.4, rel=1e-6)
 
 
 def test_run_records_the_efforts_the_budget_buys():

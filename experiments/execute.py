@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.metrics import MODEL_METRICS
-from sim.model import GovernanceModel
+from sim.model import make_model
 from sim.params import Params, build_params, flatten, to_dict
 from sim.run import run_one
 
@@ -588,9 +588,9 @@ def free_cores() -> float:
 def pilot_seconds(base: Params, overrides: Mapping[str, Any], steps: int) -> float:
     """Estimated seconds of one run: build a model and time a few steps (after a warm-up)."""
     params = build_params(base, dict(overrides), unread="reset")
-    GovernanceModel(params, rng=0).step()  # warm caches / compiled kernels
+    make_model(params, rng=0).step()  # warm caches / compiled kernels
     t0 = time.perf_counter()
-    model = GovernanceModel(params, rng=1)
+    model = make_model(params, rng=1)
     t1 = time.perf_counter()
     k = min(3, max(1, steps))
     for _ in range(k):

@@ -88,6 +88,9 @@ STATE_NAME = "calibration.json"
 PINNED = 0.5
 #: Above this it is left (almost) open.
 OPEN = 0.8
+#: Below this effective sample size (Kish: 1 / Σ w², weights summing to 1) the posterior's
+#: intervals are too rough for a verdict on identifiability.
+MIN_ESS = 30.0
 
 
 @dataclass(frozen=True)
@@ -620,16 +623,21 @@ def credible_intervals(
 ) -> pd.DataFrame:
     """Weighted posterior mean, median and central ``level`` interval of each parameter, the
     prior's interval at the same level, and their width ratio with a verdict (the
-    identifiability note: *pinned* below :data:`PINNED`, *open* above :data:`OPEN`)."""
+    identifiability note: *pinned* below :data:`PINNED`, *open* above :data:`OPEN`; no verdict,
+    *too few particles*, when the sample's effective size ``ess`` is below :data:`MIN_ESS`)."""
     a = (1.0 - level) / 2
     rows = []
     w = post["weight"].to_numpy(dtype=float)
+    w = w / w.sum()
+    ess = float(1.0 / np.sum(w**2))
     for p in priors:
         x = post[p.name].to_numpy(dtype=float)
         lo, med, hi = weighted_quantile(x, w, [a, 0.5, 1 - a])
         plo, phi = p.frozen().ppf([a, 1 - a])
         ratio = (hi - lo) / (phi - plo) if phi > plo else math.nan
         verdict = "pinned" if ratio < PINNED else ("open" if ratio > OPEN else "partly")
+        if ess < MIN_ESS:
+            verdict = "too few particles"
         rows.append(
             {
                 "parameter": p.name,
@@ -642,6 +650,7 @@ def credible_intervals(
                 "prior_hi": float(phi),
                 "width_ratio": float(ratio),
                 "identified": verdict,
+                "ess": ess,
             }
         )
     return pd.DataFrame(rows)
@@ -919,7 +928,8 @@ def write_outputs(
         f"ABC-SMC (pyabc) of {len(s.priors)} parameters against {len(s.target_set.targets)} "
         f"targets ({len(s.target_set.components)} components) of `{Path(s.targets).name}`: "
         f"{len(gens)} generations of {s.population_size} particles, "
-        f"{int(gens['simulations'].sum())} simulations "
+        f"{int(state.get('simulations', gens['simulations'].sum()))} simulations (the prior "
+        "sample that sets the first scales included) "
         f"({state.get('sampler', s.sampler).get('kind')} sampler); acceptance threshold "
         + " → ".join(f"{e:.3g}" for e in gens["epsilon"])
         + ". `tables/generations.csv`.",
@@ -936,6 +946,18 @@ def write_outputs(
     ]
     fig = save(plot_posterior(post, s.priors, f"{name}: posterior"), root / "figures/posterior.png")
     lines += [f"![posterior]({fig.relative_to(root).as_posix()})", ""]
+    ess = float(ci["ess"].iloc[0]) if len(ci) else math.nan
+    lines += [
+        f"Effective sample size of the posterior (1 / Σ w²): {ess:.1f} of {len(post)} particles"
+        + (
+            f" — below {MIN_ESS:g}: a few particles carry most of the weight, the intervals "
+            "are rough and no identifiability verdict is given; raise "
+            "experiment.calibrate.population_size and generations (the run resumes)."
+            if ess < MIN_ESS
+            else "."
+        ),
+        "",
+    ]
     pinned = ci.loc[ci["identified"] == "pinned", "parameter"].tolist()
     partly = ci.loc[ci["identified"] == "partly", "parameter"].tolist()
     left = ci.loc[ci["identified"] == "open", "parameter"].tolist()

@@ -45,6 +45,7 @@ import logging
 import math
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -61,13 +62,19 @@ from sim.run import run_one
 
 from ..dataset import experiment_lock
 from ..design import ExperimentConfigError, replicate_seeds
+from ..execute import ExecutionSummary, ExperimentPaths
+from ..figures import save
 from ..posterior import POSTERIOR_FILE, draw_posterior
+from ..report import md_table, write_table
+from ..spec import Experiment, load_experiment, write_spec
 from ..store import atomic_write_bytes, atomic_write_parquet
 from ..targets import TargetSet, load_targets, target_statistics
+from .base import ExperimentKind, register_kind
 
 __all__ = [
     "PRIOR_KINDS",
     "SAMPLERS",
+    "Calibrate",
     "CalibrateSettings",
     "Prior",
     "Simulator",
@@ -875,12 +882,6 @@ def plot_fit(table: pd.DataFrame, ppc: pd.DataFrame, title: str = "") -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def _csv(df: pd.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(df.to_csv(index=False).encode("utf-8"), path)
-    return path
-
-
 def generations_table(root: Path | str) -> pd.DataFrame:
     """Per generation: epsilon, simulations, accepted particles and the acceptance rate."""
     import pyabc
@@ -909,17 +910,15 @@ def write_outputs(
     """Write the posterior, its tables and figures, the fit and the preset; return the
     Markdown lines of the report (``fmt`` renders a table; default: ``DataFrame.to_markdown``
     free plain text)."""
-    from experiments.figures import save
-
     assert s.target_set is not None
     root = Path(root)
     show = fmt or (lambda df: df.to_string(index=False))
     post = load_posterior(root)
     atomic_write_parquet(post, root / POSTERIOR_FILE, index=False)
     ci = credible_intervals(post, s.priors, s.level)
-    _csv(ci, root / "tables" / "credible_intervals.csv")
+    write_table(ci, root / "tables" / "credible_intervals")
     gens = generations_table(root)
-    _csv(gens, root / "tables" / "generations.csv")
+    write_table(gens, root / "tables" / "generations")
     state = calibration_state(root)
     pct = f"{s.level:.0%}"
     lines = [
@@ -972,11 +971,17 @@ def write_outputs(
         + " Ridges in the pairwise plot mean the targets fix a combination of parameters.",
         "",
     ]
+    if ess < MIN_ESS:
+        lines[-2] = (
+            f"No verdict: the posterior has {ess:.1f} effective particles (< {MIN_ESS:g}). "
+            f"Width ratios (posterior {pct} interval / prior {pct} interval) are in the table "
+            "above but measure the few heavy particles, not what the targets pin down."
+        )
     ppc_path = root / PPC_NAME
     if ppc_path.is_file():
         ppc = pd.read_parquet(ppc_path)
         ft = fit_table(s.target_set, ppc, s.level)
-        _csv(ft, root / "tables" / "fit.csv")
+        write_table(ft, root / "tables" / "fit")
         fig = save(
             plot_fit(ft, ppc, f"{name}: posterior predictive checks"), root / "figures/fit.png"
         )
@@ -1015,3 +1020,147 @@ def write_outputs(
         "",
     ]
     return lines
+
+
+# --------------------------------------------------------------------------------------------
+# The experiment kind
+# --------------------------------------------------------------------------------------------
+
+
+@register_kind
+class Calibrate(ExperimentKind):
+    """``govsim calibrate``: ABC-SMC of chosen parameters against observed patterns."""
+
+    name = "calibrate"
+    help = "fit chosen parameters to observed patterns (ABC-SMC with pyabc): posterior, fit, preset"
+    description = (
+        "Approximate Bayesian computation (ABC-SMC, pyabc) of the parameters in "
+        "experiment.calibrate.priors against the targets file experiment.calibrate.targets "
+        "(observed patterns with their sources): the posterior sample, credible intervals, "
+        "an identifiability note, posterior predictive checks against every target (one "
+        "posterior draw per replication), and a calibrated scenario preset. Scale-out: "
+        "experiment.calibrate.sampler (pyabc's multicore, Dask or Redis samplers); kill -9 "
+        "and rerun resumes from the last finished generation. See docs/calibration.md."
+    )
+    examples = (
+        "govsim calibrate\n"
+        "govsim calibrate experiment.calibrate.population_size=20 "
+        "experiment.calibrate.generations=3\n"
+        "govsim calibrate experiment.calibrate.targets=my_targets.yaml "
+        "'experiment.calibrate.sampler={kind: dask, address: tcp://10.0.0.5:8786}'\n"
+        "govsim report results/calibrate"
+    )
+    settings_key = "calibrate"
+    Settings = CalibrateSettings
+    order = 60
+
+    def settings(self, raw: Mapping[str, Any], base: Params) -> CalibrateSettings:
+        """Validate ``experiment.calibrate`` (:func:`parse_settings`); pyabc must be there."""
+        try:
+            import pyabc  # noqa: F401
+        except ImportError:
+            raise ExperimentConfigError(
+                "govsim calibrate needs pyabc: pip install 'govsim[calibrate]' (or pip install "
+                "pyabc)"
+            ) from None
+        return parse_settings(raw, base)
+
+    def load(self, paths: ExperimentPaths) -> Experiment:
+        """The stored experiment; its targets are the copy in the folder (the original may
+        have changed since)."""
+        e = load_experiment(paths.root)
+        raw = dict(e.settings.get("calibrate") or {})
+        copies = sorted(paths.root.glob("targets.*"))
+        if copies:
+            raw["targets"] = str(copies[0])
+        e.kind_settings = self.settings(raw, e.base)
+        return e
+
+    def announce(self, e: Experiment, folder: Path) -> str:
+        """The line printed before the simulations start."""
+        s = e.kind_settings
+        return (
+            f"govsim calibrate: {e.name} — {len(s.priors)} parameters, "
+            f"{len(s.target_set.components)} target components of {Path(s.targets).name}; "
+            f"base scenario {e.scenario}, {e.base.population.n_residents} residents, "
+            f"{e.steps} weeks; {s.population_size} particles × ≤ {s.generations} generations"
+            f"{f', ≤ {s.max_simulations} simulations' if s.max_simulations else ''}, "
+            f"{s.sampler['kind']} sampler → {folder}"
+        )
+
+    def run(
+        self,
+        e: Experiment,
+        paths: ExperimentPaths,
+        *,
+        launcher: Sequence[str] = (),
+        progress: bool | str = "auto",
+        echo: Callable[[str], None] | None = print,
+    ) -> ExecutionSummary:
+        """ABC-SMC (resumable), then the posterior predictive simulations."""
+        if launcher:
+            raise ExperimentConfigError(
+                f"govsim calibrate: {launcher[0]}: calibrate scales out through pyabc's "
+                "samplers, experiment.calibrate.sampler={kind: multicore|dask|redis, ...}, "
+                "not a Hydra launcher"
+            )
+        s = e.kind_settings
+        t0 = time.perf_counter()
+        write_spec(e, paths)
+        state = run_abc(s, e.base, e.steps, e.root_seed, paths.root, echo=echo)
+        n_jobs = int(s.sampler.get("n_procs") or os.cpu_count() or 1)
+        run_ppc(s, e.base, e.steps, e.root_seed, paths.root, e.seeds, n_jobs=n_jobs)
+        wall = time.perf_counter() - t0
+        if echo is not None:
+            echo(
+                f"  {state['generations']} generations, {state['simulations']} simulations"
+                f"{' (resumed)' if state['resumed'] else ''}; {len(e.seeds)} posterior "
+                f"predictive draws; {wall:.0f} s"
+            )
+        n = state["simulations"] + 2 * len(e.seeds)
+        return ExecutionSummary(n, 0, n, 0, 0, wall, launcher="pyabc " + s.sampler["kind"])
+
+    def report(self, root: Path | str, *, echo: Callable[[str], None] | None = print) -> Path:
+        """(Re)write the tables, figures, preset and ``report.md`` from the stored history,
+        posterior and checks alone (no simulation)."""
+        paths = ExperimentPaths(Path(root))
+        e = self.load(paths)
+        s = e.kind_settings
+        body, n, _ = self.body(e, paths)
+        head = [
+            f"# calibrate: {e.name}",
+            "",
+            e.description.strip(),
+            "",
+            f"- base scenario: `{e.scenario or '(engine defaults)'}`, "
+            f"{e.base.population.n_residents} residents, {e.steps} weeks per simulation",
+            f"- root seed {e.root_seed}; simulations stored in `abc.db` (pyabc's history): {n}",
+            f"- posterior predictive checks: {len(e.seeds)} draws (experiment.replications)",
+            f"- credible intervals: {s.level:.0%}",
+            "",
+        ]
+        tail = [
+            "## Reading the results",
+            "",
+            "```python",
+            "import pandas as pd, pyabc",
+            f'post = pd.read_parquet("{paths.root.as_posix()}/posterior.parquet")   # + weight',
+            f'ppc = pd.read_parquet("{paths.root.as_posix()}/ppc.parquet")',
+            f'h = pyabc.History("sqlite:///{paths.root.as_posix()}/abc.db")   # every generation',
+            "```",
+            "",
+        ]
+        atomic_write_bytes("\n".join([*head, *body, *tail]).encode("utf-8"), paths.report)
+        if echo is not None:
+            echo(f"report: {paths.report}  (tables/ and figures/ beside it)")
+        return paths.report
+
+    def body(self, e: Experiment, paths: ExperimentPaths) -> tuple[list[str], int, int]:
+        """The report body from the stored history, posterior and checks alone."""
+        if not (paths.root / DB_NAME).is_file():
+            return ["No calibration is stored yet: run `govsim calibrate` first.", ""], 0, 0
+        lines = write_outputs(
+            e.kind_settings, e.base, e.steps, e.root_seed, paths.root, name=e.name, fmt=md_table
+        )
+        n = int(calibration_state(paths.root).get("simulations", 0))
+        return lines, n, n

@@ -31,7 +31,7 @@ from experiments.kinds.calibrate import (
     run_abc,
     weighted_quantile,
 )
-from experiments.targets import parse_targets
+from experiments.targets import parse_targets, target_statistics
 from sim.params import build_params
 from sim.run import run_one
 
@@ -309,8 +309,6 @@ def test_recovers_two_parameters_on_a_larger_budget(tmp_path):
             "window": [10, 40],
         },
     ]
-    from experiments.targets import target_statistics
-
     ts0 = parse_targets({"targets": [{**t, "value": 0.0, "source": "synthetic"} for t in spec]})
     runs = [run_one(build_params(base, true), seed=k, steps=40) for k in range(4)]
     obs = {

@@ -20,10 +20,12 @@ one lever at full intensity or all four at 0.25. Unspent budget is not carried t
 round.
 
 Join codes (:func:`new_join_code`) are 8 characters from a 31-letter alphabet without look-alike
-characters (about 39.6 bits), and every wrong code, team token or teacher token counts against a
-rate limit (:class:`AttemptLimiter`: 5 per browser and 60 for the whole room per minute), so
-guessing a code by enumeration would take on the order of 10⁴ years. Tokens come from
-:mod:`secrets` and are compared with :func:`secrets.compare_digest`.
+characters (about 39.6 bits), and every wrong code counts against a rate limit
+(:class:`AttemptLimiter`: 5 per browser and 60 for the whole room per minute), so guessing a
+code by enumeration would take on the order of 10⁴ years. The team tokens (128 random bits) and
+the teacher token (192 bits) come from :mod:`secrets`, are compared with
+:func:`secrets.compare_digest`, and are not rate limited: they cannot be guessed, and a flood of
+wrong join codes must not lock a student out of the team page or the teacher out of the room.
 
 Threading: the Solara server calls a room from many sessions' threads. Every change happens
 under one lock and bumps :attr:`Room.version` (:meth:`Room.wait_for_change` wakes waiters). The
@@ -83,6 +85,8 @@ MAX_TEAMS = 60
 ROUND_WEEKS_RANGE = (1, 200)
 #: Budget per round allowed (effort units; four levers at full intensity = 4).
 BUDGET_RANGE = (0.0, 4.0)
+#: Residents per community allowed (the classroom app's slider range).
+RESIDENTS_RANGE = (100, 5000)
 #: Name of the weak-baseline copy in tables and charts.
 BASELINE = "weak baseline"
 
@@ -162,10 +166,25 @@ class RoomSettings:
         check_round_weeks(self.round_weeks)
         check_budget(self.budget)
         check_timeout(self.round_timeout_s)
-        if self.residents is not None and not (10 <= int(self.residents) <= 100_000):
-            raise RoomError(f"residents={self.residents}: must be between 10 and 100000")
-        if int(self.seed) < 0:
-            raise RoomError(f"seed={self.seed}: must be 0 or more")
+        check_residents(self.residents)
+        check_seed(self.seed)
+
+
+def check_seed(seed: Any) -> int:
+    """Validate a seed; returns it as an int."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise RoomError(f"seed {seed!r}: must be a whole number, 0 or more")
+    return int(seed)
+
+
+def check_residents(n: Any) -> int | None:
+    """Validate a community size (``None`` = the scenario's); returns it."""
+    if n is None:
+        return None
+    lo, hi = RESIDENTS_RANGE
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not lo <= n <= hi:
+        raise RoomError(f"residents {n!r}: must be a whole number, {lo} to {hi}")
+    return int(n)
 
 
 def check_round_weeks(weeks: Any) -> int:
@@ -424,12 +443,9 @@ class Room:
         return bool(token) and secrets.compare_digest(str(token), self.teacher_token)
 
     def check_teacher(self, token: str | None, client: str = "") -> None:
-        """Raise :class:`RoomError` unless ``token`` is the teacher's (counts wrong tries)."""
-        with self._lock:
-            self.limiter.check(client)
-            if not self.is_teacher(token):
-                self.limiter.failed(client)
-                raise RoomError("only the teacher's dashboard can do that")
+        """Raise :class:`RoomError` unless ``token`` is the teacher's."""
+        if not self.is_teacher(token):  # 192 random bits: guessing is hopeless, no limit needed
+            raise RoomError("only the teacher's dashboard can do that")
 
     def check_code(self, code: str, client: str = "") -> None:
         """Raise :class:`RoomError` unless ``code`` is the room's join code (rate limited)."""
@@ -440,13 +456,11 @@ class Room:
                 raise RoomError("that is not this room's join code: check it with your teacher")
 
     def team_for(self, token: str | None, client: str = "") -> Team:
-        """The team whose secret token is ``token`` (a student's link or reload; rate limited)."""
-        with self._lock:
-            self.limiter.check(client)
-            for t, team in self.teams.items():
+        """The team whose secret token is ``token`` (a student's link, or a reload)."""
+        with self._lock:  # 128 random bits: no rate limit, so that a flood of wrong join
+            for t, team in self.teams.items():  # codes cannot lock students out of their page
                 if token and secrets.compare_digest(str(token), t):
                     return team
-            self.limiter.failed(client)
             raise RoomError("this team link is not known in this room: join again with the code")
 
     # ----------------------------------------------------------------------------- teams

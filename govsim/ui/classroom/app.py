@@ -226,7 +226,7 @@ def Allocation(team: Team, version: int):
     top = min(1.0, budget)
 
     def setter(lever: str) -> Callable[[float], None]:
-        return lambda v: set_values({**values, lever: round(float(v), 2)})
+        return lambda v: set_values(lambda now: {**now, lever: round(float(v), 2)})
 
     def submit() -> None:
         try:
@@ -468,27 +468,35 @@ def TeacherView(token: str):
                 margin=0,
             ):
                 solara.Markdown(_lever_table() if ROOM.rounds else "No round has run yet.")
-        with solara.Card("Export", margin=0):
+        with solara.Card("Export", margin=0), solara.Row():
             code = ROOM.code
-            with solara.Row():
-                solara.FileDownload(
-                    lambda: session_zip(ROOM),
-                    filename=f"govsim-classroom-{code}.zip",
-                    label="Session (CSV + Parquet, zip)",
-                    mime_type="application/zip",
-                )
-                solara.FileDownload(
-                    lambda: summary_figure(ROOM, "png"),
-                    filename=f"govsim-classroom-{code}.png",
-                    label="One-page summary (PNG)",
-                    mime_type="image/png",
-                )
-                solara.FileDownload(
-                    lambda: summary_figure(ROOM, "pdf"),
-                    filename=f"govsim-classroom-{code}.pdf",
-                    label="One-page summary (PDF)",
-                    mime_type="application/pdf",
-                )
+            solara.FileDownload(
+                _export_zip, filename=f"govsim-classroom-{code}.zip",
+                label="Session (CSV + Parquet, zip)", mime_type="application/zip",
+            )  # fmt: skip
+            solara.FileDownload(
+                _export_png, filename=f"govsim-classroom-{code}.png",
+                label="One-page summary (PNG)", mime_type="image/png",
+            )  # fmt: skip
+            solara.FileDownload(
+                _export_pdf, filename=f"govsim-classroom-{code}.pdf",
+                label="One-page summary (PDF)", mime_type="application/pdf",
+            )  # fmt: skip
+
+
+# The downloads' data: module-level functions, so that a re-render of the dashboard (after
+# every change in the room) hands solara.FileDownload the same object and does not cancel a
+# download in progress.
+def _export_zip() -> bytes:
+    return session_zip(ROOM)
+
+
+def _export_png() -> bytes:
+    return summary_figure(ROOM, "png")
+
+
+def _export_pdf() -> bytes:
+    return summary_figure(ROOM, "pdf")
 
 
 def _teacher_ok(token: str) -> bool:

@@ -49,7 +49,7 @@ from sim.strategies import LEVERS
 
 from .charts import dashboard_charts
 from .export import session_zip, summary_figure
-from .room import BUDGET_UNIT, GOALS, Room, RoomError, RoomSettings, Team
+from .room import BUDGET_UNIT, GOALS, Room, RoomError, RoomSettings, RoundRecord, Team
 
 __all__ = ["ROOM", "Page", "room_from_env"]
 
@@ -97,7 +97,7 @@ def _in_background(what: str, fn: Callable[[], object]) -> None:
 
     def run() -> None:
         try:
-            fn()
+            _report(fn())
         except RoomError as exc:
             ROOM.last_error = str(exc)
         except Exception:  # pragma: no cover - reported, the room ends itself
@@ -106,12 +106,24 @@ def _in_background(what: str, fn: Callable[[], object]) -> None:
     threading.Thread(target=run, name=f"classroom-{what}", daemon=True).start()
 
 
+def _report(rec: object) -> None:
+    """One line in the server's output per round run (for the teacher and the load test)."""
+    if isinstance(rec, RoundRecord):
+        slowest = max(rec.step_s.values(), default=0.0)
+        print(
+            f"govsim classroom: round {rec.number} ({rec.trigger}, {rec.submitted} of "
+            f"{rec.teams} submitted) ran {rec.teams} communities + the baseline for "
+            f"{rec.weeks} weeks in {rec.compute_s:.2f} s (slowest team {slowest:.2f} s)",
+            flush=True,
+        )
+
+
 def _watch_time_limit() -> None:
     """Run a round whose time limit has passed (one thread per server)."""
     while ROOM.state != "ended":
         ROOM.wait_for_change(-1, timeout=1.0)
         try:
-            ROOM.advance_if_due()
+            _report(ROOM.advance_if_due())
         except Exception:  # pragma: no cover
             print(
                 f"govsim classroom: timed round failed:\n{traceback.format_exc()}", file=sys.stderr
@@ -403,7 +415,7 @@ def RoundSettingsCard(token: str, version: int):
             solara.Button("End room", on_click=lambda: act(lambda: ROOM.end(token, client),
                                                            "The room has ended."),
                           color="error", disabled=ROOM.state == "ended")  # fmt: skip
-        if message:
+        if message and not (message.startswith("Running round") and ROOM.state != "running"):
             solara.Text(message, classes=["teacher-message"])
         solara.Text(
             f"Budget unit — {BUDGET_UNIT}.", style={"font-size": "0.75rem", "opacity": "0.7"}

@@ -339,3 +339,24 @@ def test_one_page_summary_png_and_pdf():
     assert summary_figure(room, "pdf").startswith(b"%PDF")
     with pytest.raises(ValueError, match="png or pdf"):
         summary_figure(room, "svg")
+
+
+def test_dashboard_charts_share_their_axes_and_show_every_team_and_the_baseline():
+    from govsim.ui.classroom.charts import OUTCOMES, dashboard_charts
+
+    room = make_room()
+    a, b = room.join(room.code, "A"), room.join(room.code, "B")
+    room.submit(a, {"smart": 1.0})
+    room.submit(b, {})
+    charts = dashboard_charts(room)
+    assert [c.description.split(",")[0] for c in charts] == [o.title for o in OUTCOMES]
+    for chart, outcome in zip(charts, OUTCOMES, strict=True):
+        x = chart.spec["encoding"]["x"]["scale"]["domain"]
+        assert x == [0, room.week]  # the same weeks on every chart
+        rows = chart.data["table"]
+        assert {r["team"] for r in rows} == {"A", "B", "weak baseline"}
+        assert len(rows) == 3 * (room.week + 1)
+        last_a = [r["value"] for r in rows if r["team"] == "A"][-1]
+        assert last_a == pytest.approx(history(a.model, outcome.metric)[-1], abs=1e-5)
+        dash = chart.spec["encoding"]["strokeDash"]["scale"]
+        assert dash["range"][dash["domain"].index("weak baseline")] == [4, 3]

@@ -181,6 +181,8 @@ def test_a_dropped_team_does_not_block_the_round():
 def test_a_time_limit_runs_the_round_without_the_late_teams():
     clock = Clock()
     room = make_room(clock, round_timeout_s=60)
+    clock.now += 300  # an empty room: the limit counts from the first team
+    assert room.advance_if_due() is None
     a = room.join(room.code, "A")
     room.join(room.code, "B")
     room.submit(a, {"political": 1.0})
@@ -360,3 +362,40 @@ def test_dashboard_charts_share_their_axes_and_show_every_team_and_the_baseline(
         assert last_a == pytest.approx(history(a.model, outcome.metric)[-1], abs=1e-5)
         dash = chart.spec["encoding"]["strokeDash"]["scale"]
         assert dash["range"][dash["domain"].index("weak baseline")] == [4, 3]
+
+
+def test_clicks_during_a_running_round_are_refused_not_moved_to_the_next_round():
+    room = make_room()
+    a, b = room.join(room.code, "A"), room.join(room.code, "B")
+    seen: dict[str, str] = {}
+    real_step = b.model.step
+
+    def step_and_click() -> None:  # runs while round 1 is running
+        if room.state == "running" and not seen:
+            for name, call in (("submit", lambda: room.submit(a, {"smart": 0.1})),
+                               ("advance", lambda: room.advance(TEACHER)),
+                               ("withdraw", lambda: room.withdraw(a))):  # fmt: skip
+                try:
+                    call()
+                except RoomError as exc:
+                    seen[name] = str(exc)
+        real_step()
+
+    b.model.step = step_and_click
+    room.submit(a, {"political": 1.0})
+    room.submit(b, {})
+    assert set(seen) == {"submit", "advance", "withdraw"}
+    assert all("round 1 is running" in m for m in seen.values())
+    assert len(room.rounds) == 1 and room.pending == {}  # nothing landed in round 2
+
+
+def test_setting_a_time_limit_restarts_its_clock():
+    clock = Clock()
+    room = make_room(clock)
+    room.join(room.code, "A")
+    clock.now += 500
+    room.set_round(TEACHER, timeout_s=30)
+    assert room.deadline() == clock.now + 30
+    assert room.advance_if_due() is None
+    clock.now += 31
+    assert room.advance_if_due().trigger == "time limit"

@@ -437,6 +437,12 @@ class Room:
         if self.state == "ended":
             raise RoomError("the teacher has ended this room")
 
+    def _need_idle(self) -> None:
+        """Refuse while a round runs (a click meant for it must not land in the next one)."""
+        self._need_open()
+        if self.state == "running":
+            raise RoomError(f"round {self.round} is running: try again when it has run")
+
     # ----------------------------------------------------------------------------- secrets
     def is_teacher(self, token: str | None) -> bool:
         """Whether ``token`` is the teacher's (constant-time comparison)."""
@@ -499,6 +505,8 @@ class Room:
                 _apply(model, zero)
                 for _ in range(rec.weeks):
                     model.step()
+            if not self.teams:
+                self.round_opened_at = self.clock()  # a time limit counts from the first team
             self.teams[team.token] = team
             self._bump()
             return team
@@ -550,8 +558,7 @@ class Room:
         app passes ``False`` and calls :meth:`run_if_complete` from a worker thread instead).
         """
         with self._lock:
-            self._wait_idle()
-            self._need_open()
+            self._need_idle()
             clean = self.check_efforts(efforts)
             decision = Decision(
                 self.round, team.name, clean, self.settings.budget, self.settings.round_weeks,
@@ -576,7 +583,7 @@ class Room:
     def withdraw(self, team: Team) -> None:
         """Take back ``team``'s submission for the current round."""
         with self._lock:
-            self._wait_idle()
+            self._need_idle()
             if self.pending.pop(team.token, None) is not None:
                 self._bump()
 
@@ -612,6 +619,7 @@ class Room:
                         del self.pending[t]
             if timeout_s != "keep":
                 s.round_timeout_s = check_timeout(timeout_s)
+                self.round_opened_at = self.clock()  # the limit counts from now
             self.pending = {
                 t: Decision(d.round, d.team, d.efforts, s.budget, s.round_weeks, d.source,
                             d.submitted_s)
@@ -632,8 +640,7 @@ class Room:
         """Run the round now, with or without every team's submission (teacher only)."""
         self.check_teacher(token, client)
         with self._lock:
-            self._wait_idle()
-            self._need_open()
+            self._need_idle()
             if not self.teams:
                 raise RoomError("no team has joined yet")
             return self._run_round("teacher")
@@ -647,7 +654,11 @@ class Room:
             self._bump()
 
     def deadline(self) -> float | None:
-        """When the open round runs by itself (clock seconds), or ``None``."""
+        """When the open round runs by itself (clock seconds), or ``None``.
+
+        The time limit counts from the latest of: the round opening, the first team joining
+        the room, the teacher setting the limit.
+        """
         t = self.settings.round_timeout_s
         return None if t is None else self.round_opened_at + t
 

@@ -29,7 +29,7 @@ from sim.params import build_params
 _LEVERS = {f"strategy.{k}": 0.8 for k in ("ideological", "political", "organizational", "smart")}
 
 #: name -> (preset or None, overrides, residents, weeks). A single-lever strategy is given only
-#: its own intensity: the others are not read (and are refused since they would be ignored).
+#: its own effort: the others are not read (and are refused since they would be ignored).
 CASES: dict[str, tuple[str | None, dict[str, Any], int, int]] = {
     "baseline": (None, {}, 2_000, 30),
     "integrated": (None, {"strategy.name": "integrated", **_LEVERS}, 3_000, 30),
@@ -109,7 +109,7 @@ CASES: dict[str, tuple[str | None, dict[str, Any], int, int]] = {
             "trust.attribution_others": 0.5,
             "participation.coproduction": 0.05,
             "strategy.name": "ideological",
-            **_LEVERS,
+            "strategy.ideological": 0.8,
         },
         2_000,
         30,

@@ -122,7 +122,7 @@ def array_kernels(n: int, reps: int) -> dict[str, dict[str, float]]:
     m.effort = m.strategy.efforts(m)
     needs, service = Needs(), Service()
     out = {}
-    k = int(round(m.p.opinions.interactions * n / 2))
+    k = int(round(m.params.opinions.interactions * n / 2))
     t = median_time(lambda: Opinions().step(m), reps)
     out["opinions"] = {"s": t, "updates": k, "unit": "encounters"}
     # The encounter loop alone (the DW kernel), on pre-drawn pairs.
@@ -155,7 +155,7 @@ def reference_kernels(n: int, reps: int) -> dict[str, dict[str, float]]:
     m.effort = m.strategy.efforts(m)
     rs = m.resident_agents
     out = {}
-    k = int(round(m.p.opinions.interactions * n / 2))
+    k = int(round(m.params.opinions.interactions * n / 2))
     out["opinions"] = {"s": median_time(lambda: m.opinions_week(rs), reps), "updates": k}
     out["participation"] = {"s": median_time(lambda: m.participation_week(rs), reps), "updates": n}
     out["needs"] = {"s": median_time(lambda: m.needs_week(rs), reps), "updates": n}
@@ -196,13 +196,13 @@ def rule_child(n: int, name: str, reps: int) -> dict[str, float]:
     m.effort = m.strategy.efforts(m)
     stage = median_time(lambda: Opinions().step(m), reps)
     s = Opinions.exemplar_strength(m)
-    rule = m.p.opinions.rule
-    k = int(round(m.p.opinions.interactions * n / 2))
+    rule = m.params.opinions.rule
+    k = int(round(m.params.opinions.interactions * n / 2))
     if rule == "hegselmann_krause":
         loop = median_time(lambda: hk_round(m, s), reps)
         updates = n  # one synchronous round updates every resident
     else:
-        a, b = m.graph.sample_pairs(k, np.random.default_rng(0), m.p.opinions.pairing)
+        a, b = m.graph.sample_pairs(k, np.random.default_rng(0), m.params.opinions.pairing)
         keep = a != b
         a, b = a[keep], b[keep]
         fn = exchange if rule == "deffuant" else exchange_rule

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 def hydra_job_cost(n: int = 20) -> float:
     """Seconds of one Hydra job that runs nothing (config composition, job dir, 4 files)."""
+    from experiments.execute import batch_task
     from experiments.launch import launch_batches
     from experiments.store import atomic_write_bytes
 
@@ -70,9 +71,10 @@ def hydra_job_cost(n: int = 20) -> float:
             ).encode(),
             plan,
         )
-        launch_batches(plan, 1, Path(tmp) / "warm", ["hydra/launcher=basic"])
+        basic = ["hydra/launcher=basic"]
+        launch_batches(plan, 1, Path(tmp) / "warm", basic, task_function=batch_task)
         t0 = time.perf_counter()
-        launch_batches(plan, n, Path(tmp) / "jobs", ["hydra/launcher=basic"])
+        launch_batches(plan, n, Path(tmp) / "jobs", basic, task_function=batch_task)
         return (time.perf_counter() - t0) / n
 
 

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .stats import holm
+
 __all__ = [
     "Hypothesis",
     "StudySpec",
@@ -153,8 +155,6 @@ def outcome_verdicts(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     Returns:
         A copy with ``p_holm`` and ``verdict`` (agrees / contradicts / not detected).
     """
-    from .stats import holm
-
     out = table.copy()
     out["p_holm"] = holm(out["p_ttest"].to_numpy(dtype=float))
     sign = np.where(out["direction"] == "increase", 1.0, -1.0)

@@ -47,12 +47,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sim.metrics import MODEL_METRICS
+from sim.params import Params, iter_fields
+
 from .design import ExperimentConfigError, param_kind
 from .store import atomic_write_parquet, current_versions, versioned_id
 
 if TYPE_CHECKING:
-    from sim.params import Params
-
     from .execute import ExperimentPaths, RunSpec
 
 __all__ = [
@@ -284,8 +285,6 @@ def _param_type(base: Params | None, name: str, values: Sequence[Any]) -> str:
 
 
 def _default_params() -> Params:
-    from sim.params import Params
-
     return Params()
 
 
@@ -315,9 +314,6 @@ def column_types(runs: Sequence[RunSpec], base: Params | None = None) -> dict[st
 
 def field_docs(columns: Iterable[str], base: Params | None = None) -> dict[str, dict[str, str]]:
     """``{column: {"unit", "description"}}`` from the parameter schema and metric registry."""
-    from sim.metrics import MODEL_METRICS
-    from sim.params import iter_fields
-
     infos = {f.name: f for f in iter_fields(base if base is not None else _default_params())}
     out: dict[str, dict[str, str]] = {}
     for name in columns:

@@ -197,7 +197,7 @@ def lhs_design(
 def validate_points(base: Params, points: Sequence[Mapping[str, Any]], what: str) -> list[Params]:
     """Build (and so validate) the parameters of every point before any run.
 
-    A base setting that a point leaves unread (the base's lever intensities at a point with
+    A base setting that a point leaves unread (the base's lever efforts at a point with
     ``strategy.name=none``) goes back to its default; a point's own unread setting is refused.
 
     Raises:
@@ -316,37 +316,3 @@ def check_work(est: WorkEstimate, *, confirm: Any = False, echo: Any = None) -> 
     if echo is not None and (why or est.large()):
         echo(est.line())
     return est
-
-
-def count_points(kind: str, exp: Mapping[str, Any]) -> int | None:
-    """Design points (or conditions) of an experiment config, without building the design.
-
-    Returns None where the config is malformed (its own validation reports it later).
-    """
-    try:
-        if kind == "replicate":
-            return 1
-        if kind == "compare":
-            return len(exp.get("scenarios") or []) + len(exp.get("conditions") or {})
-        if kind == "sweep":
-            d = exp.get("design") or {}
-            if d.get("kind", "factorial") == "lhs":
-                return int(d.get("samples") or 0)
-            n = 1
-            for spec in (d.get("params") or {}).values():
-                n *= int(spec["num"]) if isinstance(spec, Mapping) else len(spec)
-            return n
-        if kind == "sensitivity":
-            s = exp.get("sensitivity") or {}
-            k = len(s.get("params") or {})
-            if s.get("method", "sobol") == "morris":
-                return int(s.get("trajectories", 10)) * (k + 1)
-            n = int(s.get("n_base", 32))
-            return n * (2 * k + 2 if s.get("second_order") else k + 2)
-        if kind == "optimise":
-            o = exp.get("optimise") or {}
-            # differential evolution over the lever simplex: popsize × 3 per generation
-            return int(o.get("popsize", 8)) * 3 * (int(o.get("maxiter", 10)) + 1) + 6
-    except (TypeError, ValueError, KeyError, AttributeError):
-        return None
-    return None

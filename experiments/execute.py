@@ -48,7 +48,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.metrics import MODEL_METRICS
+from sim.model import GovernanceModel
 from sim.params import Params, build_params, flatten, to_dict
+from sim.run import run_one
 
 from .dataset import (
     Prepared,
@@ -59,6 +61,8 @@ from .dataset import (
     field_docs,
     prepare,
 )
+from .launch import launch_batches, launcher_config, workers_of
+from .provenance import provenance
 from .store import (
     ResultStore,
     atomic_write_bytes,
@@ -301,8 +305,6 @@ def run_batch(plan_path: str, batch: int) -> dict:
         ``{"batch", "done", "failed", "work_s", "write_s", "wall_s", "started", "ended"}``
         (the last two: wall-clock times, seconds since the epoch, of the job's start and end).
     """
-    from sim.run import run_one
-
     t_start = time.perf_counter()
     started = time.time()
     plan, base = _load_plan(plan_path)
@@ -378,6 +380,11 @@ def run_batch(plan_path: str, batch: int) -> dict:
         "started": started,
         "ended": time.time(),
     }
+
+
+def batch_task(cfg: Any) -> dict:
+    """Hydra task function of one job: run batch ``cfg.batch`` of plan ``cfg.plan``."""
+    return run_batch(str(cfg.plan), int(cfg.batch))
 
 
 def _ids(path: Path) -> set[str] | None:
@@ -580,8 +587,6 @@ def free_cores() -> float:
 
 def pilot_seconds(base: Params, overrides: Mapping[str, Any], steps: int) -> float:
     """Estimated seconds of one run: build a model and time a few steps (after a warm-up)."""
-    from sim.model import GovernanceModel
-
     params = build_params(base, dict(overrides), unread="reset")
     GovernanceModel(params, rng=0).step()  # warm caches / compiled kernels
     t0 = time.perf_counter()
@@ -781,9 +786,6 @@ def _execute(
     full_design: bool,
     before_launch: Callable[[], None] | None,
 ) -> ExecutionSummary:
-    from . import launch as hl
-    from .provenance import provenance
-
     t0 = time.perf_counter()
     store = paths.store()
     unique: dict[str, RunSpec] = {}
@@ -812,7 +814,7 @@ def _execute(
     finished = store.finished_ids() | set(prepared.reused)
     pending = [r for rid, r in unique.items() if rid not in finished]
     skipped = len(unique) - len(pending)
-    lcfg = hl.launcher_config(launcher)
+    lcfg = launcher_config(launcher)
     summary = ExecutionSummary(
         planned=len(unique),
         skipped=skipped,
@@ -824,7 +826,7 @@ def _execute(
     )
     if pending:
         est = 0.0 if runs_per_job else pilot_seconds(base, pending[0].overrides, steps)
-        workers = hl.workers_of(lcfg)
+        workers = workers_of(lcfg)
         if (
             "joblib" in str(lcfg.get("_target_", "")).lower()
             and workers > 1
@@ -886,8 +888,12 @@ def _execute(
         launched = time.time()
         with _Progress(paths, launch_id, ids, _show_progress(progress)):
             try:
-                outcomes = hl.launch_batches(
-                    plan_path.resolve(), n_jobs, (launch_dir / "jobs").resolve(), launcher
+                outcomes = launch_batches(
+                    plan_path.resolve(),
+                    n_jobs,
+                    (launch_dir / "jobs").resolve(),
+                    launcher,
+                    task_function=batch_task,
                 )
             except Exception as exc:  # a killed worker, a refused submission, …
                 outcomes = []

@@ -2,11 +2,11 @@
 
 Hydra's launchers take a list of jobs (each a list of overrides) and a task function. Here each
 job is one *batch* of runs, ``batch=<i>`` of a plan file written by :mod:`experiments.execute`;
-the task function (:func:`batch_task`) runs that batch and writes its rows into the result
-store itself. So the same experiment runs on this machine (``hydra/launcher=joblib``, the
-default, one worker per core), in this process (``hydra/launcher=basic``), on a Ray cluster
-(``hydra/launcher=ray``) or on SLURM (``hydra/launcher=submitit_slurm``), and the launcher only
-has to carry ``plan`` and ``batch``.
+the task function (:func:`experiments.execute.batch_task`, passed in) runs that batch and writes
+its rows into the result store itself. So the same experiment runs on this machine
+(``hydra/launcher=joblib``, the default, one worker per core), in this process
+(``hydra/launcher=basic``), on a Ray cluster (``hydra/launcher=ray``) or on SLURM
+(``hydra/launcher=submitit_slurm``), and the launcher only has to carry ``plan`` and ``batch``.
 
 Hydra itself has no resume and skips ``on_multirun_end`` when a job fails; nothing here relies
 on either: the plan lists only unfinished runs, and aggregation is a separate step.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,8 @@ from typing import Any
 __all__ = [
     "JOB_CONFIG",
     "JobOutcome",
-    "batch_task",
-    "configs_dir",
+    "Launcher",
+    "config_dir_of",
     "launch_batches",
     "launcher_config",
     "quote",
@@ -51,16 +51,27 @@ class JobOutcome:
     error: str = ""
 
 
-def configs_dir() -> Path | None:
-    """The project's Hydra config directory (``configs/``), if there is one."""
-    try:  # the govsim package knows where its configs are
-        from govsim.config import config_dir
+class Launcher(tuple):
+    """Launcher overrides (a tuple of ``hydra/launcher=…``, ``hydra.launcher.*=…`` strings) that
+    also carry the config folder holding the project's launcher configs (``configs/hydra/``).
 
-        return config_dir()
-    except (ImportError, ValueError):  # pragma: no cover - govsim is installed with experiments
-        pass
-    here = Path(__file__).resolve().parents[1] / "configs"
-    return here if here.is_dir() else None
+    The command line passes one down (it knows where the configs are); everywhere below, it is
+    the ``launcher`` sequence it always was. Without a config folder, Hydra's own launchers
+    (``joblib``, ``basic``, ``ray``, ``submitit_*``) are available.
+    """
+
+    config_dir: Path | None
+
+    def __new__(cls, overrides: Sequence[str] = (), config_dir: Path | None = None) -> Launcher:
+        """``Launcher(["hydra/launcher=joblib"], config_dir=Path("configs"))``."""
+        self = super().__new__(cls, tuple(overrides))
+        self.config_dir = config_dir
+        return self
+
+
+def config_dir_of(launcher: Sequence[str]) -> Path | None:
+    """The config folder a :class:`Launcher` carries (None for a plain list of overrides)."""
+    return getattr(launcher, "config_dir", None)
 
 
 def quote(value: Any) -> str:
@@ -158,7 +169,7 @@ def launcher_config(overrides: Sequence[str] = (), config_dir: Path | None = Non
     from omegaconf import OmegaConf
 
     try:
-        with _hydra(config_dir if config_dir is not None else configs_dir()) as hydra:
+        with _hydra(config_dir if config_dir is not None else config_dir_of(overrides)) as hydra:
             cfg = _compose(hydra, Path("plan.json"), Path("sweep"), overrides)
             return OmegaConf.to_container(cfg.hydra.launcher, resolve=False)  # type: ignore[return-value]
     except Exception as exc:
@@ -178,13 +189,6 @@ def workers_of(launcher: dict) -> int:
     if "submitit" in target.lower():
         return max(1, int(launcher.get("array_parallelism", 256) or 256))
     return cpus
-
-
-def batch_task(cfg: Any) -> dict:
-    """Hydra task function of one job: run batch ``cfg.batch`` of plan ``cfg.plan``."""
-    from .execute import run_batch
-
-    return run_batch(str(cfg.plan), int(cfg.batch))
 
 
 @contextlib.contextmanager
@@ -217,8 +221,14 @@ def launch_batches(
     sweep_dir: Path,
     overrides: Sequence[str] = (),
     config_dir: Path | None = None,
+    *,
+    task_function: Callable[[Any], Any],
 ) -> list[JobOutcome]:
     """Launch jobs ``batch=0 … n_batches-1`` of ``plan`` with the launcher ``overrides`` pick.
+
+    ``task_function(cfg)`` runs one job (``cfg.plan``, ``cfg.batch``); it must be importable by
+    name in the workers (:func:`experiments.execute.batch_task`). ``config_dir``: the folder
+    with the launcher configs (default: the one a :class:`Launcher` carries).
 
     Returns:
         One :class:`JobOutcome` per job. A job whose task raised is reported, not re-raised; an
@@ -238,12 +248,13 @@ def launch_batches(
     if n_batches < 1:
         return []
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    with _hydra(config_dir if config_dir is not None else configs_dir()) as hydra, _logging():
+    folder = config_dir if config_dir is not None else config_dir_of(overrides)
+    with _hydra(folder) as hydra, _logging():
         cfg = _compose(hydra, plan, sweep_dir, overrides)
         HydraConfig.instance().set_config(cfg)
         launcher = Plugins.instance().instantiate_launcher(
             hydra_context=HydraContext(config_loader=hydra.config_loader, callbacks=Callbacks(cfg)),
-            task_function=batch_task,
+            task_function=task_function,
             config=cfg,
         )
         # A job's config is re-composed from the hydra overrides plus its own, so the task

@@ -42,14 +42,17 @@ import pandas as pd
 from .dataset import read_manifest
 from .design import ExperimentConfigError, design_rng, replicate_seeds, validate_points
 from .execute import ExecutionSummary, ExperimentPaths, RunSpec, make_runs
-from .runners import Experiment, execute_runs, write_spec
+from .figures import plot_pareto, save
+from .report import fmt, md_table, rel, write_table
+from .spec import Experiment, check_outcomes, execute_runs, write_spec
+from .stats import mean_ci, paired_compare
 from .store import atomic_write_bytes
 from .tables import load_rows, run_outcomes
 
 __all__ = [
     "LEVERS",
+    "OptimiseSettings",
     "analyse_optimise",
-    "check_settings",
     "pareto_front",
     "run_optimise",
     "simplex",
@@ -111,9 +114,30 @@ def pareto_front(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return d.loc[keep].sort_values(x)
 
 
-class _Settings:
+class OptimiseSettings:
+    """``experiment.optimise``, validated (objective, budget, search and validation sizes)."""
+
+    KEYS = (
+        "budget",
+        "consensus",
+        "maxiter",
+        "objective",
+        "pareto_divisions",
+        "participation",
+        "popsize",
+        "tol",
+        "validation_replications",
+        "weight",
+    )
+
     def __init__(self, e: Experiment) -> None:
         o = dict(e.settings.get("optimise") or {})
+        unknown = sorted(set(o) - set(self.KEYS))
+        if unknown:
+            raise ExperimentConfigError(
+                f"experiment.optimise.{unknown[0]}: unknown setting; allowed: "
+                + ", ".join(self.KEYS)
+            )
         self.objective = o.get("objective", "participation")
         if self.objective not in OBJECTIVES:
             raise ExperimentConfigError(
@@ -145,10 +169,8 @@ class _Settings:
                 raise ExperimentConfigError(
                     f"experiment.optimise.{key}={getattr(self, name)}: must be ≥ {lo}"
                 )
-        from .runners import _check_outcomes
-
-        _check_outcomes([self.participation], "experiment.optimise.participation")
-        _check_outcomes([self.consensus], "experiment.optimise.consensus")
+        check_outcomes([self.participation], "experiment.optimise.participation")
+        check_outcomes([self.consensus], "experiment.optimise.consensus")
 
     def objectives(self, runs: pd.DataFrame) -> pd.DataFrame:
         out = runs.copy()
@@ -163,11 +185,6 @@ class _Settings:
         if self.objective == "consensus":
             return df["consensus"]
         return self.weight * df["participation"] + (1.0 - self.weight) * df["consensus"]
-
-
-def check_settings(e: Experiment) -> None:
-    """Validate ``experiment.optimise`` (raises :class:`ExperimentConfigError`)."""
-    _Settings(e)
 
 
 def _validation_seeds(e: Experiment, n: int) -> list[int]:
@@ -200,7 +217,7 @@ def run_optimise(
     """Search, then validate on fresh seeds; every evaluation goes through the store."""
     from scipy.optimize import differential_evolution
 
-    s = _Settings(e)
+    s = OptimiseSettings(e)
     # Checks stored runs of another model version (refusing in one line, before anything is
     # written) and tidies the store; then experiment.json is written.
     execute_runs(
@@ -313,7 +330,7 @@ def _weights(row: pd.Series) -> tuple[float, ...]:
     return tuple(float(row[f"strategy.{lever}"]) for lever in LEVERS)
 
 
-def _search_table(e: Experiment, paths: ExperimentPaths, s: _Settings) -> pd.DataFrame:
+def _search_table(e: Experiment, paths: ExperimentPaths, s: OptimiseSettings) -> pd.DataFrame:
     rows = load_rows(paths.store())
     rows = rows[rows["phase"] == "search"] if len(rows) else rows
     if rows.empty:
@@ -332,11 +349,7 @@ def _search_table(e: Experiment, paths: ExperimentPaths, s: _Settings) -> pd.Dat
 
 def analyse_optimise(e: Experiment, paths: ExperimentPaths) -> tuple[list[str], int, int]:
     """Tables, figures and report lines of an optimisation, from the store alone."""
-    from .analysis import _fmt, _rel, _write_table, md_table
-    from .figures import plot_pareto, save
-    from .stats import mean_ci, paired_compare
-
-    s = _Settings(e)
+    s = OptimiseSettings(e)
     info_path = paths.root / "optimiser.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     rows = load_rows(paths.store())
@@ -344,7 +357,7 @@ def analyse_optimise(e: Experiment, paths: ExperimentPaths) -> tuple[list[str], 
         return ["No runs are stored yet: run `govsim optimise` first.", ""], 0, 0
     n_runs = int(rows["run_id"].nunique())
     search = _search_table(e, paths, s)
-    _write_table(search, paths.tables / "candidates")
+    write_table(search, paths.tables / "candidates")
     lines = [
         "## Optimisation",
         "",
@@ -383,7 +396,7 @@ def analyse_optimise(e: Experiment, paths: ExperimentPaths) -> tuple[list[str], 
         labels = info.get("validated", {})
         vt.insert(1, "split", [labels.get(c, c) for c in vt["candidate"]])
         vt = vt.sort_values("objective", ascending=False)
-        _write_table(vt, paths.tables / "validation")
+        write_table(vt, paths.tables / "validation")
         pct = f"{e.level:.0%}"
         show = pd.DataFrame(
             {
@@ -392,7 +405,7 @@ def analyse_optimise(e: Experiment, paths: ExperimentPaths) -> tuple[list[str], 
                 "n": vt["n"],
                 **{
                     f"{c} [{pct} CI]": [
-                        f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]"
+                        f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]"
                         for m, lo, hi in zip(vt[c], vt[f"{c}_lo"], vt[f"{c}_hi"], strict=True)
                     ]
                     for c in ("objective", "participation", "consensus")
@@ -413,9 +426,9 @@ def analyse_optimise(e: Experiment, paths: ExperimentPaths) -> tuple[list[str], 
         if "best" in wide and "equal" in wide:
             pc = paired_compare(wide["best"].to_numpy(), wide["equal"].to_numpy(), e.level)
             lines += [
-                f"Best split − equal split on the fresh seeds: {_fmt(pc.mean_diff)} "
-                f"[{_fmt(pc.diff_lo)}, {_fmt(pc.diff_hi)}], paired t p = {_fmt(pc.p_ttest)}, "
-                f"Wilcoxon p = {_fmt(pc.p_wilcoxon)}, d_z = {_fmt(pc.d_z, 2)}.",
+                f"Best split − equal split on the fresh seeds: {fmt(pc.mean_diff)} "
+                f"[{fmt(pc.diff_lo)}, {fmt(pc.diff_hi)}], paired t p = {fmt(pc.p_ttest)}, "
+                f"Wilcoxon p = {fmt(pc.p_wilcoxon)}, d_z = {fmt(pc.d_z, 2)}.",
                 "",
             ]
         front = pareto_front(search, "participation", "consensus")
@@ -424,7 +437,7 @@ def analyse_optimise(e: Experiment, paths: ExperimentPaths) -> tuple[list[str], 
             front[f"{c}_val"] = front["candidate"].map(fv[c]) if len(fv) else np.nan
             front[f"{c}_lo"] = front["candidate"].map(fv[f"{c}_lo"]) if len(fv) else np.nan
             front[f"{c}_hi"] = front["candidate"].map(fv[f"{c}_hi"]) if len(fv) else np.nan
-        _write_table(front, paths.tables / "pareto")
+        write_table(front, paths.tables / "pareto")
         fig = save(
             plot_pareto(
                 search,
@@ -447,7 +460,7 @@ def analyse_optimise(e: Experiment, paths: ExperimentPaths) -> tuple[list[str], 
             "",
             md_table(front[["candidate", "participation", "consensus"]]),
             "",
-            f"![pareto]({_rel(fig, paths.root)})",
+            f"![pareto]({rel(fig, paths.root)})",
             "",
         ]
     n_planned = n_runs

@@ -1,17 +1,18 @@
 """Global sensitivity analysis pipelines on top of SALib, with tidy outputs and plots.
 
-Both pipelines work against a *batch evaluator* ``evaluate(X) -> Y`` that maps an ``(n, k)``
-array of parameter rows (columns in the order of ``problem["names"]``) to an ``(n,)`` array or
-an ``(n, m)`` array / DataFrame of ``m`` outputs, so a runner can execute the whole design in
-parallel (and resumably, see :mod:`experiments.store`) before the indices are computed.
+Each pipeline is two steps with the runs in between: sample a design (an ``(n, k)`` array of
+parameter rows, columns in the order of ``problem["names"]``), run it — the sensitivity kind
+(:mod:`experiments.kinds.sensitivity`) executes the whole design in parallel and resumably
+through the result store — and compute the indices from the ``(n,)`` or ``(n, m)`` outputs
+(array or DataFrame of ``m`` outputs, rows in design order, every value finite).
 
-* Sobol' / Saltelli: :func:`sobol_analyze` (tidy first- and total-order indices) and
-  :func:`sobol_run` (also the second-order indices, the design and the outputs). Sampling is
+* Sobol' / Saltelli: :func:`sobol_sample`, then :func:`sobol_indices` (tidy first- and
+  total-order indices, and the second-order ones on request). Sampling is
   :func:`SALib.sample.sobol.sample` -- Saltelli's cross-sampling scheme built on a scrambled
   Sobol' sequence -- and estimation is :func:`SALib.analyze.sobol.analyze` (Saltelli et al.
   2010 estimators for S1 and ST, Saltelli 2002 for S2, bootstrap confidence half-widths).
-* Morris elementary effects: :func:`morris_analyze` / :func:`morris_run` with
-  :func:`SALib.sample.morris.sample` and :func:`SALib.analyze.morris.analyze` (mu* of
+* Morris elementary effects: :func:`morris_sample`, then :func:`morris_indices`
+  (:func:`SALib.sample.morris.sample` and :func:`SALib.analyze.morris.analyze`; mu* of
   Campolongo et al. 2007).
 * :func:`plot_sobol` and :func:`plot_morris` return :class:`matplotlib.figure.Figure` objects
   drawn on the non-interactive Agg canvas; nothing touches ``pyplot`` state or shows windows.
@@ -43,7 +44,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,28 +60,21 @@ from SALib.sample import sobol as sobol_sampler
 
 __all__ = [
     "Categorical",
-    "MorrisResult",
-    "SobolResult",
     "design_frame",
     "level_index",
     "make_problem",
-    "morris_analyze",
     "morris_indices",
-    "morris_run",
     "morris_sample",
     "plot_morris",
     "plot_sobol",
     "rows_to_params",
-    "sobol_analyze",
     "sobol_indices",
-    "sobol_run",
     "sobol_sample",
 ]
 
 log = logging.getLogger(__name__)
 
 Problem = Mapping[str, Any]
-Evaluate = Callable[[np.ndarray], Any]
 Seed = int | np.random.SeedSequence | None
 
 
@@ -194,30 +188,6 @@ def _child_seeds(seed: Seed) -> tuple[int, int]:
     return int(a.generate_state(1)[0]) + 1, int(b.generate_state(1)[0]) + 1
 
 
-def _evaluate(evaluate: Evaluate, X: np.ndarray, output_names: Sequence[str] | None):
-    """Call ``evaluate`` and normalise its result to an ``(n, m)`` float array and names."""
-    raw = evaluate(X)
-    names: list[str] | None = None
-    if isinstance(raw, pd.DataFrame):
-        names = [str(c) for c in raw.columns]
-    elif isinstance(raw, pd.Series) and raw.name is not None:
-        names = [str(raw.name)]
-    Y = np.asarray(raw, dtype=float)
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"evaluate must return shape ({X.shape[0]},) or ({X.shape[0]}, m), got {Y.shape}"
-        )
-    bad = ~np.isfinite(Y).all(axis=1)
-    if bad.any():
-        raise ValueError(
-            f"evaluate returned non-finite values in {int(bad.sum())} of {Y.shape[0]} rows; "
-            "impute or re-run failed runs before the analysis"
-        )
-    return Y, _output_names(output_names or names, Y.shape[1])
-
-
 def _output_names(names: Sequence[str] | None, m: int) -> list[str]:
     if names is None:
         return ["y"] if m == 1 else [f"y{j}" for j in range(m)]
@@ -228,34 +198,28 @@ def _output_names(names: Sequence[str] | None, m: int) -> list[str]:
 
 
 def _as_2d_outputs(Y: np.ndarray | pd.DataFrame | pd.Series, names: Sequence[str] | None):
+    """``Y`` as an ``(n, m)`` float array with its output names; every value finite."""
     if isinstance(Y, pd.DataFrame) and names is None:
         names = [str(c) for c in Y.columns]
+    elif isinstance(Y, pd.Series) and names is None and Y.name is not None:
+        names = [str(Y.name)]
     arr = np.asarray(Y, dtype=float)
     if arr.ndim == 1:
         arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"outputs must have shape (n,) or (n, m), got {arr.shape}")
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"outputs are non-finite in {int(bad.sum())} of {arr.shape[0]} rows; "
+            "impute or re-run failed runs before the analysis"
+        )
     return arr, _output_names(names, arr.shape[1])
 
 
 # --------------------------------------------------------------------------------------------
 # Sobol'
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SobolResult:
-    """Everything a Sobol' analysis produced.
-
-    Attributes:
-        indices: Tidy ``output, param, S1, S1_conf, ST, ST_conf`` (conf = CI half-width).
-        second_order: Tidy ``output, param_i, param_j, S2, S2_conf`` or None.
-        X: The ``(N (k + 2), k)`` or ``(N (2k + 2), k)`` design.
-        Y: The ``(n, m)`` outputs.
-    """
-
-    indices: pd.DataFrame
-    second_order: pd.DataFrame | None
-    X: np.ndarray
-    Y: np.ndarray
 
 
 def sobol_sample(
@@ -374,102 +338,9 @@ def sobol_indices(
     return indices, second
 
 
-def sobol_run(
-    problem: Problem,
-    evaluate: Evaluate,
-    n_base: int,
-    *,
-    calc_second_order: bool = False,
-    seed: Seed = None,
-    num_resamples: int = 100,
-    conf_level: float = 0.95,
-    output_names: Sequence[str] | None = None,
-    scramble: bool = True,
-) -> SobolResult:
-    """Sample, evaluate and analyse; see :func:`sobol_analyze` for the arguments."""
-    X = sobol_sample(
-        problem, n_base, calc_second_order=calc_second_order, seed=seed, scramble=scramble
-    )
-    Y, names = _evaluate(evaluate, X, output_names)
-    indices, second = sobol_indices(
-        problem,
-        Y,
-        calc_second_order=calc_second_order,
-        num_resamples=num_resamples,
-        conf_level=conf_level,
-        seed=seed,
-        output_names=names,
-    )
-    return SobolResult(indices=indices, second_order=second, X=X, Y=Y)
-
-
-def sobol_analyze(
-    problem: Problem,
-    evaluate: Evaluate,
-    n_base: int,
-    calc_second_order: bool = False,
-    seed: Seed = None,
-    *,
-    num_resamples: int = 100,
-    conf_level: float = 0.95,
-    output_names: Sequence[str] | None = None,
-    scramble: bool = True,
-) -> pd.DataFrame:
-    """Variance-based (Sobol') first- and total-order indices of a batch model.
-
-    Pipeline: :func:`SALib.sample.sobol.sample` (Saltelli scheme on a scrambled Sobol'
-    sequence, ``n_base (k + 2)`` evaluations, ``n_base (2k + 2)`` with second order) ->
-    ``evaluate`` -> :func:`SALib.analyze.sobol.analyze` (Saltelli et al. 2010 estimators;
-    ``*_conf`` are bootstrap CI half-widths at ``conf_level``) for every output.
-
-    Args:
-        problem: SALib problem dict (``num_vars``, ``names``, ``bounds``; see
-            :func:`make_problem`).
-        evaluate: Maps an ``(n, k)`` array of parameter rows to ``(n,)`` or ``(n, m)`` outputs
-            (array or DataFrame; DataFrame columns become output names). Must be finite.
-        n_base: Base sample size N, a power of two.
-        calc_second_order: Also estimate S2 (use :func:`sobol_run` to get them).
-        seed: Reproducibility seed for design and bootstrap.
-        num_resamples: Bootstrap resamples for the confidence half-widths.
-        conf_level: Confidence level.
-        output_names: Override output names.
-        scramble: Owen-scramble the Sobol' sequence.
-
-    Returns:
-        Tidy DataFrame ``output, param, S1, S1_conf, ST, ST_conf``, one row per output and
-        parameter (or group).
-    """
-    return sobol_run(
-        problem,
-        evaluate,
-        n_base,
-        calc_second_order=calc_second_order,
-        seed=seed,
-        num_resamples=num_resamples,
-        conf_level=conf_level,
-        output_names=output_names,
-        scramble=scramble,
-    ).indices
-
-
 # --------------------------------------------------------------------------------------------
 # Morris
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MorrisResult:
-    """Everything a Morris screening produced.
-
-    Attributes:
-        indices: Tidy ``output, param, mu, mu_star, mu_star_conf, sigma``.
-        X: The ``(r (k + 1), k)`` design of ``r`` trajectories.
-        Y: The ``(n, m)`` outputs.
-    """
-
-    indices: pd.DataFrame
-    X: np.ndarray
-    Y: np.ndarray
 
 
 def morris_sample(
@@ -562,87 +433,6 @@ def morris_indices(
     return pd.DataFrame(rows, columns=["output", "param", "mu", "mu_star", "mu_star_conf", "sigma"])
 
 
-def morris_run(
-    problem: Problem,
-    evaluate: Evaluate,
-    trajectories: int,
-    levels: int = 4,
-    seed: Seed = None,
-    *,
-    optimal_trajectories: int | None = None,
-    num_resamples: int = 1000,
-    conf_level: float = 0.95,
-    scaled: bool = False,
-    output_names: Sequence[str] | None = None,
-) -> MorrisResult:
-    """Sample, evaluate and analyse; see :func:`morris_analyze` for the arguments."""
-    X = morris_sample(
-        problem, trajectories, levels, seed=seed, optimal_trajectories=optimal_trajectories
-    )
-    Y, names = _evaluate(evaluate, X, output_names)
-    indices = morris_indices(
-        problem,
-        X,
-        Y,
-        levels,
-        num_resamples=num_resamples,
-        conf_level=conf_level,
-        seed=seed,
-        scaled=scaled,
-        output_names=names,
-    )
-    return MorrisResult(indices=indices, X=X, Y=Y)
-
-
-def morris_analyze(
-    problem: Problem,
-    evaluate: Evaluate,
-    trajectories: int,
-    levels: int = 4,
-    seed: Seed = None,
-    *,
-    optimal_trajectories: int | None = None,
-    num_resamples: int = 1000,
-    conf_level: float = 0.95,
-    scaled: bool = False,
-    output_names: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Morris elementary-effects screening of a batch model.
-
-    ``r = trajectories`` trajectories of ``k + 1`` points each (``r (k + 1)`` evaluations). mu*
-    (mean absolute elementary effect; Campolongo et al. 2007) ranks overall influence and is a
-    good proxy of the total-order index; sigma flags non-linearity and interactions; mu (signed)
-    is reported too.
-
-    Args:
-        problem: SALib problem dict.
-        evaluate: Batch evaluator as in :func:`sobol_analyze`.
-        trajectories: Number of trajectories r (10-50 is typical for screening).
-        levels: Number of grid levels p (even, 4 is customary).
-        seed: Reproducibility seed.
-        optimal_trajectories: Optional Campolongo selection (see :func:`morris_sample`).
-        num_resamples: Bootstrap resamples for ``mu_star_conf``.
-        conf_level: Confidence level of ``mu_star_conf``.
-        scaled: Scale elementary effects by sd(X)/sd(Y) (Sin & Gernaey 2009).
-        output_names: Override output names.
-
-    Returns:
-        Tidy DataFrame ``output, param, mu, mu_star, mu_star_conf, sigma``.
-    """
-    return morris_run(
-        problem,
-        evaluate,
-        trajectories,
-        levels,
-        seed,
-        optimal_trajectories=optimal_trajectories,
-        num_resamples=num_resamples,
-        conf_level=conf_level,
-        scaled=scaled,
-        output_names=output_names,
-    ).indices
-
-
 # --------------------------------------------------------------------------------------------
 # Plots
 # --------------------------------------------------------------------------------------------
@@ -685,7 +475,7 @@ def plot_sobol(
     """Grouped bar chart of S1 and ST with their confidence half-widths as error bars.
 
     Args:
-        indices: Output of :func:`sobol_analyze`.
+        indices: Output of :func:`sobol_indices`.
         output: Plot only this output (default: one panel per output).
         ax: Draw into this Axes (single output only).
         title: Panel title (default: the output name).
@@ -724,7 +514,7 @@ def plot_morris(
     non-monotonic or interacting.
 
     Args:
-        indices: Output of :func:`morris_analyze`.
+        indices: Output of :func:`morris_indices`.
         output: Plot only this output (default: one panel per output).
         ax: Draw into this Axes (single output only).
         title: Panel title (default: the output name).

@@ -20,7 +20,7 @@ Design:
   Readers therefore see either nothing or a complete file; a writer killed mid-way leaves only a
   temp file, which is ignored (and can be reaped with :meth:`ResultStore.remove_stale_temp`).
 * Readers (:meth:`ResultStore.scan`, :meth:`~ResultStore.finished_ids`,
-  :meth:`~ResultStore.read_all`, :meth:`~ResultStore.query`) skip unreadable part files and
+  :meth:`~ResultStore.read_all`) skip unreadable part files and
   report them (log warning + :class:`ScanReport`) instead of crashing, so one corrupt file
   (say, copied in by hand, or damaged on disk) costs only the runs it holds: they are re-run.
 
@@ -380,7 +380,8 @@ class ResultStore:
     """Append-only store of one experiment's results, made of atomically written part files.
 
     Each part file holds the rows of many runs and has a string ``run_id`` column. Writers
-    (possibly several processes) each write their own parts; a resumed sweep skips every run in
+    (possibly several processes: the jobs of :func:`experiments.execute.run_batch`) each publish
+    their own parts with :func:`atomic_write_parquet`; a resumed sweep skips every run in
     :meth:`finished_ids`. Failed runs are recorded separately (:meth:`record_failure`) and are
     *not* finished -- whether to retry them is the runner's decision.
 
@@ -488,45 +489,6 @@ class ResultStore:
 
     # ---- writing ------------------------------------------------------------------------
 
-    def write_batch(
-        self,
-        df: pd.DataFrame,
-        batch_name: str | None = None,
-        *,
-        overwrite: bool = False,
-        index: bool | None = None,
-    ) -> Path | None:
-        """Atomically write one part file holding the rows of many runs.
-
-        Args:
-            df: Rows to store; must have a string ``run_id`` column without nulls.
-            batch_name: File stem (letters, digits, ``._-``, not starting with a dot); default is
-                a unique ``part-<UTC time>-<pid>-<random>`` so concurrent writers never clash.
-            overwrite: Replace an existing part of the same name (default: raise
-                :class:`FileExistsError`).
-            index: Passed to :func:`atomic_write_parquet`.
-
-        Returns:
-            The part path, or ``None`` if ``df`` is empty (nothing is written).
-        """
-        if "run_id" not in df.columns:
-            raise ValueError("batch must have a 'run_id' column")
-        if df["run_id"].isna().any():
-            raise ValueError("batch has null run_id values")
-        if len(df) == 0:
-            return None
-        if batch_name is None:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-            batch_name = f"part-{stamp}-{os.getpid()}-{secrets.token_hex(4)}"
-        if batch_name.endswith(_PART_SUFFIX):
-            batch_name = batch_name[: -len(_PART_SUFFIX)]
-        if not _SAFE_NAME.match(batch_name):
-            raise ValueError(f"unsafe batch name {batch_name!r}")
-        if pd.api.types.infer_dtype(df["run_id"], skipna=False) != "string":
-            df = df.assign(run_id=df["run_id"].astype(str))
-        path = self.root / f"{batch_name}{_PART_SUFFIX}"
-        return atomic_write_parquet(df, path, index=index, overwrite=overwrite)
-
     def record_failure(
         self,
         run_id: str,
@@ -562,16 +524,6 @@ class ResultStore:
         if not self.failure_dir.is_dir():
             return []
         return sorted(p for p in self.failure_dir.glob("*.json") if not p.name.startswith("."))
-
-    def read_failures(self) -> pd.DataFrame:
-        """All readable failure records (columns run_id, seed, params, error, time)."""
-        rows = []
-        for path in self.failure_paths():
-            try:
-                rows.append(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError) as exc:
-                log.warning("skipping unreadable failure record %s (%s)", path, exc)
-        return pd.DataFrame(rows, columns=["run_id", "seed", "params", "error", "time"])
 
     def failed_ids(self) -> set[str]:
         """Run ids with a failure record (may overlap :meth:`finished_ids` after a retry)."""
@@ -633,39 +585,3 @@ class ResultStore:
         if not non_empty:
             return frames[0] if frames else pd.DataFrame(columns=list(columns or []))
         return pd.concat(non_empty, ignore_index=True)
-
-    def query(self, sql: str, *, view: str = "results") -> pd.DataFrame:
-        """Run DuckDB SQL over the readable part files, exposed as the view ``results``.
-
-        The view reads exactly the parts :meth:`scan` validated (``read_parquet([...],
-        union_by_name = true)``), so temp files and corrupt parts never break a query.
-
-        Args:
-            sql: Query text, e.g. ``"SELECT leadership, avg(mean_trust) FROM results GROUP BY 1"``.
-            view: Name of the view.
-
-        Returns:
-            Query result as a pandas DataFrame.
-
-        Raises:
-            ImportError: If duckdb is not installed.
-            FileNotFoundError: If the store has no readable part files.
-        """
-        try:
-            import duckdb
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("ResultStore.query needs duckdb (pip install duckdb)") from exc
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", view):
-            raise ValueError(f"invalid view name {view!r}")
-        parts = self.scan().parts
-        if not parts:
-            raise FileNotFoundError(f"no readable part files in {self.root}")
-        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
-        con = duckdb.connect(":memory:")
-        try:
-            con.execute(
-                f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{files}], union_by_name = true)"
-            )
-            return con.execute(sql).df()
-        finally:
-            con.close()

@@ -4,14 +4,15 @@
 per (community type, arm, seed): the arms of all hypotheses in a community share the same
 seeds (common random numbers), and an arm that two hypotheses share (e.g. the no-leadership
 control) is run once — a run's identity is its parameters and seed. Runs execute through the
-same resumable machinery as every sweep (:func:`experiments.execute.execute`); the report is
-written from the stored results alone (:func:`analyse_study`, also ``govsim report``).
+same resumable machinery as every sweep (:func:`experiments.execute.execute`, driven by the
+``study`` kind, :mod:`experiments.kinds.study`); the report is written from the stored results
+alone (:func:`analyse_study`, also ``govsim report``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,14 +31,16 @@ from .claims import (
     paired_power,
     replications_for_power,
 )
-from .dataset import experiment_lock, read_manifest
-from .design import ExperimentConfigError, replicate_seeds
-from .execute import ExecutionSummary, ExperimentPaths, RunSpec, execute, identity_key
-from .provenance import provenance
+from .dataset import ON_MODEL_CHANGE, read_manifest
+from .design import ExperimentConfigError, WorkEstimate, check_work, replicate_seeds
+from .execute import ExperimentPaths, RunSpec, identity_key
+from .figures import plot_forest, save
+from .report import md_table
+from .stats import paired_compare
 from .store import atomic_write_bytes, current_versions, versioned_id
 from .tables import load_rows, outcome_names, run_outcomes
 
-__all__ = ["StudyPlan", "analyse_study", "plan_study", "run_study", "spec_from_config"]
+__all__ = ["StudyPlan", "analyse_study", "plan_study", "spec_from_config", "spec_json"]
 
 _SPEC_KEYS = {
     "name",
@@ -128,8 +131,6 @@ def spec_from_config(exp: Mapping[str, Any], steps: int) -> StudySpec:
 
 
 def _policy(value: Any) -> str:
-    from .dataset import ON_MODEL_CHANGE
-
     if value not in ON_MODEL_CHANGE:
         raise ExperimentConfigError(
             f"experiment.on_model_change={value!r}: allowed: {', '.join(ON_MODEL_CHANGE)}"
@@ -166,8 +167,6 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
     Raises:
         ExperimentConfigError: A bad override in a hypothesis (before any run).
     """
-    from .design import WorkEstimate, check_work
-
     n_arms = sum(2 * len(spec.communities_of(h)) for h in spec.hypotheses)
     first = next((c for h in spec.hypotheses for c in spec.communities_of(h)), None)
     residents = (community_params(first) if first else Params()).population.n_residents
@@ -214,7 +213,8 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
     return StudyPlan(spec=spec, seeds=seeds, arms=arms, runs=list(runs.values()), work=work)
 
 
-def _spec_json(plan: StudyPlan) -> dict[str, Any]:
+def spec_json(plan: StudyPlan) -> dict[str, Any]:
+    """What ``experiment.json`` of a study holds: the spec, the seeds, the arms' run ids."""
     spec = plan.spec
     return {
         "kind": "study",
@@ -238,43 +238,7 @@ def _load_spec(data: Mapping[str, Any]) -> tuple[StudySpec, list[dict[str, Any]]
     return StudySpec(hypotheses=hyps, **s), list(data["arms"])
 
 
-def run_study(
-    plan: StudyPlan,
-    results_dir: Path,
-    *,
-    launcher: Sequence[str] = (),
-    progress: bool | str = "auto",
-    echo: Callable[[str], None] | None = print,
-    analyse: bool = True,
-) -> tuple[ExecutionSummary, Path | None]:
-    """Run the study's missing runs, then write its report from the stored results."""
-    paths = ExperimentPaths(Path(results_dir) / plan.spec.name)
-    paths.root.mkdir(parents=True, exist_ok=True)
-
-    def write_spec() -> None:
-        data = {**_spec_json(plan), "provenance": provenance(experiment=plan.spec.name)}
-        atomic_write_bytes(json.dumps(data, indent=1, default=str).encode("utf-8"), paths.spec)
-
-    with experiment_lock(paths.root, echo=echo):
-        summary = execute(
-            plan.spec.name,
-            paths,
-            Params(),
-            plan.spec.steps,
-            plan.runs,
-            launcher=launcher,
-            progress=progress,
-            echo=echo,
-            on_model_change=plan.spec.on_model_change,
-            before_launch=write_spec,
-        )
-        report = analyse_study(paths.root, echo=echo) if analyse else None
-    return summary, report
-
-
 def _pair_rows(spec: StudySpec, arms: list[dict[str, Any]], runs: pd.DataFrame) -> pd.DataFrame:
-    from .stats import paired_compare
-
     by_id = runs.set_index("run_id")
     table = {(a["hypothesis"], a["community"], a["arm"]): a["run_ids"] for a in arms}
     recs = []
@@ -308,9 +272,6 @@ def _pair_rows(spec: StudySpec, arms: list[dict[str, Any]], runs: pd.DataFrame) 
 
 def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = print) -> Path:
     """Write the study's tables, figures and ``report.md`` from its stored results alone."""
-    from .analysis import md_table
-    from .figures import plot_forest, save
-
     paths = ExperimentPaths(Path(root))
     spec, arms = _load_spec(json.loads(paths.spec.read_text(encoding="utf-8")))
     wanted = {rid for a in arms for rid in a["run_ids"]}

@@ -15,10 +15,11 @@ Usage::
 Adding a command
 ----------------
 Commands live in a small registry, :data:`COMMANDS` (name → :class:`Command`). To add one
-(``replicate``, ``sweep``, ``compare``, ``sensitivity``, ``optimise``, ``report``, ``study``,
-``ui``, ...), write a handler and register it with :func:`command`, here or in your own module::
+(``report``, ``ui``, ...), write a handler and register it with :func:`command`, here or in your
+own module (the experiment verbs — ``replicate``, ``sweep``, ``compare``, ... — are registered
+by :mod:`govsim.commands.experiments`, one per experiment kind: add a kind, not a command)::
 
-    # experiments/cli.py
+    # govsim/commands/mine.py
     from govsim.cli import command, resolve_args, say
     from govsim.config import resolve
 
@@ -63,6 +64,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.strategies import STRATEGIES
+
+from .config import (
+    DEFAULT_SCENARIO,
+    ConfigError,
+    check_results_dir,
+    describe_params,
+    get_scenario,
+    list_options,
+    list_scenarios,
+    resolve,
+)
+
 __all__ = [
     "COMMANDS",
     "PLUGINS",
@@ -74,7 +88,7 @@ __all__ = [
 ]
 
 #: Modules that may register more commands (imported only when they exist).
-PLUGINS: tuple[str, ...] = ("experiments.cli", "govsim.ui.cli")
+PLUGINS: tuple[str, ...] = ("govsim.ui.cli", "govsim.commands.experiments")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -159,8 +173,6 @@ def resolve_args(args: argparse.Namespace, extra: Sequence[str] = ()) -> Any:
     Raises:
         ConfigError: Bad input (one line).
     """
-    from .config import check_results_dir, resolve
-
     resolved = resolve([*getattr(args, "overrides", []), *extra])
     results_dir = getattr(args, "results_dir", None)
     if results_dir:
@@ -235,7 +247,7 @@ def _common_output_options(parser: argparse.ArgumentParser) -> None:
 )
 def _run(args: argparse.Namespace) -> int:
     """Run one configuration."""
-    from .runs import default_run_name, save_run
+    from .runs import default_run_name, save_run  # imports Mesa: only `govsim run` needs it
 
     r = resolve_args(args)
     name = r.run_name or default_run_name(r.seed)
@@ -336,10 +348,6 @@ def _wrap(text: str, indent: int, width: int = 100) -> str:
 )
 def _list(args: argparse.Namespace) -> int:
     """List config group options."""
-    from sim.strategies import STRATEGIES
-
-    from .config import DEFAULT_SCENARIO, list_options, list_scenarios
-
     sections = list(_LIST_SECTIONS) if args.what == "all" else [args.what]
     out: list[str] = []
     for section in sections:
@@ -400,8 +408,6 @@ def _show_options(parser: argparse.ArgumentParser) -> None:
 )
 def _show(args: argparse.Namespace) -> int:
     """Show the resolved configuration."""
-    from .config import describe_params, get_scenario
-
     r = resolve_args(args)
     if args.yaml:
         from omegaconf import OmegaConf
@@ -451,7 +457,7 @@ def _show(args: argparse.Namespace) -> int:
 )
 def _demo(args: argparse.Namespace) -> int:
     """Run the demo comparison."""
-    from .demo import run_demo
+    from .demo import run_demo  # imports Mesa: only `govsim demo` needs it
 
     run_demo(
         args.overrides,
@@ -473,8 +479,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _load_plugins() -> None:
+def _load_plugins(wanted: str | None = None) -> None:
+    """Import the plugins; with ``wanted``, stop at the first that registers that command (the
+    experiment verbs import every experiment kind, which ``govsim run`` does not need)."""
+    if wanted in COMMANDS:
+        return
     for name in PLUGINS:
+        if wanted is not None and wanted in COMMANDS:
+            return
         try:
             if importlib.util.find_spec(name) is None:
                 continue
@@ -574,10 +586,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: Arguments without the program name (default ``sys.argv[1:]``).
     """
-    from .config import ConfigError
-
     argv = list(sys.argv[1:] if argv is None else argv)
-    _load_plugins()
+    _load_plugins(argv[0] if argv and not argv[0].startswith("-") else None)
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
         print(_unknown_command(argv[0]), file=sys.stderr)
         return EXIT_USAGE

@@ -14,7 +14,7 @@ which validates it and gives the engine's own error messages.
 Config groups (``configs/``, plus generated options)::
 
     scenario/     community situations from the source text (description + claim + overrides)
-    strategy/     leadership strategies (lever intensities)
+    strategy/     leadership strategies (lever efforts)
     network/      resident network generators
     population/   resident groups (``default`` and ``empty`` are generated from the engine)
     experiment/   multi-run settings (results folder name, seeds, scenarios to compare)
@@ -62,6 +62,7 @@ from sim.params import (
     to_dict,
 )
 from sim.presets import PRESETS
+from sim.strategies import make_strategy
 
 __all__ = [
     "CONFIG_DIR",
@@ -842,8 +843,6 @@ def _blame_files(message: str, overrides: Sequence[str], choices: Mapping[str, A
 
 
 def _check_strategy(params: Params) -> None:
-    from sim.strategies import make_strategy
-
     try:
         make_strategy(params.strategy)
     except ValueError as exc:

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, Resolved, resolve
+from . import plots
+from .config import ConfigError, Resolved, check_results_dir, resolve
 from .runs import atomic_write_text, save_run
 
 __all__ = ["DEMO_OUTCOMES", "DemoResult", "compare_runs", "run_demo"]
@@ -249,9 +250,6 @@ def run_demo(
     Raises:
         ConfigError: Bad input; nothing is written.
     """
-    from . import plots
-    from .config import check_results_dir
-
     base, plan = _plan(overrides)
     if results_dir:
         root = check_results_dir(results_dir, "--results-dir") / base.experiment

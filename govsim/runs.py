@@ -42,6 +42,8 @@ from sim.model import GovernanceModel
 from sim.params import Params
 from sim.run import RunResult, run_one
 
+from .config import params_from_config
+
 __all__ = [
     "SUMMARY",
     "LoadedRun",
@@ -274,7 +276,7 @@ def _write_tables(result: RunResult, folder: Path) -> None:
 
 
 def _write_plots(result: RunResult, folder: Path, title: str) -> list[str]:
-    from . import plots
+    from . import plots  # matplotlib: only for a run that draws plots (plots=true)
 
     out = []
     (folder / "plots").mkdir(exist_ok=True)
@@ -392,8 +394,6 @@ class LoadedRun:
     @property
     def params(self) -> Params:
         """The run's parameters (re-validated by the engine)."""
-        from .config import params_from_config
-
         return params_from_config(self.config)
 
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 #: configuration — does not import Mesa, pandas and numba.
 _EXPORTS = {
     "Organization": "agents",
-    "PartyMember": "agents",
-    "Resident": "agents",
+    "PartyMemberView": "agents",
+    "ResidentView": "agents",
     "GROUP_METRICS": "metrics",
     "MODEL_METRICS": "metrics",
     "PIPELINE": "model",
@@ -34,7 +34,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .agents import Organization, PartyMember, Resident
+    from .agents import Organization, PartyMemberView, ResidentView
     from .metrics import GROUP_METRICS, MODEL_METRICS
     from .model import PIPELINE, GovernanceModel
     from .params import Params, build_params
@@ -66,8 +66,8 @@ __all__ = [
     "GovernanceModel",
     "Organization",
     "Params",
-    "PartyMember",
-    "Resident",
+    "PartyMemberView",
+    "ResidentView",
     "RunResult",
     "Strategy",
     "build_params",

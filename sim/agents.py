@@ -1,6 +1,6 @@
 """Mesa agents: residents, Party members and organizations.
 
-Residents are *views*: a :class:`Resident` holds only its index, and each of its attributes
+Residents are *views*: a :class:`ResidentView` holds only its index, and each of its attributes
 (``opinion``, ``trust``, ``participating``, ...) reads and writes the model's arrays
 (:class:`sim.state.Residents`). Inspecting an agent therefore shows live values, and the
 vectorized mechanisms never loop over agents. Organizations are few (tens) and are full
@@ -20,7 +20,7 @@ from .state import RESIDENT_FIELDS
 if TYPE_CHECKING:
     from .model import GovernanceModel
 
-__all__ = ["Organization", "PartyMember", "Resident"]
+__all__ = ["Organization", "PartyMemberView", "ResidentView"]
 
 
 class _ArrayAttribute:
@@ -29,16 +29,16 @@ class _ArrayAttribute:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def __get__(self, obj: Resident | None, owner: type) -> Any:
+    def __get__(self, obj: ResidentView | None, owner: type) -> Any:
         if obj is None:
             return self
         return getattr(obj.model.residents, self.name)[obj.index].item()
 
-    def __set__(self, obj: Resident, value: Any) -> None:
+    def __set__(self, obj: ResidentView, value: Any) -> None:
         getattr(obj.model.residents, self.name)[obj.index] = value
 
 
-class Resident(mesa.Agent):
+class ResidentView(mesa.Agent):
     """A resident of the community: a live view onto the model's resident arrays.
 
     Attributes:
@@ -74,10 +74,10 @@ class Resident(mesa.Agent):
 
 
 for _name in RESIDENT_FIELDS:
-    setattr(Resident, _name, _ArrayAttribute(_name))
+    setattr(ResidentView, _name, _ArrayAttribute(_name))
 
 
-class PartyMember(Resident):
+class PartyMemberView(ResidentView):
     """A Party member: a resident with the exemplar role (see ``is_party``, ``party_active``).
 
     Active members persuade more (exemplar strength × the listener's trust) and are anchored to

@@ -10,9 +10,10 @@ Speed: the metrics of one collection share their intermediate results. Everythin
 from the residents — group sizes and the per-group sums of six attributes, the opinion
 histogram, the opinion-cluster buckets — comes from one pass over the residents (compiled with
 numba when available; a numpy path gives the same bits otherwise), and the opinion moments are
-computed once. The sharing is scoped to one collection (see :func:`datacollector_reporters`):
-outside a collection every metric computes from the model's current state, so a metric called
-on its own — by a strategy mid-week, a test, the UI — never sees a stale value.
+computed once (the compiled loops are :mod:`sim.metric_kernels`). The sharing is scoped to one
+collection (see :func:`datacollector_reporters`): outside a collection every metric computes
+from the model's current state, so a metric called on its own — by a strategy mid-week, a
+test, the UI — never sees a stale value.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy import fft as sp_fft
 
+from . import metric_kernels as kernels
 from ._jit import active as jit_active
-from ._jit import njit
+from .metric_kernels import DIGITAL, DISTANCE, EVER, OPINION, PART, TRUST
 
 if TYPE_CHECKING:
     from .model import GovernanceModel
@@ -254,35 +256,11 @@ def der_polarization_grid(w: np.ndarray, alpha: float = 1.0, bandwidth: float = 
     f = sp_fft.irfft(sp_fft.rfft(pi, size) * spec, size)[: GRID + 1]
     # â at the nodes: Σ_m π_m |g_k − g_m| = g_k (2 L_k − 1) − 2 S_k + μ, with L_k = Σ_{m≤k} π_m
     # and S_k = Σ_{m≤k} π_m g_m (the nodes' own term cancels: |g_k − g_k| = 0)
-    if _der_sum_jit is not None:
-        p = _der_sum_jit(pi, f, g, float(alpha))
+    if kernels.der_sum_jit is not None:
+        p = kernels.der_sum_jit(pi, f, g, float(alpha))
     else:
-        p = _der_sum(pi, f, g, float(alpha))
+        p = kernels.der_sum(pi, f, g, float(alpha))
     return p / _der_reference(float(alpha), float(bandwidth))
-
-
-def _der_sum(pi: np.ndarray, f: np.ndarray, g: np.ndarray, alpha: float) -> float:
-    """Σ_k π_k f̂_k^α â_k, with â_k = Σ_m π_m |g_k − g_m| = g_k (2 L_k − 1) − 2 S_k + μ,
-    L_k = Σ_{m≤k} π_m, S_k = Σ_{m≤k} π_m g_m (the node's own term cancels: |g_k − g_k| = 0).
-
-    One loop (compiled when numba is there; the same formula either way, to rounding). f̂
-    and â are floored at 0: rounding can leave ~10⁻¹⁷ below zero far from the data.
-    """
-    mu = 0.0
-    for k in range(pi.size):
-        mu += pi[k] * g[k]
-    cl = 0.0
-    cs = 0.0
-    p = 0.0
-    for k in range(pi.size):
-        w = pi[k]
-        cl += w
-        cs += w * g[k]
-        if w > 0.0:
-            a = max(g[k] * (2.0 * cl - 1.0) - 2.0 * cs + mu, 0.0)
-            fk = max(f[k], 0.0)
-            p += w * (fk if alpha == 1.0 else fk**alpha) * a
-    return p
 
 
 def bimodality(x: np.ndarray) -> float:
@@ -321,367 +299,20 @@ def _ratio(a: float, b: float) -> float:
 
 # -- intermediate results shared by the metrics of one collection ----------------------------
 
-#: Rows of the per-group sums (:meth:`_Stats.resident_pass`).
-_PART, _EVER, _OPINION, _DISTANCE, _TRUST, _DIGITAL = range(6)
-
-
-def _resident_pass_loop(
-    group: np.ndarray,
-    part: np.ndarray,
-    ever: np.ndarray,
-    digital: np.ndarray,
-    x: np.ndarray,
-    trust: np.ndarray,
-    agenda: float,
-    sizes: np.ndarray,
-    sums: np.ndarray,
-    wlo: np.ndarray,
-    whi: np.ndarray,
-    lo: float,
-    scale: float,
-    gap: float,
-    runs: np.ndarray,
-    spans: np.ndarray,
-) -> int:  # pragma: no cover - compiled by numba (coverage cannot see inside)
-    """One pass over the residents: what the metrics need, bit for bit as numpy computes it.
-
-    * group sizes and per-group sums — the float sums (opinion, distance to the agenda,
-      trust) in index order, as ``np.bincount(group, weights=w)`` adds ``w[i]`` to its group's
-      running float64 sum; the 0/1 attributes (taking part, ever taken part, platform) counted
-      as integers (exact, so the same numbers);
-    * the linear binning of :func:`grid_weights` as its two bincounts: ``wlo[k]`` sums the
-      1 − f given to the lower node, ``whi[k + 1]`` the f given to the upper one, each in
-      index order (their sum is the grid weights);
-    * when ``runs`` is not empty (it has one slot per bucket), the cluster sizes and spans of
-      :func:`cluster_runs`: count, minimum and maximum of each bucket of width gap/2 from
-      ``lo``, then the scan of consecutive non-empty buckets; returns the number of clusters.
-    """
-    ng = sizes.size
-    nb = runs.size
-    bcount = np.zeros(nb, dtype=np.int64)
-    bmin = np.full(nb, np.inf)
-    bmax = np.full(nb, -np.inf)
-    # The three 0/1 attributes and the group as one code: one counter per resident, not four.
-    code = np.zeros(8 * ng, dtype=np.int64)
-    for i in range(x.size):
-        g = np.uint64(group[i])
-        xi = x[i]
-        code[g * np.uint64(8) + np.uint64(part[i] + 2 * ever[i] + 4 * digital[i])] += 1
-        sums[_OPINION, g] += xi
-        sums[_DISTANCE, g] += abs(xi - agenda)
-        sums[_TRUST, g] += trust[i]
-        if (xi >= 0.0) & (xi <= 1.0):
-            t = xi * 1024.0  # GRID
-            k = min(int(t), 1023)
-            f = t - k
-            wlo[k] += 1.0 - f
-            whi[k + 1] += f
-        if nb:
-            b = int((xi - lo) * scale)
-            bcount[b] += 1
-            if xi < bmin[b]:
-                bmin[b] = xi
-            if xi > bmax[b]:
-                bmax[b] = xi
-    for g in range(ng):
-        for c in range(8):
-            v = code[g * 8 + c]
-            sizes[g] += v
-            sums[_PART, g] += v * (c & 1)
-            sums[_EVER, g] += v * ((c >> 1) & 1)
-            sums[_DIGITAL, g] += v * ((c >> 2) & 1)
-    return _bucket_runs(bcount, bmin, bmax, gap, runs, spans) if nb else 0
-
-
-def _bucket_runs(
-    bcount: np.ndarray,
-    bmin: np.ndarray,
-    bmax: np.ndarray,
-    gap: float,
-    out: np.ndarray,
-    spans: np.ndarray,
-) -> int:  # pragma: no cover - compiled by numba
-    """Run sizes and spans from the buckets (the scan of :func:`cluster_runs`); returns how
-    many runs."""
-    runs = 0
-    size = 0
-    prev = -1
-    start = 0.0
-    for b in range(bcount.size):
-        if bcount[b] == 0:
-            continue
-        if prev < 0:
-            start = bmin[b]
-        elif bmin[b] - bmax[prev] > gap:
-            out[runs] = size
-            spans[runs] = bmax[prev] - start
-            runs += 1
-            size = 0
-            start = bmin[b]
-        size += bcount[b]
-        prev = b
-    if prev >= 0:
-        out[runs] = size
-        spans[runs] = bmax[prev] - start
-        runs += 1
-    return runs
-
-
-def _pairwise_leaf_first(
-    x: np.ndarray, y: np.ndarray, a: float, lo: int, n: int
-) -> tuple[float, float, float]:  # pragma: no cover - compiled by numba
-    """One leaf (n ≤ 128) of the pairwise sums of ``x``, ``|x − a|`` and ``y``."""
-    if n < 8:
-        s0 = s1 = s2 = 0.0
-        for i in range(lo, lo + n):
-            s0 += x[i]
-            s1 += abs(x[i] - a)
-            s2 += y[i]
-        return s0, s1, s2
-    p0, q0, r0 = x[lo + 0], abs(x[lo + 0] - a), y[lo + 0]
-    p1, q1, r1 = x[lo + 1], abs(x[lo + 1] - a), y[lo + 1]
-    p2, q2, r2 = x[lo + 2], abs(x[lo + 2] - a), y[lo + 2]
-    p3, q3, r3 = x[lo + 3], abs(x[lo + 3] - a), y[lo + 3]
-    p4, q4, r4 = x[lo + 4], abs(x[lo + 4] - a), y[lo + 4]
-    p5, q5, r5 = x[lo + 5], abs(x[lo + 5] - a), y[lo + 5]
-    p6, q6, r6 = x[lo + 6], abs(x[lo + 6] - a), y[lo + 6]
-    p7, q7, r7 = x[lo + 7], abs(x[lo + 7] - a), y[lo + 7]
-    i = lo + 8
-    stop = lo + n - n % 8
-    while i < stop:
-        p0 += x[i + 0]
-        q0 += abs(x[i + 0] - a)
-        r0 += y[i + 0]
-        p1 += x[i + 1]
-        q1 += abs(x[i + 1] - a)
-        r1 += y[i + 1]
-        p2 += x[i + 2]
-        q2 += abs(x[i + 2] - a)
-        r2 += y[i + 2]
-        p3 += x[i + 3]
-        q3 += abs(x[i + 3] - a)
-        r3 += y[i + 3]
-        p4 += x[i + 4]
-        q4 += abs(x[i + 4] - a)
-        r4 += y[i + 4]
-        p5 += x[i + 5]
-        q5 += abs(x[i + 5] - a)
-        r5 += y[i + 5]
-        p6 += x[i + 6]
-        q6 += abs(x[i + 6] - a)
-        r6 += y[i + 6]
-        p7 += x[i + 7]
-        q7 += abs(x[i + 7] - a)
-        r7 += y[i + 7]
-        i += 8
-    s0 = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))
-    s1 = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
-    s2 = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < lo + n:
-        s0 += x[i]
-        s1 += abs(x[i] - a)
-        s2 += y[i]
-        i += 1
-    return s0, s1, s2
-
-
-def _pairwise_leaf_central(
-    x: np.ndarray, y: np.ndarray, c: float, lo: int, n: int
-) -> tuple[float, float, float]:  # pragma: no cover - compiled by numba
-    """One leaf (n ≤ 128) of the pairwise sums of d², d²·d and d²·d² (d = x − c)."""
-    if n < 8:
-        s2 = s3 = s4 = 0.0
-        for i in range(lo, lo + n):
-            d = x[i] - c
-            d2 = d * d
-            s2 += d2
-            s3 += d2 * d
-            s4 += d2 * d2
-        return s2, s3, s4
-    d = x[lo + 0] - c
-    d2 = d * d
-    p0, q0, r0 = d2, d2 * d, d2 * d2
-    d = x[lo + 1] - c
-    d2 = d * d
-    p1, q1, r1 = d2, d2 * d, d2 * d2
-    d = x[lo + 2] - c
-    d2 = d * d
-    p2, q2, r2 = d2, d2 * d, d2 * d2
-    d = x[lo + 3] - c
-    d2 = d * d
-    p3, q3, r3 = d2, d2 * d, d2 * d2
-    d = x[lo + 4] - c
-    d2 = d * d
-    p4, q4, r4 = d2, d2 * d, d2 * d2
-    d = x[lo + 5] - c
-    d2 = d * d
-    p5, q5, r5 = d2, d2 * d, d2 * d2
-    d = x[lo + 6] - c
-    d2 = d * d
-    p6, q6, r6 = d2, d2 * d, d2 * d2
-    d = x[lo + 7] - c
-    d2 = d * d
-    p7, q7, r7 = d2, d2 * d, d2 * d2
-    i = lo + 8
-    stop = lo + n - n % 8
-    while i < stop:
-        d = x[i + 0] - c
-        d2 = d * d
-        p0 += d2
-        q0 += d2 * d
-        r0 += d2 * d2
-        d = x[i + 1] - c
-        d2 = d * d
-        p1 += d2
-        q1 += d2 * d
-        r1 += d2 * d2
-        d = x[i + 2] - c
-        d2 = d * d
-        p2 += d2
-        q2 += d2 * d
-        r2 += d2 * d2
-        d = x[i + 3] - c
-        d2 = d * d
-        p3 += d2
-        q3 += d2 * d
-        r3 += d2 * d2
-        d = x[i + 4] - c
-        d2 = d * d
-        p4 += d2
-        q4 += d2 * d
-        r4 += d2 * d2
-        d = x[i + 5] - c
-        d2 = d * d
-        p5 += d2
-        q5 += d2 * d
-        r5 += d2 * d2
-        d = x[i + 6] - c
-        d2 = d * d
-        p6 += d2
-        q6 += d2 * d
-        r6 += d2 * d2
-        d = x[i + 7] - c
-        d2 = d * d
-        p7 += d2
-        q7 += d2 * d
-        r7 += d2 * d2
-        i += 8
-    s2 = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))
-    s3 = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
-    s4 = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < lo + n:
-        d = x[i] - c
-        d2 = d * d
-        s2 += d2
-        s3 += d2 * d
-        s4 += d2 * d2
-        i += 1
-    return s2, s3, s4
-
-
-def _pairwise3(
-    central: bool, x: np.ndarray, y: np.ndarray, c: float
-) -> tuple[float, float, float]:  # pragma: no cover - compiled by numba
-    """Three sums over all of ``x`` (by the central or the first leaf), in numpy's pairwise
-    order.
-
-    numpy sums a float64 array by pairwise summation (``pairwise_sum`` in numpy's
-    ``loops_utils.h.src``): fewer than 8 values one by one; up to 128 in eight interleaved
-    partial sums combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, the rest
-    added one by one; more are split at ``n/2`` rounded down to a multiple of 8 and the two
-    halves' sums added. The tree is walked here with an explicit stack (numba's on-disk cache
-    does not support recursive functions); the reduction starts from 0.0, as numpy's does.
-    Following it term for term gives numpy's bits (tests/docking/test_kernels.py checks sizes
-    1…10⁶) without making the arrays of terms numpy would need.
-    """
-    todo_lo = np.empty(128, dtype=np.int64)
-    todo_n = np.empty(128, dtype=np.int64)  # n < 0: add the two sums on top of the stack
-    vals = np.empty((128, 3))
-    top = 0
-    nv = 0
-    todo_lo[0] = 0
-    todo_n[0] = x.size
-    top = 1
-    while top:
-        top -= 1
-        lo = todo_lo[top]
-        n = todo_n[top]
-        if n < 0:
-            nv -= 1
-            for k in range(3):
-                vals[nv - 1, k] += vals[nv, k]
-        elif n <= 128:
-            if central:
-                s0, s1, s2 = _pairwise_leaf_central(x, y, c, lo, n)
-            else:
-                s0, s1, s2 = _pairwise_leaf_first(x, y, c, lo, n)
-            vals[nv, 0] = s0
-            vals[nv, 1] = s1
-            vals[nv, 2] = s2
-            nv += 1
-        else:
-            n2 = n // 2
-            n2 -= n2 % 8
-            todo_n[top] = -1  # then combine
-            todo_lo[top + 1] = lo + n2  # then the right half
-            todo_n[top + 1] = n - n2
-            todo_lo[top + 2] = lo  # first the left half
-            todo_n[top + 2] = n2
-            top += 3
-    return 0.0 + vals[0, 0], 0.0 + vals[0, 1], 0.0 + vals[0, 2]
-
-
-def _moments_loop(
-    x: np.ndarray, trust: np.ndarray, agenda: float
-) -> tuple[float, float, float, float, float, float]:  # pragma: no cover - compiled by numba
-    """:func:`_moments_numpy`, bit for bit (``x`` not empty)."""
-    n = x.size
-    sx, sdist, st = _pairwise3(False, x, trust, agenda)
-    mean = sx / n
-    s2, s3, s4 = _pairwise3(True, x, x, mean)
-    return mean, s2 / n, s3 / n, s4 / n, sdist / n, st / n
-
-
-def _moments_numpy(
-    x: np.ndarray, trust: np.ndarray, agenda: float
-) -> tuple[float, float, float, float, float, float]:
-    """Opinion mean; mean(d²) (= ``x.var()``), mean(d²·d), mean(d²·d²) with d = x − mean;
-    mean |x − agenda|; mean trust."""
-    mean = x.mean()
-    d = x - mean
-    d2 = d * d
-    return (
-        float(mean),
-        float(np.mean(d2)),
-        float(np.mean(d2 * d)),
-        float(np.mean(d2 * d2)),
-        float(np.abs(x - agenda).mean()),
-        float(trust.mean()),
-    )
-
-
-_bucket_runs = njit(_bucket_runs) or _bucket_runs
-_resident_pass_jit = njit(_resident_pass_loop)
-_pairwise_leaf_first = njit(_pairwise_leaf_first) or _pairwise_leaf_first
-_pairwise_leaf_central = njit(_pairwise_leaf_central) or _pairwise_leaf_central
-_pairwise3 = njit(_pairwise3) or _pairwise3
-_moments_jit = njit(_moments_loop)
-_der_sum_jit = njit(_der_sum)
-
 
 def _resident_pass_numpy(m: GovernanceModel, ng: int, gap: float) -> _Pass:
-    """The numpy definition of :func:`_resident_pass_loop` (used without numba)."""
+    """The numpy definition of :func:`sim.metric_kernels.resident_pass_loop` (without numba)."""
     res = m.residents
     g = res.group.astype(np.intp)
     x = res.opinion
     sizes = np.bincount(g, minlength=ng)
     sums = np.empty((6, ng))
-    sums[_PART] = np.bincount(g, weights=res.participating.astype(float), minlength=ng)
-    sums[_EVER] = np.bincount(g, weights=res.ever_participated.astype(float), minlength=ng)
-    sums[_OPINION] = np.bincount(g, weights=x, minlength=ng)
-    sums[_DISTANCE] = np.bincount(g, weights=np.abs(x - m.p.opinions.agenda), minlength=ng)
-    sums[_TRUST] = np.bincount(g, weights=res.trust, minlength=ng)
-    sums[_DIGITAL] = np.bincount(g, weights=res.digital.astype(float), minlength=ng)
+    sums[PART] = np.bincount(g, weights=res.participating.astype(float), minlength=ng)
+    sums[EVER] = np.bincount(g, weights=res.ever_participated.astype(float), minlength=ng)
+    sums[OPINION] = np.bincount(g, weights=x, minlength=ng)
+    sums[DISTANCE] = np.bincount(g, weights=np.abs(x - m.params.opinions.agenda), minlength=ng)
+    sums[TRUST] = np.bincount(g, weights=res.trust, minlength=ng)
+    sums[DIGITAL] = np.bincount(g, weights=res.digital.astype(float), minlength=ng)
     sizes_c, spans = cluster_runs(x, gap)
     return sizes, sums, grid_weights(x), sizes_c, spans
 
@@ -714,10 +345,10 @@ class _Stats:
         m = self.m
         res = m.residents
         ng = len(m.group_names)
-        gap = m.p.opinions.cluster_gap
+        gap = m.params.opinions.cluster_gap
         x = res.opinion
         n = x.size
-        if _resident_pass_jit is None or not jit_active():
+        if kernels.resident_pass_jit is None or not jit_active():
             return _resident_pass_numpy(m, ng, gap)
         lo = hi = 0.0
         if n:
@@ -733,9 +364,9 @@ class _Stats:
         spans = np.empty(nb)
         wlo = np.zeros(GRID + 1)
         whi = np.zeros(GRID + 1)
-        k = _resident_pass_jit(
+        k = kernels.resident_pass_jit(
             res.group, res.participating, res.ever_participated, res.digital, x, res.trust,
-            float(m.p.opinions.agenda), sizes, sums, wlo, whi, float(lo), scale, float(gap),
+            float(m.params.opinions.agenda), sizes, sums, wlo, whi, float(lo), scale, float(gap),
             runs, spans,
         )  # fmt: skip
         if nb:
@@ -763,16 +394,16 @@ class _Stats:
     def moments(self) -> tuple[float, float, float, float, float, float]:
         """Opinion mean, mean(d²), mean(d²·d), mean(d²·d²), mean |x − agenda|, mean trust.
 
-        Each is numpy's own value to the bit (:func:`_moments_numpy`; ``mean(d²)`` is
-        ``np.var``: the same subtraction, product and pairwise sum).
+        Each is numpy's own value to the bit (:func:`sim.metric_kernels.moments_numpy`;
+        ``mean(d²)`` is ``np.var``: the same subtraction, product and pairwise sum).
         """
         if self._moments is None:
             res = self.m.residents
-            agenda = float(self.m.p.opinions.agenda)
-            if _moments_jit is not None and res.opinion.size and jit_active():
-                self._moments = _moments_jit(res.opinion, res.trust, agenda)
+            agenda = float(self.m.params.opinions.agenda)
+            if kernels.moments_jit is not None and res.opinion.size and jit_active():
+                self._moments = kernels.moments_jit(res.opinion, res.trust, agenda)
             else:
-                self._moments = _moments_numpy(res.opinion, res.trust, agenda)
+                self._moments = kernels.moments_numpy(res.opinion, res.trust, agenda)
         return self._moments
 
 
@@ -818,7 +449,7 @@ def _shared(m: GovernanceModel) -> Iterator[None]:
 @metric("participation_rate", "participation")
 def participation_rate(m: GovernanceModel) -> float:
     """Share of residents taking part this week."""
-    return _stats(m).count(_PART) / m.residents.n
+    return _stats(m).count(PART) / m.residents.n
 
 
 def _group_rates_vs_rest(m: GovernanceModel) -> tuple[list[float], list[float], list[float]]:
@@ -830,7 +461,7 @@ def _group_rates_vs_rest(m: GovernanceModel) -> tuple[list[float], list[float], 
     if st._groups is None:
         sizes, sums = st.resident_pass()[:2]
         size = sizes.tolist()
-        taking = sums[_PART].tolist()
+        taking = sums[PART].tolist()
         n, t = float(sum(size)), float(sum(taking))
         nan = float("nan")
         rate = [p / s if s > 0 else nan for p, s in zip(taking, size, strict=True)]
@@ -876,7 +507,7 @@ def participation_gini(m: GovernanceModel) -> float:
 @metric("never_participated", "participation")
 def never_participated(m: GovernanceModel) -> float:
     """Share of residents who have never taken part so far."""
-    return 1.0 - _stats(m).count(_EVER) / m.residents.n
+    return 1.0 - _stats(m).count(EVER) / m.residents.n
 
 
 # -- consensus -------------------------------------------------------------------------------
@@ -903,14 +534,14 @@ def opinion_sd(m: GovernanceModel) -> float:
 @metric("consensus", "consensus")
 def consensus(m: GovernanceModel) -> float:
     """1 while opinions are a consensus (sd ≤ ``metrics.consensus_sd``), else 0."""
-    return float(math.sqrt(_stats(m).moments()[1]) <= m.p.metrics.consensus_sd)
+    return float(math.sqrt(_stats(m).moments()[1]) <= m.params.metrics.consensus_sd)
 
 
 def _clusters(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, float]:
     st = _stats(m)
     sizes, spans = st.resident_pass()[3:5]
     if st._clusters is None:
-        mp = m.p.metrics
+        mp = m.params.metrics
         st._clusters = _count_clusters(
             sizes, spans, m.residents.n, mp.cluster_min_share, mp.cluster_max_span
         )
@@ -933,7 +564,7 @@ def largest_cluster(m: GovernanceModel) -> float:
 @metric("polarization", "consensus")
 def polarization(m: GovernanceModel) -> float:
     """Duclos–Esteban–Ray polarization of opinions (1 = two equal camps at 0 and 1)."""
-    mp = m.p.metrics
+    mp = m.params.metrics
     w = _stats(m).resident_pass()[2]
     return der_polarization_grid(w, mp.polarization_alpha, mp.polarization_bandwidth)
 
@@ -1082,14 +713,14 @@ def mediation_rate(m: GovernanceModel) -> float:
 @metric("platform_adoption", "platform")
 def platform_adoption(m: GovernanceModel) -> float:
     """Share of residents using the community platform."""
-    return _stats(m).count(_DIGITAL) / m.residents.n
+    return _stats(m).count(DIGITAL) / m.residents.n
 
 
 def _effort(lever: str) -> Callable[[GovernanceModel], float]:
     def fn(m: GovernanceModel) -> float:
         return float(getattr(m.effort, lever))
 
-    fn.__doc__ = f"Intensity of the {lever} lever this week."
+    fn.__doc__ = f"Effort of the {lever} lever this week."
     return fn
 
 
@@ -1103,7 +734,7 @@ for _lever in ("ideological", "political", "organizational", "smart"):
 @metric("participation_rate", "participation", per_group=True)
 def g_participation(m: GovernanceModel) -> np.ndarray:
     """Share of the group taking part this week."""
-    return _stats(m).group_means()[_PART].copy()
+    return _stats(m).group_means()[PART].copy()
 
 
 @metric("participation_gap", "participation", per_group=True)
@@ -1116,31 +747,31 @@ def g_participation_gap(m: GovernanceModel) -> np.ndarray:
 @metric("never_participated", "participation", per_group=True)
 def g_never(m: GovernanceModel) -> np.ndarray:
     """Share of the group that has never taken part."""
-    return 1.0 - _stats(m).group_means()[_EVER]
+    return 1.0 - _stats(m).group_means()[EVER]
 
 
 @metric("opinion_mean", "consensus", per_group=True)
 def g_opinion(m: GovernanceModel) -> np.ndarray:
     """Mean opinion of the group."""
-    return _stats(m).group_means()[_OPINION].copy()
+    return _stats(m).group_means()[OPINION].copy()
 
 
 @metric("agenda_distance", "consensus", per_group=True)
 def g_distance(m: GovernanceModel) -> np.ndarray:
     """Mean distance of the group's opinions from the agenda."""
-    return _stats(m).group_means()[_DISTANCE].copy()
+    return _stats(m).group_means()[DISTANCE].copy()
 
 
 @metric("mean_trust", "trust", per_group=True)
 def g_trust(m: GovernanceModel) -> np.ndarray:
     """Mean trust of the group."""
-    return _stats(m).group_means()[_TRUST].copy()
+    return _stats(m).group_means()[TRUST].copy()
 
 
 @metric("platform_adoption", "platform", per_group=True)
 def g_adoption(m: GovernanceModel) -> np.ndarray:
     """Share of the group using the platform."""
-    return _stats(m).group_means()[_DIGITAL].copy()
+    return _stats(m).group_means()[DIGITAL].copy()
 
 
 @metric("resolution_rate", "needs", per_group=True)

@@ -3,7 +3,7 @@
 One step is one week of community life. The order of a week is written once, in
 :data:`PIPELINE`:
 
-1. the strategy sets this week's lever intensities (``model.effort``);
+1. the strategy sets this week's lever efforts (``model.effort``);
 1a. residential turnover: some residents move out, new ones move in;
 2. platform adoption (smart lever);
 3. needs are raised and reported;
@@ -26,7 +26,7 @@ from scipy import special
 
 from . import _jit
 from ._mesa import mesa
-from .agents import Organization, PartyMember, Resident
+from .agents import Organization, PartyMemberView, ResidentView
 from .mechanisms import (
     Conflicts,
     Deliberation,
@@ -136,11 +136,11 @@ class GovernanceModel(mesa.Model):
         ValueError: Bad parameters, before anything is built.
 
     Attributes:
-        p: The validated parameters.
+        params: The validated parameters.
         residents: Per-resident arrays (:class:`sim.state.Residents`).
         graph: The resident network (:class:`sim.network.Graph`).
         orgs: The organizations, leading organization first.
-        strategy: The strategy object; ``effort`` holds this week's lever intensities.
+        strategy: The strategy object; ``effort`` holds this week's lever efforts.
         needs, conflicts: Open needs and disputes.
         datacollector: Mesa DataCollector built from :mod:`sim.metrics`.
     """
@@ -154,7 +154,7 @@ class GovernanceModel(mesa.Model):
         ss = _seed_sequence(rng)
         children = ss.spawn(len(RNG_STREAMS))
         super().__init__(rng=np.random.default_rng(children[0]))
-        self.p = p
+        self.params = p
         self.seed_entropy = ss.entropy
         self.rngs = {
             name: np.random.default_rng(c)
@@ -189,7 +189,7 @@ class GovernanceModel(mesa.Model):
     # -- set-up -------------------------------------------------------------------------------
 
     def _setup_residents(self) -> None:
-        p = self.p
+        p = self.params
         pop = p.population
         rng = self.rngs["population"]
         n = pop.n_residents
@@ -278,7 +278,7 @@ class GovernanceModel(mesa.Model):
         )
 
     def _setup_organizations(self) -> None:
-        p = self.p
+        p = self.params
         po = p.organizations
         rng = self.rngs["organizations"]
         n = self.residents.n
@@ -332,20 +332,21 @@ class GovernanceModel(mesa.Model):
 
     def _setup_views(self) -> None:
         res = self.residents
-        self.views_created = res.n <= self.p.engine.agent_views_max
-        self._views: list[Resident] = []
+        self.views_created = res.n <= self.params.engine.agent_views_max
+        self._views: list[ResidentView] = []
         if self.views_created:
             self._views = [
-                (PartyMember if res.is_party[i] else Resident)(self, i) for i in range(res.n)
+                (PartyMemberView if res.is_party[i] else ResidentView)(self, i)
+                for i in range(res.n)
             ]
 
     # -- public API ---------------------------------------------------------------------------
 
-    def resident(self, index: int) -> Resident:
+    def resident(self, index: int) -> ResidentView:
         """The view of resident ``index`` (made on demand when views were not created)."""
         if self.views_created:
             return self._views[index]
-        cls = PartyMember if self.residents.is_party[index] else Resident
+        cls = PartyMemberView if self.residents.is_party[index] else ResidentView
         view = cls(self, index)
         self.deregister_agent(view)
         return view
@@ -384,10 +385,10 @@ class GovernanceModel(mesa.Model):
         fields.update(overrides)
         # Settings of the old strategy that the new one does not read go back to their defaults.
         params = build_params(
-            self.p, {f"strategy.{k}": v for k, v in fields.items()}, unread="reset"
+            self.params, {f"strategy.{k}": v for k, v in fields.items()}, unread="reset"
         )
         new = make_strategy(params.strategy)
-        self.p, self.strategy = params, new
+        self.params, self.strategy = params, new
         self.strategy_changes.append((self.steps + 1, params.strategy))
 
     def step(self) -> None:
@@ -399,7 +400,7 @@ class GovernanceModel(mesa.Model):
             if mechanism.enabled(self):
                 mechanism.step(self)
         self.datacollector.collect(self)
-        every = self.p.engine.collect_agents_every
+        every = self.params.engine.collect_agents_every
         if every and self.steps % every == 0:
             self.snapshots.append((self.steps, self.agent_state()))
 

@@ -9,17 +9,38 @@ Parameters are addressed by dotted names (``"opinions.mu"``, ``"population.group
 ``"levers.smart.adoption_rate"``). :func:`build_params` applies such overrides and validates the
 result; every error is a :class:`ValueError` naming the parameter, the value given and what is
 allowed.
+
+This module is the schema: the dataclasses, where each default comes from (:data:`SOURCES`),
+which choices read which settings (:data:`MECHANISM_ONLY`, :data:`NETWORK_READERS`, ...) and the
+cross-parameter rules (:func:`validate`). The generic machinery — overriding by dotted name,
+coercion and range checks, ``to_dict``/``flatten``/``diff``/``get``, the field documentation —
+is :mod:`sim.schema`; the names callers use are re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
-import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from .schema import (
+    FieldInfo,
+    check_ranges,
+    diff,
+    flatten,
+    get,
+    lookup,
+    normalise_key,
+    override,
+    show,
+    suggest,
+    table_markdown,
+    to_dict,
+)
+from .schema import iter_fields as _iter_fields
+from .schema import param as p
 
 __all__ = [
     "CATEGORIES",
@@ -31,6 +52,7 @@ __all__ = [
     "ConflictParams",
     "DeliberationParams",
     "EngineParams",
+    "FieldInfo",
     "GroupParams",
     "IdeologicalParams",
     "LeverParams",
@@ -53,6 +75,7 @@ __all__ = [
     "check_steps",
     "diff",
     "flatten",
+    "get",
     "iter_fields",
     "parameter_table_markdown",
     "to_dict",
@@ -148,24 +171,6 @@ def check_steps(value: Any, name: str = "steps") -> int:
         ValueError: Naming ``name``, the value and the allowed range.
     """
     return _as_int(name, value, 0, MAX_STEPS, "a number of weeks")
-
-
-def p(
-    default: Any,
-    doc: str,
-    *,
-    unit: str = "",
-    lo: float | None = None,
-    hi: float | None = None,
-    choices: tuple[Any, ...] | None = None,
-    factory: Any = None,
-    source: str = "",
-) -> Any:
-    """A schema field with its documentation, allowed range and where its default comes from."""
-    meta = {"doc": doc, "unit": unit, "lo": lo, "hi": hi, "choices": choices, "source": source}
-    if factory is not None:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,7 +527,7 @@ class OpinionParams:
     anchor_decay: float = p(
         0.02,
         "Weekly rate at which active Party members' commitment (the factor of party_anchor, "
-        "1 at week 0) relaxes toward the ideological intensity (0 = commitment stays 1)",
+        "1 at week 0) relaxes toward the ideological effort (0 = commitment stays 1)",
         unit="fraction/week",
         lo=0.0,
         hi=1.0,
@@ -758,7 +763,7 @@ class OrganizationParams:
 
 
 # --------------------------------------------------------------------------------------------
-# Levers (each lever's own parameters) and the strategy that sets their intensities
+# Levers (each lever's own parameters) and the strategy that sets their efforts
 # --------------------------------------------------------------------------------------------
 
 
@@ -768,13 +773,13 @@ class IdeologicalParams:
 
     reach: float = p(
         0.1,
-        "Share of residents an activity reaches at full intensity",
+        "Share of residents an activity reaches at full effort",
         unit="fraction",
         lo=0.0,
         hi=1.0,
     )
     frequency: float = p(
-        1.0, "Value-guidance activities per week at full intensity", unit="1/week", lo=0.0, hi=7.0
+        1.0, "Value-guidance activities per week at full effort", unit="1/week", lo=0.0, hi=7.0
     )
     pull: float = p(
         0.2,
@@ -785,7 +790,7 @@ class IdeologicalParams:
     )
     exemplar_boost: float = p(
         0.5,
-        "Extra Party-member exemplar strength at full intensity",
+        "Extra Party-member exemplar strength at full effort",
         unit="fraction",
         lo=0.0,
         hi=1.0,
@@ -805,21 +810,21 @@ class PoliticalParams:
 
     capacity_gain: float = p(
         2.0,
-        "Relative increase of the leading organization's capacity at full intensity",
+        "Relative increase of the leading organization's capacity at full effort",
         unit="×",
         lo=0.0,
         hi=100.0,
     )
     resource_gain: float = p(
         2.0,
-        "Relative increase of the leading organization's resources at full intensity",
+        "Relative increase of the leading organization's resources at full effort",
         unit="×",
         lo=0.0,
         hi=100.0,
     )
     mass_line: float = p(
         1.0,
-        "Probability (× intensity) that the leading organization takes on the most common "
+        "Probability (× effort) that the leading organization takes on the most common "
         "categories of the backlog",
         unit="probability",
         lo=0.0,
@@ -834,7 +839,7 @@ class PoliticalParams:
     )
     cost_reduction: float = p(
         0.3,
-        "Reduction of participation cost ('ways of working residents like') at full intensity",
+        "Reduction of participation cost ('ways of working residents like') at full effort",
         unit="fraction",
         lo=0.0,
         hi=1.0,
@@ -847,14 +852,14 @@ class OrganizationalParams:
 
     link_density: float = p(
         0.8,
-        "Density of co-building links at full intensity",
+        "Density of co-building links at full effort",
         unit="fraction of pairs",
         lo=0.0,
         hi=1.0,
     )
     routing: float = p(
         0.8,
-        "Weekly probability (× intensity) that a need held by the wrong organization is passed "
+        "Weekly probability (× effort) that a need held by the wrong organization is passed "
         "to a linked one that can handle it",
         unit="probability/week",
         lo=0.0,
@@ -862,14 +867,14 @@ class OrganizationalParams:
     )
     pooling: float = p(
         0.5,
-        "Share (× intensity) of unused resources a linked organization lends",
+        "Share (× effort) of unused resources a linked organization lends",
         unit="fraction",
         lo=0.0,
         hi=1.0,
     )
     mediation: float = p(
         0.5,
-        "Extra weekly mediation probability of open disputes at full intensity",
+        "Extra weekly mediation probability of open disputes at full effort",
         unit="probability/week",
         lo=0.0,
         hi=1.0,
@@ -882,7 +887,7 @@ class SmartParams:
 
     adoption_rate: float = p(
         0.1,
-        "Weekly adoption probability at full intensity and full literacy",
+        "Weekly adoption probability at full effort and full literacy",
         unit="probability/week",
         lo=0.0,
         hi=1.0,
@@ -902,7 +907,7 @@ class SmartParams:
     )
     data_discovery: float = p(
         0.3,
-        "Weekly probability (× intensity) that shared data reveals an unreported need",
+        "Weekly probability (× effort) that shared data reveals an unreported need",
         unit="probability/week",
         lo=0.0,
         hi=1.0,
@@ -937,20 +942,20 @@ class LeverParams:
 
 @dataclass(frozen=True)
 class StrategyParams:
-    """The leadership strategy: which object sets the four lever intensities each week."""
+    """The leadership strategy: which object sets the four lever efforts each week."""
 
     name: str = p(
         "none",
         "Strategy name: none, ideological, political, organizational, smart, integrated, "
-        "budgeted, adaptive, 'a+b' to compose, or 'module:Class' / 'file.py:Class'",
+        "campaign, budgeted, adaptive, 'a+b' to compose, or 'module:Class' / 'file.py:Class'",
     )
-    ideological: float = p(0.0, "Ideological intensity", unit="effort", lo=0.0, hi=1.0)
-    political: float = p(0.0, "Political intensity", unit="effort", lo=0.0, hi=1.0)
-    organizational: float = p(0.0, "Organizational intensity", unit="effort", lo=0.0, hi=1.0)
-    smart: float = p(0.0, "Smart intensity", unit="effort", lo=0.0, hi=1.0)
+    ideological: float = p(0.0, "Ideological effort", unit="effort", lo=0.0, hi=1.0)
+    political: float = p(0.0, "Political effort", unit="effort", lo=0.0, hi=1.0)
+    organizational: float = p(0.0, "Organizational effort", unit="effort", lo=0.0, hi=1.0)
+    smart: float = p(0.0, "Smart effort", unit="effort", lo=0.0, hi=1.0)
     start_step: int = p(
         0,
-        "Week the strategy starts (a campaign); before it all intensities are 0",
+        "Week the strategy starts (a campaign); before it all efforts are 0",
         unit="week",
         lo=0,
         hi=1e9,
@@ -958,7 +963,7 @@ class StrategyParams:
     end_step: int = p(-1, "Week the strategy stops (−1 = never)", unit="week", lo=-1, hi=1e9)
     budget: float = p(
         1.0,
-        "Total effort (sum of intensities) of budgeted and adaptive strategies",
+        "Total effort (sum of the four lever efforts) of budgeted and adaptive strategies",
         unit="effort",
         lo=0.0,
         hi=4.0,
@@ -1091,303 +1096,18 @@ class Params:
 
 
 # --------------------------------------------------------------------------------------------
-# Generic machinery: walking, overriding, validating, documenting
+# Building and validating Params (the generic machinery is sim/schema.py)
 # --------------------------------------------------------------------------------------------
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _is_dc(tp: Any) -> bool:
-    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
-
-
-def to_dict(obj: Any) -> Any:
-    """Convert a schema object to nested dicts / lists of plain values."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Mapping):
-        return {str(k): to_dict(v) for k, v in obj.items()}
-    if isinstance(obj, tuple | list):
-        return [to_dict(v) for v in obj]
-    return obj
-
-
-def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
-    """Flatten a schema object to ``{dotted name: leaf value}``.
-
-    Tuples are leaves; mappings of dataclasses (the groups) are walked by key.
-    """
-    out: dict[str, Any] = {}
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for f in dataclasses.fields(obj):
-            out.update(flatten(getattr(obj, f.name), f"{prefix}{f.name}."))
-        return out
-    if isinstance(obj, Mapping) and obj and all(dataclasses.is_dataclass(v) for v in obj.values()):
-        for k, v in obj.items():
-            out.update(flatten(v, f"{prefix}{k}."))
-        return out
-    out[prefix[:-1]] = obj
-    return out
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """Documentation of one leaf parameter."""
-
-    name: str
-    type: str
-    default: Any
-    doc: str
-    unit: str
-    lo: float | None
-    hi: float | None
-    choices: tuple[Any, ...] | None
-    source: str = ""
-
-    @property
-    def time_scale(self) -> str:
-        """The default's time scale in weeks: 1/rate for a per-week rate, the value for weeks."""
-        d = self.default
-        if isinstance(d, bool) or not isinstance(d, int | float):
-            return ""
-        if self.unit.endswith("/week"):
-            return f"{1.0 / d:.3g} weeks" if d > 0 else "never"
-        if self.unit == "weeks":
-            return f"{d:g} weeks"
-        return ""
-
-    @property
-    def allowed(self) -> str:
-        """Human-readable allowed values."""
-        if self.choices:
-            return "one of " + ", ".join(map(str, self.choices))
-        if self.type == "bool":
-            return "true or false"
-        if self.lo is not None and self.hi is not None:
-            return f"{_fmt(self.lo)} … {_fmt(self.hi)}"
-        return "any " + self.type
-
-
-def _fmt(x: float) -> str:
-    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
-        x = int(x)
-    if isinstance(x, int) and abs(x) >= 10**6:
-        return f"{x:.0e}".replace("e+0", "e").replace("e+", "e")
-    return str(x)
-
-
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin is None:
-        return getattr(tp, "__name__", str(tp))
-    args = ", ".join(_type_name(a) for a in typing.get_args(tp) if a is not Ellipsis)
-    return f"{origin.__name__}[{args}]"
 
 
 def iter_fields(obj: Any = None, prefix: str = "") -> Iterator[FieldInfo]:
     """Yield documentation for every leaf parameter of ``obj`` (default: ``Params()``)."""
-    if obj is None:
-        obj = Params()
-    hints = _hints(type(obj))
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        tp = hints[f.name]
-        name = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(value):
-            yield from iter_fields(value, name + ".")
-        elif (
-            isinstance(value, Mapping)
-            and value
-            and all(dataclasses.is_dataclass(v) for v in value.values())
-        ):
-            for k, v in value.items():
-                yield from iter_fields(v, f"{name}.{k}.")
-        else:
-            m = f.metadata
-            yield FieldInfo(
-                name=name,
-                type=_type_name(tp),
-                default=value,
-                doc=m.get("doc", ""),
-                unit=m.get("unit", ""),
-                lo=m.get("lo"),
-                hi=m.get("hi"),
-                choices=m.get("choices"),
-                source=m.get("source", ""),
-            )
+    return _iter_fields(Params() if obj is None else obj, prefix)
 
 
-def _field_meta(cls: type, name: str) -> Mapping[str, Any]:
-    for f in dataclasses.fields(cls):
-        if f.name == name:
-            return f.metadata
-    raise KeyError(name)
-
-
-def _plain(value: Any) -> Any:
-    """A numpy (or pandas) scalar as the Python value it holds: ``np.int64`` → int,
-    ``np.float32`` → float, ``np.bool_`` → bool, ``np.str_`` → str; a 1-d array → a list.
-    Anything else is returned as it is (numpy is not imported to find out)."""
-    if type(value).__module__ == "numpy":
-        shape = getattr(value, "shape", None)
-        if shape == ():
-            return value.item()
-        if shape is not None and len(shape) == 1:
-            return value.tolist()
-    return value
-
-
-def _coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
-    """Check and convert one leaf value; raise ValueError naming what is allowed."""
-    origin = typing.get_origin(tp)
-    value = _plain(value)
-
-    def bad(what: str) -> ValueError:
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        return ValueError(f"parameter {name}={shown}: {what}")
-
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise bad("expected true or false")
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise bad("expected an integer")
-        try:
-            fv = value if isinstance(value, int) else float(value)
-        except (ValueError, OverflowError):
-            raise bad("expected an integer") from None
-        if isinstance(fv, float) and (not math.isfinite(fv) or fv != int(fv)):
-            raise bad("expected an integer")
-        value_c: Any = int(fv)
-    elif tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise bad("expected a number")
-        try:
-            value_c = float(value)
-        except ValueError:
-            raise bad("expected a number") from None
-        except OverflowError:
-            raise bad("expected a finite number") from None
-        if not math.isfinite(value_c):
-            raise bad("expected a finite number")
-    elif tp is str:
-        if not isinstance(value, str):
-            raise bad("expected a string")
-        value_c = value
-    elif origin is tuple:
-        (elem_tp, *_) = typing.get_args(tp)
-        if isinstance(value, str) or not isinstance(value, tuple | list):
-            raise bad("expected a list")
-        value_c = tuple(_coerce(f"{name}[{i}]", v, elem_tp, meta) for i, v in enumerate(value))
-        return value_c
-    elif origin is dict:
-        if not isinstance(value, Mapping):
-            raise bad("expected a mapping")
-        _, vt = typing.get_args(tp)
-        return {str(k): _coerce(f"{name}.{k}", v, vt, {}) for k, v in value.items()}
-    else:  # pragma: no cover - schema only uses the types above
-        value_c = value
-    choices = meta.get("choices")
-    if choices and value_c not in choices:
-        raise bad("allowed: " + ", ".join(map(str, choices)))
-    lo, hi = meta.get("lo"), meta.get("hi")
-    if lo is not None and value_c < lo:
-        raise bad(f"allowed range {_fmt(lo)} … {_fmt(hi)}")
-    if hi is not None and value_c > hi:
-        raise bad(f"allowed range {_fmt(lo)} … {_fmt(hi)}")
-    return value_c
-
-
-def _suggest(key: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _apply(obj: Any, path: list[str], value: Any, full: str) -> Any:
-    """Return a copy of dataclass ``obj`` with ``path`` set to ``value`` (validated)."""
-    cls = type(obj)
-    names = [f.name for f in dataclasses.fields(obj)]
-    head = path[0]
-    if head not in names:
-        allowed = ", ".join(names)
-        raise ValueError(
-            f"unknown parameter {full!r}{_suggest(head, names)}; allowed at this level: {allowed}"
-        )
-    tp = _hints(cls)[head]
-    meta = _field_meta(cls, head)
-    current = getattr(obj, head)
-    if len(path) == 1:
-        if _is_dc(tp):
-            if isinstance(value, tp):
-                new = value
-            elif isinstance(value, Mapping):
-                new = current
-                for k, v in value.items():  # keys may be dotted: {"opinions.mu": 0.1}
-                    new = _apply(new, str(k).split("."), v, f"{full}.{k}")
-            else:
-                raise ValueError(f"parameter {full}={value!r}: expected a mapping of parameters")
-        elif typing.get_origin(tp) is dict and _is_dc(typing.get_args(tp)[1]):
-            new = _coerce_group_map(full, value, typing.get_args(tp)[1])
-        else:
-            new = _coerce(full, value, tp, meta)
-        return dataclasses.replace(obj, **{head: new})
-    if _is_dc(tp):
-        return dataclasses.replace(obj, **{head: _apply(current, path[1:], value, full)})
-    if typing.get_origin(tp) is dict and _is_dc(typing.get_args(tp)[1]):
-        key = path[1]
-        vt = typing.get_args(tp)[1]
-        if key not in current:
-            if len(path) == 2 and isinstance(value, Mapping | vt):
-                member = vt() if isinstance(value, Mapping) else value
-            else:
-                raise ValueError(
-                    f"unknown group {key!r} in {full!r}{_suggest(key, list(current))}; "
-                    f"groups: {', '.join(current)} (add one by giving all its traits)"
-                )
-        else:
-            member = current[key]
-        if len(path) == 2:
-            if isinstance(value, vt):
-                member = value
-            elif isinstance(value, Mapping):
-                for k, v in value.items():
-                    member = _apply(member, str(k).split("."), v, f"{full}.{k}")
-            else:
-                raise ValueError(f"parameter {full}={value!r}: expected a mapping of traits")
-        else:
-            member = _apply(member, path[2:], value, full)
-        return dataclasses.replace(obj, **{head: {**current, key: member}})
-    if typing.get_origin(tp) is dict:
-        new = dict(current)
-        new[".".join(path[1:])] = _coerce(full, value, typing.get_args(tp)[1], {})
-        return dataclasses.replace(obj, **{head: new})
-    raise ValueError(f"unknown parameter {full!r}: {head} has no sub-parameters")
-
-
-def _coerce_group_map(full: str, value: Any, vt: type) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValueError(f"parameter {full}={value!r}: expected a mapping of groups")
-    out = {}
-    for k, v in value.items():
-        if isinstance(v, vt):
-            out[str(k)] = v
-        elif isinstance(v, Mapping):
-            member = vt()
-            for kk, vv in v.items():
-                member = _apply(member, str(kk).split("."), vv, f"{full}.{k}.{kk}")
-            out[str(k)] = member
-        else:
-            raise ValueError(f"parameter {full}.{k}={v!r}: expected a mapping of traits")
-    return out
-
-
-def _normalise_key(key: str) -> str:
-    return key.replace("__", ".")
+def parameter_table_markdown(params: Params | None = None) -> str:
+    """The parameter table of the ODD description, generated from the schema."""
+    return table_markdown(params or Params())
 
 
 def build_params(
@@ -1420,36 +1140,29 @@ def build_params(
     elif isinstance(base, Mapping):
         params = Params()
         for k, v in base.items():  # nested, dotted ({"opinions.mu": 0.1}) or both
-            params = _apply(params, str(k).split("."), v, str(k))
+            params = override(params, str(k).split("."), v, str(k))
     else:
         raise ValueError(f"params must be a Params or a mapping, got {type(base).__name__}")
     if unread not in ("refuse", "reset"):
         raise ValueError(f"unread={unread!r}: allowed: refuse, reset")
     given = []
     for key, value in (overrides or {}).items():
-        key = _normalise_key(str(key))
+        key = normalise_key(str(key))
         given.append(key)
-        params = _apply(params, key.split("."), value, key)
+        params = override(params, key.split("."), value, key)
     if unread == "reset":
         defaults = Params()
         for message in unread_parameters(params):
             name = message.split("=", 1)[0].split()[-1]
             if not any(name == g or name.startswith(g + ".") for g in given):
-                params = _apply(params, name.split("."), _get(defaults, name), name)
+                params = override(params, name.split("."), lookup(defaults, name), name)
     validate(params)
     return params
 
 
 def validate(params: Params) -> None:
     """Check cross-parameter constraints (ranges are checked on assignment)."""
-    for info in iter_fields(params):
-        value = _get(params, info.name)
-        if info.type in ("int", "float") and not isinstance(value, bool):
-            too_low = info.lo is not None and value < info.lo
-            if too_low or (info.hi is not None and value > info.hi):
-                raise ValueError(f"parameter {info.name}={value!r}: allowed range {info.allowed}")
-        if info.choices and value not in info.choices:
-            raise ValueError(f"parameter {info.name}={value!r}: allowed: {info.allowed}")
+    check_ranges(params)
     pop = params.population
     if not pop.groups:
         raise ValueError("parameter population.groups={}: at least one group is required")
@@ -1491,7 +1204,7 @@ def validate(params: Params) -> None:
             if c not in CATEGORIES:
                 raise ValueError(
                     f"parameter organizations.categories: {kind} lists {c!r}; "
-                    f"allowed categories: {', '.join(CATEGORIES)}{_suggest(c, list(CATEGORIES))}"
+                    f"allowed categories: {', '.join(CATEGORIES)}{suggest(c, list(CATEGORIES))}"
                 )
     if orgs.counts[0] < 1:
         raise ValueError(
@@ -1610,7 +1323,7 @@ def unread_parameters(params: Params) -> list[str]:
             differs, value = changed(section, name)
             if differs:
                 out.append(
-                    f"parameter {section}.{name}={_show(value)}: not read while "
+                    f"parameter {section}.{name}={show(value)}: not read while "
                     f"{section}.enabled=false (set {section}.enabled=true to use it)"
                 )
     # Settings read only under some choices: (section, readers, the choosing field).
@@ -1624,7 +1337,7 @@ def unread_parameters(params: Params) -> list[str]:
             differs, value = changed(section, name)
             if differs and chosen not in kinds:
                 out.append(
-                    f"parameter {section}.{name}={_show(value)}: not read by "
+                    f"parameter {section}.{name}={show(value)}: not read by "
                     f"{section}.{choice}={chosen}; read by {section}.{choice}=" + " or ".join(kinds)
                 )
     reads = strategy_reads(params.strategy)
@@ -1637,7 +1350,7 @@ def unread_parameters(params: Params) -> list[str]:
         if differs and f.name not in fields:
             who = readers(f.name)
             out.append(
-                f"parameter strategy.{f.name}={_show(value)}: strategy.name={name!r} does not "
+                f"parameter strategy.{f.name}={show(value)}: strategy.name={name!r} does not "
                 f"read it; read by strategy.name=" + (" or ".join(who) if who else "none")
             )
     for lever in LeverParams.__dataclass_fields__:
@@ -1648,82 +1361,11 @@ def unread_parameters(params: Params) -> list[str]:
             value = getattr(sub, f.name)
             if value != getattr(sub_default, f.name):
                 out.append(
-                    f"parameter levers.{lever}.{f.name}={_show(value)}: strategy.name={name!r} "
+                    f"parameter levers.{lever}.{f.name}={show(value)}: strategy.name={name!r} "
                     f"never uses the {lever} lever; read by strategies that do (e.g. "
                     f"strategy.name={lever} or integrated)"
                 )
     return out
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, tuple):
-        return repr(list(value))
-    return repr(value)
-
-
-def diff(base: Params, other: Params) -> dict[str, Any]:
-    """Dotted-name overrides that turn ``base`` into ``other``.
-
-    ``build_params(base, diff(base, other)) == other``. When the two have different sets of
-    resident groups, the whole ``population.groups`` mapping is one entry.
-    """
-    out: dict[str, Any] = {}
-    same_groups = list(base.population.groups) == list(other.population.groups)
-    if not same_groups:
-        out["population.groups"] = to_dict(other.population.groups)
-    fa, fb = flatten(base), flatten(other)
-    for key, value in fb.items():
-        if key.startswith("population.groups.") and not same_groups:
-            continue
-        if fa.get(key) != value:
-            out[key] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
-def _get(params: Any, dotted: str) -> Any:
-    obj = params
-    for part in dotted.split("."):
-        obj = obj[part] if isinstance(obj, Mapping) else getattr(obj, part)
-    return obj
-
-
-def get(params: Params, dotted: str) -> Any:
-    """Read a parameter by dotted name."""
-    return _get(params, _normalise_key(dotted))
-
-
-def parameter_table_markdown(params: Params | None = None) -> str:
-    """The parameter table of the ODD description, generated from the schema."""
-    params = params or Params()
-    lines: list[str] = []
-    section = None
-    for info in iter_fields(params):
-        top = info.name.split(".")[0]
-        if top != section:
-            section = top
-            cls = _hints(Params)[top]
-            lines += [
-                "",
-                f"### `{top}` — {(cls.__doc__ or '').strip().splitlines()[0]}",
-                "",
-                "| parameter | meaning | unit | default | allowed | time scale | where the default "
-                "comes from |",
-                "|---|---|---|---|---|---|---|",
-            ]
-        default = info.default
-        if isinstance(default, tuple):
-            default = ", ".join(map(str, default))
-        elif isinstance(default, dict):
-            default = "{}" if not default else str(default)
-        doc = info.doc.replace("|", "\\|")
-        src = info.source.replace("|", "\\|") or "–"
-        lines.append(
-            f"| `{info.name}` | {doc} | {info.unit or '–'} | {default} | {info.allowed} | "
-            f"{info.time_scale or '–'} | {src} |"
-        )
-    return "\n".join(lines).lstrip() + "\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1861,7 +1503,7 @@ SOURCES: dict[str, str] = {
     "'silos' of source §3)",
     # levers
     "IdeologicalParams.reach": _A + "an activity reaches a tenth of residents",
-    "IdeologicalParams.frequency": _A + "one activity a week at full intensity",
+    "IdeologicalParams.frequency": _A + "one activity a week at full effort",
     "IdeologicalParams.pull": _A + "an attendance moves 20 % × trust of the way",
     "IdeologicalParams.exemplar_boost": _A + "full ideological effort doubles exemplar strength",
     "IdeologicalParams.backfire_below": "setting: off (reactance is an option)",

@@ -23,15 +23,15 @@ check; see ``docs/performance.md``):
   order (a resident may see a neighbour who moved earlier the same week); the array engine
   updates everyone at once from last week's state.
 * *Participation* is staged in both engines: every resident decides from last week's state
-  (:meth:`Resident.step`), then all commit (:meth:`Resident.advance`) — the rule says
+  (:meth:`ResidentAgent.step`), then all commit (:meth:`ResidentAgent.advance`) — the rule says
   "the share of neighbours who took part last week".
 * *Opinion exchange* is the literal Deffuant–Weisbuch loop — encounters one after another;
   the array engine's compiled loop or its layers of disjoint pairs give the same sequence
   semantics exactly.
 * Within a week, new needs join the queue in activation order (array engine: resident order).
-* The rival opinion rules (``opinions.rule``) are methods of :class:`Resident`
-  (:meth:`Resident.meet_repulsive`, :meth:`Resident.meet_biased`,
-  :meth:`Resident.meet_relative_agreement`; Hegselmann–Krause: :meth:`Resident.hk_target`
+* The rival opinion rules (``opinions.rule``) are methods of :class:`ResidentAgent`
+  (:meth:`ResidentAgent.meet_repulsive`, :meth:`ResidentAgent.meet_biased`,
+  :meth:`ResidentAgent.meet_relative_agreement`; Hegselmann–Krause: :meth:`ResidentAgent.hk_target`
   for everyone from the old opinions, then all commit), with the same arithmetic as
   :mod:`sim.mechanisms.rules` (HK window sums in another order, so equal up to rounding).
   Feuds are a list of ``[resident, resident, last week]`` (:meth:`ReferenceModel.feuds_week`).
@@ -59,7 +59,7 @@ from .model import GovernanceModel
 from .network import from_pairs
 from .params import CATEGORIES
 
-__all__ = ["MUTABLE_FIELDS", "PartyMember", "ReferenceModel", "Resident"]
+__all__ = ["MUTABLE_FIELDS", "PartyMemberAgent", "ReferenceModel", "ResidentAgent"]
 
 #: Resident attributes that change during a run (copied into the arrays after every week).
 MUTABLE_FIELDS: tuple[str, ...] = (
@@ -99,8 +99,11 @@ def poisson(random: Any, lam: float) -> int:
     return k
 
 
-class Resident(mesa.Agent):
+class ResidentAgent(mesa.Agent):
     """A resident: its own state, its neighbours, and one method per stage of the week.
+
+    The reference engine's resident *owns* its state (named apart from the array engine's
+    :class:`sim.agents.ResidentView`, which only points into ``model.residents``).
 
     Attributes:
         index: Position of the resident (the same in ``model.residents``).
@@ -117,7 +120,7 @@ class Resident(mesa.Agent):
         self.index = index
         for name, value in state.items():
             setattr(self, name, value)
-        self._neighbors: list[Resident] = []
+        self._neighbors: list[ResidentAgent] = []
         # This week's scratch values.
         self.resolved_now = 0
         self.expired_now = 0
@@ -128,7 +131,7 @@ class Resident(mesa.Agent):
         self.moving = False
 
     @property
-    def neighbors(self) -> list[Resident]:
+    def neighbors(self) -> list[ResidentAgent]:
         """The residents tied to this one (everyone else on the complete graph)."""
         if self.model.graph.complete:
             return [r for r in self.model.resident_list if r is not self]
@@ -168,7 +171,7 @@ class Resident(mesa.Agent):
         if self.digital:
             return  # adoption is permanent
         m = self.model
-        sp = m.p.levers.smart
+        sp = m.params.levers.smart
         share = self.share_of_neighbors("digital") or 0.0
         prob = min(
             1.0, m.effort.smart * sp.adoption_rate * self.literacy * (1 + sp.peer_effect * share)
@@ -181,7 +184,7 @@ class Resident(mesa.Agent):
     def raise_needs(self) -> None:
         """Raise this week's needs and hand each to an entry organization."""
         m = self.model
-        p = m.p.needs
+        p = m.params.needs
         for _ in range(poisson(self.random, self.need_rate)):
             category = self.random.choices(range(len(CATEGORIES)), weights=p.category_mix)[0]
             self.raise_need(category)
@@ -195,7 +198,7 @@ class Resident(mesa.Agent):
         else:
             holder = int(self.random.choice(m.org_of_kind["residents_committee"]))
         # ... unless the resident knows an organization that handles this category.
-        knows = self.random.random() < m.p.needs.know_right_org
+        knows = self.random.random() < m.params.needs.know_right_org
         capable = m.capable[category]
         if knows and capable.size:
             holder = int(self.random.choice(capable))
@@ -205,7 +208,7 @@ class Resident(mesa.Agent):
 
     def experience_service(self) -> None:
         """Remember this week's service: served ← m·served + (1 − m)·clip(resolved − aged out)."""
-        memory = self.model.p.trust.memory
+        memory = self.model.params.trust.memory
         outcome = max(-1, min(1, self.resolved_now - self.expired_now))
         self.served = memory * self.served + (1.0 - memory) * outcome
 
@@ -213,7 +216,7 @@ class Resident(mesa.Agent):
 
     def trust_from_service(self) -> None:
         """Each resolved need closes a share of the gap to full trust; each aged-out one costs."""
-        p = self.model.p.trust
+        p = self.model.params.trust
         a = p.attribution_others  # another organization's service counts a times as much
         g, lo = p.gain_resolved, p.loss_unresolved
         others_res = self.resolved_now - self.resolved_lead_now
@@ -228,24 +231,24 @@ class Resident(mesa.Agent):
         """Move a share ``social_weight`` of the way toward the neighbours' mean trust."""
         mean = self.share_of_neighbors("trust")
         if mean is not None:
-            self.trust += self.model.p.trust.social_weight * (mean - self.trust)
+            self.trust += self.model.params.trust.social_weight * (mean - self.trust)
         self.trust = min(1.0, max(0.0, self.trust))
 
     # -- conflicts ------------------------------------------------------------------------------
 
     def dispute_mediated(self) -> None:
         """A dispute of mine was mediated: trust closes a share of its gap."""
-        self.trust = 1.0 - (1.0 - self.trust) * (1.0 - self.model.p.conflicts.trust_gain)
+        self.trust = 1.0 - (1.0 - self.trust) * (1.0 - self.model.params.conflicts.trust_gain)
 
-    def dispute_escalated(self, other: Resident | None) -> None:
+    def dispute_escalated(self, other: ResidentAgent | None) -> None:
         """A dispute of mine escalated: trust falls; a quarrel with a neighbour pushes us apart."""
-        self.trust *= 1.0 - self.model.p.conflicts.trust_loss
+        self.trust *= 1.0 - self.model.params.conflicts.trust_loss
         if other is not None:
             self.pushed_apart(other)
 
-    def pushed_apart(self, other: Resident) -> None:
+    def pushed_apart(self, other: ResidentAgent) -> None:
         """A quarrel (or a feud's week) pushes us ``repulsion`` apart, half each."""
-        p = self.model.p.conflicts
+        p = self.model.params.conflicts
         if p.repulsion > 0:
             gap = self.opinion - other.opinion
             away = (1.0 if gap > 0 else -1.0) if gap != 0 else self.random.choice((-1.0, 1.0))
@@ -261,13 +264,13 @@ class Resident(mesa.Agent):
         if self.contrarian:
             return
         m = self.model
-        lp = m.p.levers.ideological
+        lp = m.params.levers.ideological
         ideo = m.effort.ideological
         q = min(1.0, lp.reach * ideo * (1.0 + self.participating))
         attended = sum(self.random.random() < q for _ in range(n_activities))
         if not attended:
             return
-        agenda = m.p.opinions.agenda
+        agenda = m.params.opinions.agenda
         if self.trust < lp.backfire_below:  # reactance (off by default)
             away = 1.0 - (1.0 - lp.pull * (1.0 - self.trust)) ** attended
             delta = -away * (agenda - self.opinion)
@@ -276,21 +279,21 @@ class Resident(mesa.Agent):
             delta = toward * (agenda - self.opinion)
         self.opinion = min(1.0, max(0.0, self.opinion + delta))
 
-    def meet(self, other: Resident, exemplar_strength: float) -> bool:
+    def meet(self, other: ResidentAgent, exemplar_strength: float) -> bool:
         """A Deffuant–Weisbuch encounter: each side within its tolerance moves toward the other.
 
         Under ``opinions.rule`` "repulsive" or "relative_agreement" the encounter follows that
         rule instead (:meth:`meet_repulsive`, :meth:`meet_relative_agreement`).
         Returns whether anyone moved.
         """
-        rule = self.model.p.opinions.rule
+        rule = self.model.params.opinions.rule
         if rule == "repulsive":
             return self.meet_repulsive(other, exemplar_strength)
         if rule == "relative_agreement":
             return self.meet_relative_agreement(other, exemplar_strength)
         if rule == "biased_assimilation":
             return self.meet_biased(other, exemplar_strength)
-        mu = self.model.p.opinions.mu
+        mu = self.model.params.opinions.mu
         d = other.opinion - self.opinion
         mu_self = mu_other = mu
         if exemplar_strength > 0:  # Party exemplars persuade more, in proportion to trust
@@ -304,16 +307,16 @@ class Resident(mesa.Agent):
         other.opinion -= step_other
         return step_self != 0.0 or step_other != 0.0
 
-    def boosted_mu(self, other: Resident, exemplar_strength: float) -> float:
+    def boosted_mu(self, other: ResidentAgent, exemplar_strength: float) -> float:
         """μ for my listening to ``other``: more when ``other`` is an exemplar (× my trust)."""
-        mu = self.model.p.opinions.mu
+        mu = self.model.params.opinions.mu
         if exemplar_strength > 0 and other.exemplar:
             return mu + (1.0 - mu) * exemplar_strength * self.trust
         return mu
 
-    def meet_repulsive(self, other: Resident, exemplar_strength: float) -> bool:
+    def meet_repulsive(self, other: ResidentAgent, exemplar_strength: float) -> bool:
         """Jager–Amblard: closer than my ε attracts, farther than ``rejection`` repels."""
-        p = self.model.p.opinions
+        p = self.model.params.opinions
         d = other.opinion - self.opinion
         steps = []
         for me, them, sign in ((self, other, 1.0), (other, self, -1.0)):
@@ -327,10 +330,10 @@ class Resident(mesa.Agent):
             me.opinion = min(1.0, max(0.0, me.opinion + sign * step))
         return steps[0] != 0.0 or steps[1] != 0.0
 
-    def meet_biased(self, other: Resident, exemplar_strength: float) -> bool:
+    def meet_biased(self, other: ResidentAgent, exemplar_strength: float) -> bool:
         """Biased assimilation (Dandekar et al. 2013) within my ε: evidence for my side counts
         x^b, against it (1 − x)^b; b = 0 is the DW step."""
-        b = self.model.p.opinions.bias
+        b = self.model.params.opinions.bias
         x1, x2 = self.opinion, other.opinion
         moved = False
         for me, them, x, y in ((self, other, x1, x2), (other, self, x2, x1)):
@@ -343,7 +346,7 @@ class Resident(mesa.Agent):
             moved = moved or me.opinion != x
         return moved
 
-    def meet_relative_agreement(self, other: Resident, exemplar_strength: float) -> bool:
+    def meet_relative_agreement(self, other: ResidentAgent, exemplar_strength: float) -> bool:
         """Deffuant et al. 2002: the overlap of our segments [x ± u] moves opinion and u."""
         x1, u1, x2, u2 = self.opinion, self.tolerance, other.opinion, other.tolerance
         overlap = min(x1 + u1, x2 + u2) - max(x1 - u1, x2 - u2)
@@ -360,7 +363,7 @@ class Resident(mesa.Agent):
             moved = moved or w != 0.0
         return moved
 
-    def hk_mean(self, pool: list[Resident]) -> tuple[float, float | None]:
+    def hk_mean(self, pool: list[ResidentAgent]) -> tuple[float, float | None]:
         """Hegselmann–Krause: the mean of me and everyone in ``pool`` within my ε (≤ ε), and
         the mean of the active Party members among them (None if there are none)."""
         total, count, ex_total, ex_count = self.opinion, 1, 0.0, 0
@@ -373,7 +376,9 @@ class Resident(mesa.Agent):
                     ex_count += 1
         return total / count, (ex_total / ex_count if ex_count else None)
 
-    def hk_target(self, pool: list[Resident], exemplar_strength: float, platform: bool) -> float:
+    def hk_target(
+        self, pool: list[ResidentAgent], exemplar_strength: float, platform: bool
+    ) -> float:
         """My new HK opinion: the mean within ε over ``pool`` (mixed with the platform's for an
         adopter when ``platform``), then a share S·trust toward the exemplars within ε."""
         mean, ex_mean = self.hk_mean(pool)
@@ -386,7 +391,7 @@ class Resident(mesa.Agent):
     def hk_platform(self, offline: float) -> float:
         """An adopter's HK mean mixes in the platform (echo chamber: own group's adopters)."""
         m = self.model
-        sp = m.p.levers.smart
+        sp = m.params.levers.smart
         if not (self.digital and sp.online_share > 0):
             return offline
         online = self.hk_mean([r for r in m.adopters if r is not self])[0]
@@ -395,10 +400,10 @@ class Resident(mesa.Agent):
             online = (1 - sp.echo_chamber) * online + sp.echo_chamber * self.hk_mean(own)[0]
         return (1 - sp.online_share) * offline + sp.online_share * online
 
-    def online_partner(self, partner: Resident) -> Resident:
+    def online_partner(self, partner: ResidentAgent) -> ResidentAgent:
         """An adopter meets a share of its partners on the platform instead (echo chambers)."""
         m = self.model
-        sp = m.p.levers.smart
+        sp = m.params.levers.smart
         if not (self.digital and m.adopters and self.random.random() < sp.online_share):
             return partner
         if sp.echo_chamber > 0 and self.random.random() < sp.echo_chamber:
@@ -409,7 +414,7 @@ class Resident(mesa.Agent):
         """Noise redraws an opinion; active Party members are pulled toward the agenda."""
         if self.contrarian:
             return
-        p = self.model.p.opinions
+        p = self.model.params.opinions
         if p.noise > 0 and self.random.random() < p.noise:
             self.opinion = self.random.random()
         pull = p.party_anchor * self.model.party_commitment
@@ -421,8 +426,8 @@ class Resident(mesa.Agent):
     def step(self) -> None:
         """Decide whether to take part this week (reads last week's state; see advance)."""
         m = self.model
-        p = m.p.participation
-        lv = m.p.levers
+        p = m.params.participation
+        lv = m.params.levers
         social = self.share_of_neighbors("participating")
         if social is None:
             social = float(self.participating)
@@ -432,7 +437,7 @@ class Resident(mesa.Agent):
         cost = self.cost * (1.0 - lv.political.cost_reduction * m.effort.political)
         if self.digital:
             cost *= 1.0 - lv.smart.cost_reduction
-        agreement = 1.0 - abs(self.opinion - m.p.opinions.agenda)
+        agreement = 1.0 - abs(self.opinion - m.params.opinions.agenda)
         score = (
             p.w_social * social
             + p.w_trust * self.trust
@@ -459,13 +464,13 @@ class Resident(mesa.Agent):
 
     def vote(self) -> bool:
         """Support the agenda's proposal when on the agenda's side of the midpoint."""
-        if self.model.p.opinions.agenda >= 0.5:
+        if self.model.params.opinions.agenda >= 0.5:
             return self.opinion >= 0.5
         return self.opinion <= 0.5
 
     def legitimacy(self, agreement: float) -> None:
         """Participants' trust moves with the breadth of agreement."""
-        d = self.model.p.deliberation.trust_effect * (2.0 * agreement - 1.0)
+        d = self.model.params.deliberation.trust_effect * (2.0 * agreement - 1.0)
         t = self.trust
         self.trust = min(1.0, max(0.0, t + d * (1 - t) if d >= 0 else t + d * t))
 
@@ -477,7 +482,7 @@ class Resident(mesa.Agent):
         )
 
 
-class PartyMember(Resident):
+class PartyMemberAgent(ResidentAgent):
     """A Party member: a resident with the exemplar role (``is_party``, ``party_active``)."""
 
 
@@ -494,12 +499,12 @@ class ReferenceModel(GovernanceModel):
         """Create one agent per resident from the initial arrays (the agents own the state)."""
         res = self.residents
         self.views_created = True
-        self.resident_list: list[Resident] = []
+        self.resident_list: list[ResidentAgent] = []
         for i in range(res.n):
             state = {
                 name: getattr(res, name)[i].item() for name in (*STATIC_FIELDS, *MUTABLE_FIELDS)
             }
-            cls = PartyMember if state["is_party"] else Resident
+            cls = PartyMemberAgent if state["is_party"] else ResidentAgent
             self.resident_list.append(cls(self, i, **state))
         g = self.graph
         if not g.complete:
@@ -512,12 +517,12 @@ class ReferenceModel(GovernanceModel):
         for i, r in enumerate(self.resident_list):
             self.group_indices.setdefault(r.group, []).append(i)
         self.new_needs: list[tuple[int, int, bool, int]] = []
-        self.adopters: list[Resident] = []
-        self.adopters_by_group: dict[int, list[Resident]] = {}
+        self.adopters: list[ResidentAgent] = []
+        self.adopters_by_group: dict[int, list[ResidentAgent]] = {}
         self.feuds: list[list[Any]] = []  # [resident, resident, last week] (conflicts.feud_weeks)
         self.last_participation_rate = float(res.participating.mean())
 
-    def resident(self, index: int) -> Resident:
+    def resident(self, index: int) -> ResidentAgent:
         """Resident ``index`` (the agent itself, the source of truth)."""
         return self.resident_list[index]
 
@@ -538,7 +543,7 @@ class ReferenceModel(GovernanceModel):
 
     def step(self) -> None:
         """Advance one week, stage by stage (same order as :data:`sim.model.PIPELINE`)."""
-        p = self.p
+        p = self.params
         self.events = {}
         self.effort = self.strategy.efforts(self)
         if p.turnover.enabled:
@@ -600,7 +605,7 @@ class ReferenceModel(GovernanceModel):
     def move_in(self, i: int) -> None:
         """Resident ``i`` moves out; a new resident of the same group moves into the flat."""
         old = self.resident_list[i]
-        p, pop, rnd = self.p, self.p.population, self.random
+        p, pop, rnd = self.params, self.params.population, self.random
         g = list(pop.groups.values())[old.group]
         state = {name: getattr(old, name) for name in STATIC_FIELDS}
         lo = min(1.0, max(0.0, g.opinion_mean - g.opinion_spread / 2))
@@ -630,14 +635,14 @@ class ReferenceModel(GovernanceModel):
             is_party=is_party, party_active=active, digital=False, participating=False,
             ever_participated=False, weeks_participated=0, served=0.0, open_needs=0,
         )  # fmt: skip
-        new = (PartyMember if is_party else Resident)(self, i, **state)
+        new = (PartyMemberAgent if is_party else ResidentAgent)(self, i, **state)
         new._neighbors = old._neighbors
         for other in new._neighbors:  # my neighbours now know the new resident
             other._neighbors[other._neighbors.index(old)] = new
         self.resident_list[i] = new
         old.remove()
 
-    def rewire_ties(self, r: Resident) -> None:
+    def rewire_ties(self, r: ResidentAgent) -> None:
         """Move each of the new resident's ties i–j to a new partner k by a swap with a tie k–l
         (i–k and j–l; no self-loop, no double tie; degrees unchanged; up to 3 tries a tie)."""
         h = tie_homophily(self)
@@ -662,13 +667,13 @@ class ReferenceModel(GovernanceModel):
 
     def needs_week(self, residents: mesa.agent.AgentSet) -> None:
         """Needs are raised and reported, organizations serve, needs close."""
-        p = self.p.needs
+        p = self.params.needs
         book = self.needs
         self.new_needs = []
         residents.shuffle_do("raise_needs")
         self.flush_new_needs()
         # Waiting needs reach an organization offline, or shared data reveals them.
-        discover = self.p.levers.smart.data_discovery * self.effort.smart
+        discover = self.params.levers.smart.data_discovery * self.effort.smart
         found = 0
         for j in range(book.size):
             if book.reported[j]:
@@ -696,7 +701,7 @@ class ReferenceModel(GovernanceModel):
         """Resolved needs leave the queue; needs older than ``max_wait`` age out."""
         book = self.needs
         week = self.steps
-        max_wait = self.p.needs.max_wait
+        max_wait = self.params.needs.max_wait
         closed = np.zeros(book.size, dtype=bool)
         n_res = n_exp = wrong = 0
         wait_sum = expired_wait_sum = 0.0
@@ -738,7 +743,7 @@ class ReferenceModel(GovernanceModel):
     def trust_week(self, residents: mesa.agent.AgentSet) -> None:
         """Service experience moves each resident's trust, then trust drifts (random order)."""
         residents.do("trust_from_service")
-        if self.p.trust.social_weight > 0:
+        if self.params.trust.social_weight > 0:
             residents.shuffle_do("trust_drift")
 
     def participation_week(self, residents: mesa.agent.AgentSet) -> None:
@@ -748,7 +753,7 @@ class ReferenceModel(GovernanceModel):
         residents.shuffle_do("step")
         residents.do("advance")
 
-    def random_tie(self) -> tuple[Resident, Resident]:
+    def random_tie(self) -> tuple[ResidentAgent, ResidentAgent]:
         """A uniformly drawn tie of the network, in a random direction."""
         g, rl = self.graph, self.resident_list
         if g.complete:
@@ -758,7 +763,7 @@ class ReferenceModel(GovernanceModel):
         a, b = rl[int(g.u[e])], rl[int(g.v[e])]
         return (b, a) if self.random.random() < 0.5 else (a, b)
 
-    def random_node_pair(self) -> tuple[Resident, Resident | None]:
+    def random_node_pair(self) -> tuple[ResidentAgent, ResidentAgent | None]:
         """A uniform resident and a uniform neighbour of it (None when it has none)."""
         if self.graph.complete:
             return self.random_tie()
@@ -779,7 +784,7 @@ class ReferenceModel(GovernanceModel):
 
     def conflicts_week(self) -> None:
         """Disputes arise on ties (or with property management), are mediated or escalate."""
-        p = self.p.conflicts
+        p = self.params.conflicts
         book = self.conflicts
         rl = self.resident_list
         k = int(self.rngs["conflicts"].poisson(p.rate * len(rl)))
@@ -792,7 +797,7 @@ class ReferenceModel(GovernanceModel):
                 a.append(x.index)
                 b.append(-1 if with_pm else y.index)
             book.append(np.array(a), np.array(b), self.steps)
-            if self.p.needs.enabled and p.request_share > 0:
+            if self.params.needs.enabled and p.request_share > 0:
                 self.new_needs = []
                 for i in a:  # the first party may ask an organization to mediate
                     if self.random.random() < p.request_share:
@@ -801,7 +806,7 @@ class ReferenceModel(GovernanceModel):
                 created = self.events.get("needs_created", 0) + len(self.new_needs)
                 self.events["needs_created"] = created
         prob = min(1.0, p.base_mediation + self.effort.organizational * (
-            self.p.levers.organizational.mediation
+            self.params.levers.organizational.mediation
         ))  # fmt: skip
         if p.feud_weeks > 0:
             self.feuds_week(prob)
@@ -849,10 +854,10 @@ class ReferenceModel(GovernanceModel):
 
     def opinions_week(self, residents: mesa.agent.AgentSet) -> None:
         """Activities, then N·x/2 pairwise encounters one after another, then counter-currents."""
-        p = self.p.opinions
+        p = self.params.opinions
         ideo = self.effort.ideological
         if ideo > 0:
-            f = self.p.levers.ideological.frequency * ideo
+            f = self.params.levers.ideological.frequency * ideo
             n_act = int(f) + int(self.random.random() < f - int(f))
             if n_act:
                 residents.shuffle_do("attend_activities", n_act)
@@ -893,9 +898,9 @@ class ReferenceModel(GovernanceModel):
             self.project_capacity = 0.0
             return
         strength = Opinions.exemplar_strength(self)
-        hk = self.p.opinions.rule == "hegselmann_krause"
-        met: dict[Resident, list[Resident]] = {}
-        for _ in range(round(self.p.deliberation.rounds * len(part) / 2)):
+        hk = self.params.opinions.rule == "hegselmann_krause"
+        met: dict[ResidentAgent, list[ResidentAgent]] = {}
+        for _ in range(round(self.params.deliberation.rounds * len(part) / 2)):
             a, b = self.random.choice(part), self.random.choice(part)
             if a is not b and hk:  # HK: all of a meeting's encounters at once (below)
                 met.setdefault(a, []).append(b)
@@ -907,7 +912,7 @@ class ReferenceModel(GovernanceModel):
             if not r.contrarian:
                 r.opinion = min(1.0, max(0.0, t))
         agreement = sum(r.vote() for r in part) / len(part)
-        if self.p.deliberation.trust_effect > 0:
+        if self.params.deliberation.trust_effect > 0:
             for r in part:
                 r.legitimacy(agreement)
         self.last_decision = (self.steps, agreement, agreement > 0.5, len(part))

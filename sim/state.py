@@ -1,7 +1,7 @@
 """Array state of the model: residents, open needs and open disputes.
 
 Residents' state lives here, one numpy array per attribute, so that every resident mechanism
-is one vectorized operation. :class:`sim.agents.Resident` objects are views onto these arrays.
+is one vectorized operation. :class:`sim.agents.ResidentView` objects are views onto these arrays.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Residents:
         return self.is_party & self.party_active
 
 
-#: Names of the per-resident attributes (what a Resident view exposes).
+#: Names of the per-resident attributes (what a ResidentView exposes).
 RESIDENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Residents))
 
 

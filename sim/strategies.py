@@ -1,4 +1,4 @@
-"""Leadership strategies: objects that set the four lever intensities each week.
+"""Leadership strategies: objects that set the four lever efforts each week.
 
 The protocol is one method: ``efforts(model) -> Efforts``. The engine calls it once at the start
 of every week; the mechanisms then read ``model.effort``. A researcher writes a strategy in a
@@ -68,7 +68,7 @@ __all__ = [
     "Composite",
     "Efforts",
     "Fixed",
-    "LeverIntensities",
+    "LeverEfforts",
     "NoLeadership",
     "NoParams",
     "Strategy",
@@ -83,7 +83,7 @@ LEVERS: tuple[str, ...] = ("ideological", "political", "organizational", "smart"
 
 @dataclass(frozen=True)
 class Efforts:
-    """Intensities of the four levers this week, each in [0, 1]."""
+    """Efforts of the four levers this week, each in [0, 1]."""
 
     ideological: float = 0.0
     political: float = 0.0
@@ -103,12 +103,12 @@ class Efforts:
         return cls(*(float(v) for v in x))
 
     def as_array(self) -> np.ndarray:
-        """The four intensities in :data:`LEVERS` order."""
+        """The four efforts in :data:`LEVERS` order."""
         return np.array([getattr(self, lever) for lever in LEVERS])
 
     @property
     def total(self) -> float:
-        """Sum of the four intensities (total effort)."""
+        """Sum of the four efforts (total effort)."""
         return float(self.as_array().sum())
 
 
@@ -117,7 +117,7 @@ class Strategy(Protocol):
     """What a leadership strategy must do."""
 
     def efforts(self, model: GovernanceModel) -> Efforts:
-        """Return this week's lever intensities."""
+        """Return this week's lever efforts."""
         ...
 
 
@@ -172,8 +172,8 @@ class NoParams:
 
 
 @dataclass(frozen=True)
-class LeverIntensities:
-    """Parameters of ``integrated`` and ``campaign``: the four lever intensities."""
+class LeverEfforts:
+    """Parameters of ``integrated`` and ``campaign``: the four lever efforts."""
 
     ideological: float = 0.0
     political: float = 0.0
@@ -257,14 +257,14 @@ class NoLeadership:
 
 
 class Fixed:
-    """Constant intensities for the chosen levers (the others stay at zero)."""
+    """Constant efforts for the chosen levers (the others stay at zero)."""
 
     def __init__(self, params: object, levers: tuple[str, ...] = LEVERS) -> None:
         self.levers = levers
         self._efforts = Efforts(**{lever: getattr(params, lever) for lever in levers})
 
     def efforts(self, model: GovernanceModel) -> Efforts:
-        """The configured intensities."""
+        """The configured efforts."""
         return self._efforts
 
 
@@ -272,7 +272,7 @@ def _single(lever: str) -> StrategyFactory:
     def factory(params: object) -> Strategy:
         return Fixed(params, (lever,))
 
-    factory.__doc__ = f"The {lever} lever alone, at intensity strategy.{lever}."
+    factory.__doc__ = f"The {lever} lever alone, at effort strategy.{lever}."
     return factory
 
 
@@ -281,20 +281,20 @@ for _lever in LEVERS:
         f"{_lever.capitalize()}StrategyParams",
         [(_lever, float, dataclasses.field(default=0.0))],
         frozen=True,
-        namespace={"__doc__": f"Parameters of the {_lever} strategy: its one intensity."},
+        namespace={"__doc__": f"Parameters of the {_lever} strategy: its one effort."},
     )
     _rec.__module__ = __name__
     register_strategy(_lever, params=_rec, levers=(_lever,))(_single(_lever))
 
 
-@register_strategy("integrated", params=LeverIntensities)
-def _integrated(params: LeverIntensities) -> Strategy:
-    """All four levers at their configured intensities."""
+@register_strategy("integrated", params=LeverEfforts)
+def _integrated(params: LeverEfforts) -> Strategy:
+    """All four levers at their configured efforts."""
     return Fixed(params)
 
 
-@register_strategy("campaign", params=LeverIntensities)
-def _campaign(params: LeverIntensities) -> Strategy:
+@register_strategy("campaign", params=LeverEfforts)
+def _campaign(params: LeverEfforts) -> Strategy:
     """All four levers, switched on at ``start_step`` (and off at ``end_step``)."""
     return Fixed(params)
 
@@ -303,7 +303,7 @@ def _campaign(params: LeverIntensities) -> Strategy:
 class Budgeted:
     """A fixed total effort (``budget``) split across the levers in proportion to weights.
 
-    The weights are the four intensity fields (all zero = equal split). A lever's share is
+    The weights are the four effort fields (all zero = equal split). A lever's share is
     capped at 1; effort above the cap is re-distributed to the others.
     """
 

@@ -74,12 +74,12 @@ if INITIAL_SCENARIO not in SCENARIOS:  # pragma: no cover - checked by the CLI
 
 def lever_values(model: ClassroomModel) -> dict[str, float]:
     """What the lever sliders show for a model running its scenario's strategy."""
-    efforts = lever_preview(model.p, model)
+    efforts = lever_preview(model.params, model)
     return {c.key: c.snap(getattr(efforts, c.key)) for c in LEVER_CONTROLS}
 
 
 def scenario_values(name: str, seed: int = 0) -> dict[str, Any]:
-    """What every control shows for scenario ``name`` (levers: the scenario's intensities)."""
+    """What every control shows for scenario ``name`` (levers: the scenario's efforts)."""
     return {
         **lever_values(ClassroomModel(name, seed=seed)),
         **control_values(scenario_params(name)),
@@ -219,7 +219,7 @@ def NeedsChart(model: ClassroomModel):
 
 @solara.component
 def EffortChart(model: ClassroomModel):
-    """Lever intensities and platform adoption over time."""
+    """Lever efforts and platform adoption over time."""
     update_counter.get()
     return ChartView(effort_spec(model))
 

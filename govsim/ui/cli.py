@@ -72,7 +72,7 @@ def _options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="X",
         help="leadership budget per round in effort units: the sum of the four lever "
-        "intensities each week (0-4; default 1)",
+        "efforts each week (0-4; default 1)",
     )
     room.add_argument(
         "--round-timeout",

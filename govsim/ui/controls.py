@@ -8,7 +8,7 @@ narrower *window* inside that range.
 
 Two kinds of controls:
 
-* **levers** (``live=True``): the four intensities ``strategy.<lever>``. They act on the running
+* **levers** (``live=True``): the four efforts ``strategy.<lever>``. They act on the running
   model from the next week (:func:`govsim.ui.model.set_levers`).
 * **community parameters**: take effect when the model is (re-)created (Reset, or picking a
   scenario). Most set one schema field; ``initial_trust`` and ``tolerance`` set a trait that every
@@ -147,7 +147,7 @@ def _trait_control(key: str, trait: str, label: str, step: float) -> Control:
     )
 
 
-#: The four lever intensities, in :data:`sim.strategies.LEVERS` order.
+#: The four lever efforts, in :data:`sim.strategies.LEVERS` order.
 LEVER_CONTROLS: tuple[Control, ...] = tuple(
     _schema_control(lever, f"strategy.{lever}", f"{lever.capitalize()} leadership", 0.05, live=True)
     for lever in LEVERS

@@ -6,7 +6,7 @@
 ``ClassroomModel(**model_params)``, so every argument has a default.
 
 Levers on a running model: :func:`set_levers` replaces the model's strategy object (public API:
-:func:`sim.strategies.make_strategy`) with fixed intensities. The engine reads
+:func:`sim.strategies.make_strategy`) with fixed efforts. The engine reads
 ``model.strategy`` at the start of every week, so the change acts from the next step. This is
 the teacher taking over: the scenario's own timing (a campaign's start week, an adaptive
 strategy's re-allocations) stops there.
@@ -37,7 +37,7 @@ class Settings(Protocol):
 
 
 def manual_strategy(levers: Mapping[str, float]) -> dict[str, Any]:
-    """Strategy overrides for fixed lever intensities from week 0 on (missing levers: 0)."""
+    """Strategy overrides for fixed lever efforts from week 0 on (missing levers: 0)."""
     unknown = set(levers) - set(LEVERS)
     if unknown:
         raise ValueError(f"unknown lever(s) {sorted(unknown)}; levers: {', '.join(LEVERS)}")
@@ -50,10 +50,10 @@ def manual_strategy(levers: Mapping[str, float]) -> dict[str, Any]:
 
 
 def lever_preview(params: Params, model: GovernanceModel) -> Efforts:
-    """The intensities the scenario's strategy applies once it is running.
+    """The efforts the scenario's strategy applies once it is running.
 
     That is its efforts at week 0 with any start/end window removed: a campaign shows the
-    intensities it switches on later, a budgeted or adaptive strategy its (initial) split,
+    efforts it switches on later, a budgeted or adaptive strategy its (initial) split,
     ``none`` zeros. What the lever sliders show after a scenario is picked.
     """
     sp = dataclasses.replace(params.strategy, start_step=0, end_step=-1)
@@ -64,13 +64,13 @@ def lever_preview(params: Params, model: GovernanceModel) -> Efforts:
 
 
 def set_levers(model: GovernanceModel, levers: Mapping[str, float]) -> None:
-    """Run ``model`` with fixed lever intensities from its next step on.
+    """Run ``model`` with fixed lever efforts from its next step on.
 
     Replaces ``model.strategy`` (read by the engine at the start of every week) and keeps
-    ``model.p`` describing what runs. Records the week in ``model.manual_since`` (the first
-    week that uses the new intensities).
+    ``model.params`` describing what runs. Records the week in ``model.manual_since`` (the first
+    week that uses the new efforts).
     """
-    current = {lever: getattr(model.p.strategy, lever) for lever in LEVERS}
+    current = {lever: getattr(model.params.strategy, lever) for lever in LEVERS}
     manual = manual_strategy({**current, **levers})
     model.set_strategy({k.split(".", 1)[1]: v for k, v in manual.items()})
     model.manual_since = model.steps + 1
@@ -82,7 +82,7 @@ class ClassroomModel(GovernanceModel):
     Args:
         scenario: A scenario preset name (``govsim list scenario``).
         seed: The run's seed.
-        levers: Fixed lever intensities from week 0 (``{"smart": 0.5, ...}``; missing levers 0),
+        levers: Fixed lever efforts from week 0 (``{"smart": 0.5, ...}``; missing levers 0),
             replacing the scenario's strategy; ``None`` keeps the scenario's strategy.
         settings: The app's per-session state. When given, it supplies all of the above and
             the community values, and the other keyword arguments are ignored: Mesa passes

@@ -69,7 +69,7 @@ def scenario_title(name: str) -> str:
 
 def leadership_status(model: ClassroomModel) -> str:
     """One sentence: who sets the levers now."""
-    s = model.p.strategy
+    s = model.params.strategy
     if model.manual_since is not None:
         levels = ", ".join(f"{lever} {getattr(s, lever):.2f}" for lever in LEVERS)
         since = model.manual_since

@@ -380,7 +380,7 @@ def needs_spec(model: GovernanceModel) -> Chart:
 
 
 def effort_spec(model: GovernanceModel) -> Chart:
-    """This week's intensity of each lever, and platform adoption (dashed)."""
+    """This week's effort of each lever, and platform adoption (dashed)."""
     series = {lever: _history(model, f"effort_{lever}") for lever in LEVERS}
     series["platform adoption"] = _history(model, "platform_adoption")
     colors = [LEVER_COLORS[lever] for lever in LEVERS] + ["#7f7f7f"]
@@ -391,7 +391,7 @@ def effort_spec(model: GovernanceModel) -> Chart:
     )
     return _lines(
         model, series, colors, title="Leadership effort and platform adoption",
-        y_title="intensity / share", description=desc,
+        y_title="effort / share", description=desc,
         dashed=["platform adoption"], height=200,
     )  # fmt: skip
 
@@ -409,7 +409,7 @@ def opinions_spec(model: GovernanceModel, bins: int = 20) -> Chart:
          "residents": int(counts[i, b])}
         for i, g in enumerate(model.group_names) for b in range(bins) if counts[i, b]
     ]  # fmt: skip
-    agenda = float(model.p.opinions.agenda)
+    agenda = float(model.params.opinions.agenda)
     desc = (
         f"Opinions, week {model.steps}: mean {_fmt(float(res.opinion.mean()))}, "
         f"{_pct(float(np.mean(np.abs(res.opinion - agenda) < 0.1)))} within 0.1 of the agenda "

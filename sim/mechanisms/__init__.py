@@ -1,8 +1,13 @@
-"""The six mechanisms of the brief, plus platform adoption (the smart lever's structure) and
-residential turnover.
+"""The mechanisms of one week: the six of the brief, plus platform adoption (the smart
+lever's structure) and residential turnover.
 
-Each mechanism is a module with one class exposing ``name``, ``enabled(params)`` and
-``step(model)``; :data:`sim.model.PIPELINE` lists them in the order of one week.
+The brief's six are needs and services (:mod:`.needs`: :class:`Needs` raises and reports needs,
+:class:`Service` lets the organizations serve them — two steps of the week), trust, opinions,
+participation, deliberation and conflicts. Each mechanism is a class exposing ``name``,
+``enabled(model)`` (whether it runs for this model's parameters, ``model.params``) and
+``step(model)``; :data:`sim.model.PIPELINE` lists them, nine steps in all, in the order of one
+week. :mod:`.rules` is not a step: it holds the rival opinion-influence rules that
+:class:`Opinions` calls.
 """
 
 from .conflicts import Conflicts

@@ -2,7 +2,7 @@
 
 Disputes arise at ``rate`` per resident per week: a share ``with_management`` sets a resident
 against property management, the rest two neighbours (a random network tie). Each week an open
-dispute is mediated with probability ``base_mediation`` + organizational intensity ×
+dispute is mediated with probability ``base_mediation`` + organizational effort ×
 ``levers.organizational.mediation`` ("coordinate and resolve contradictions and conflicts",
 source §3); mediation raises both parties' trust. A dispute still open after ``escalate_after``
 weeks escalates: both parties lose trust and two quarrelling neighbours' opinions are pushed
@@ -55,10 +55,10 @@ def feud_week(model: GovernanceModel, rng: np.random.Generator) -> None:
     a lasting negative relation after an escalated quarrel, the negative-influence reading of
     Flache et al. 2017 (JASSS 20(4):2, §"negative influence").
     """
-    p = model.p.conflicts
+    p = model.params.conflicts
     book = model.conflicts
     prob = p.base_mediation + model.effort.organizational * (
-        model.p.levers.organizational.mediation
+        model.params.levers.organizational.mediation
     )
     reconciled = rng.random(book.feud_a.size) < min(1.0, prob)
     live = ~reconciled & (book.feud_until >= model.steps)
@@ -78,11 +78,11 @@ class Conflicts:
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
         """Switched by ``conflicts.enabled``."""
-        return model.p.conflicts.enabled
+        return model.params.conflicts.enabled
 
     def step(self, model: GovernanceModel) -> None:
         """New disputes, mediation, escalation."""
-        p = model.p.conflicts
+        p = model.params.conflicts
         res = model.residents
         rng = model.rngs["conflicts"]
         book = model.conflicts
@@ -103,7 +103,7 @@ class Conflicts:
             model.events["conflicts_mediated"] = model.events["conflicts_escalated"] = 0
             return
         prob = p.base_mediation + model.effort.organizational * (
-            model.p.levers.organizational.mediation
+            model.params.levers.organizational.mediation
         )
         mediated = rng.random(book.size) < min(1.0, prob)
         mediated |= mediated_by_service(model)
@@ -134,8 +134,8 @@ class Conflicts:
 def request_mediation(model: GovernanceModel, a: np.ndarray, rng: np.random.Generator) -> None:
     """A share ``request_share`` of new disputes' first parties ask an organization to mediate:
     a need of category 'disputes', served like any need (capacity, resources, routing)."""
-    share = model.p.conflicts.request_share
-    if share <= 0 or not model.p.needs.enabled:
+    share = model.params.conflicts.request_share
+    if share <= 0 or not model.params.needs.enabled:
         return
     from .needs import DISPUTES, add_needs
 

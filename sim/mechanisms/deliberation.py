@@ -36,11 +36,11 @@ class Deliberation:
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
         """Switched by ``deliberation.enabled``."""
-        return model.p.deliberation.enabled
+        return model.params.deliberation.enabled
 
     def step(self, model: GovernanceModel) -> None:
         """Hold a consultation every ``interval`` weeks."""
-        p = model.p.deliberation
+        p = model.params.deliberation
         if model.steps % p.interval:
             return
         res = model.residents
@@ -55,7 +55,7 @@ class Deliberation:
         b = part[rng.integers(0, part.size, size=k)]
         keep = a != b
         exchange(model, a[keep], b[keep], Opinions.exemplar_strength(model))
-        agenda = model.p.opinions.agenda
+        agenda = model.params.opinions.agenda
         side = res.opinion[part] >= 0.5 if agenda >= 0.5 else res.opinion[part] <= 0.5
         agreement = float(side.mean())
         if p.trust_effect > 0:
@@ -69,4 +69,6 @@ class Deliberation:
 
 def project_capacity(model: GovernanceModel, passed: bool) -> float:
     """Capacity the decision's project adds until the next consultation (0 when it failed)."""
-    return model.p.deliberation.project_capacity * model.residents.n / 1000.0 if passed else 0.0
+    return (
+        model.params.deliberation.project_capacity * model.residents.n / 1000.0 if passed else 0.0
+    )

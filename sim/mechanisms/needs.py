@@ -8,7 +8,7 @@ right category, or ages out after ``needs.max_wait`` weeks.
 Where the levers act (source: ``docs/source.md``):
 
 * *Political* — "have the resources and the ability to serve the masses": the leading
-  organization's capacity and resources grow by ``capacity_gain``/``resource_gain`` × intensity;
+  organization's capacity and resources grow by ``capacity_gain``/``resource_gain`` × effort;
   "start from residents' real needs" (mass line): it takes on the ``mass_line_categories`` most
   common categories of the backlog and pulls stuck needs of those categories to itself.
 * *Organizational* — "organizations building together, information connected", "optimise
@@ -52,7 +52,7 @@ def add_needs(
     rc = model.org_of_kind["residents_committee"]
     no_org = holder < 0
     holder[no_org] = rc[rng.integers(0, rc.size, size=int(no_org.sum()))]
-    knows = rng.random(k) < model.p.needs.know_right_org
+    knows = rng.random(k) < model.params.needs.know_right_org
     pick = rng.random(k)
     for c in range(len(model.capable)):
         cap = model.capable[c]
@@ -72,11 +72,11 @@ class Needs:
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
         """Switched by ``needs.enabled``."""
-        return model.p.needs.enabled
+        return model.params.needs.enabled
 
     def step(self, model: GovernanceModel) -> None:
         """Raise this week's needs; report waiting ones."""
-        p = model.p.needs
+        p = model.params.needs
         rng = model.rngs["needs"]
         res = model.residents
         counts = rng.poisson(res.need_rate)
@@ -92,7 +92,7 @@ class Needs:
         waiting = np.flatnonzero(~book.reported)
         u = rng.random(waiting.size)
         book.reported[waiting[u < p.report_prob]] = True
-        discover = model.p.levers.smart.data_discovery * model.effort.smart
+        discover = model.params.levers.smart.data_discovery * model.effort.smart
         found = waiting[(u >= p.report_prob) & (rng.random(waiting.size) < discover)]
         book.reported[found] = True
         model.events["needs_created"] = k
@@ -107,7 +107,7 @@ class Service:
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
         """Service runs whenever needs do."""
-        return model.p.needs.enabled
+        return model.params.needs.enabled
 
     def step(self, model: GovernanceModel) -> None:
         """Set this week's capacities, route, let each organization serve, age out."""
@@ -119,7 +119,7 @@ class Service:
 
     def prepare(self, model: GovernanceModel) -> None:
         """Apply the political and organizational levers to this week's organizations."""
-        lp = model.p.levers
+        lp = model.params.levers
         pol, org = model.effort.political, model.effort.organizational
         rng = model.rngs["service"]
         max_cost = float(model.category_cost.max())
@@ -136,11 +136,13 @@ class Service:
             # but at least the cost of the costliest need, so that a small organization can
             # save up for one (in week 1 there is nothing to carry).
             carry = o.resources if model.steps > 1 else 0.0
-            cap_res = max(resrc * model.p.needs.resource_buffer_weeks, max_cost) if resrc else 0.0
+            cap_res = (
+                max(resrc * model.params.needs.resource_buffer_weeks, max_cost) if resrc else 0.0
+            )
             o.resources = min(carry + resrc, cap_res)
             o.resources_used = 0.0
         # Co-building links: denser with organizational leadership.
-        base = model.p.organizations.base_links
+        base = model.params.organizations.base_links
         density = base + org * max(lp.organizational.link_density - base, 0.0)
         model.links = model.link_draw < density
         handles = model.base_handles.copy()
@@ -178,7 +180,7 @@ class Service:
     @staticmethod
     def mean_cost(model: GovernanceModel) -> float:
         """Resource cost of a need, averaged over the category mix."""
-        mix = np.asarray(model.p.needs.category_mix, dtype=float)
+        mix = np.asarray(model.params.needs.category_mix, dtype=float)
         return float(np.dot(mix / mix.sum(), model.category_cost))
 
     @staticmethod
@@ -193,7 +195,7 @@ class Service:
         with the resources of a need of mean cost (:meth:`mean_cost`).
         """
         out = np.zeros(len(model.orgs))
-        total = model.p.participation.coproduction * float(model.residents.participating.sum())
+        total = model.params.participation.coproduction * float(model.residents.participating.sum())
         total += model.project_capacity
         if total > 0:
             kinds = model.org_of_kind
@@ -236,7 +238,7 @@ class Service:
         cum = np.cumsum(costs)
         lenders: list[Organization] = []
         lend = 0.0
-        pool = model.p.levers.organizational.pooling * model.effort.organizational
+        pool = model.params.levers.organizational.pooling * model.effort.organizational
         if pool > 0 and cum[-1] > org.resources:
             lenders = [o for o in model.orgs if o is not org and model.links[org.index, o.index]]
             lend = sum(pool * o.resources for o in lenders)
@@ -263,7 +265,7 @@ class Service:
         book = model.needs
         res = model.residents
         week = model.steps
-        p = model.p.needs
+        p = model.params.needs
         resolved = model.served_now
         expired = ~resolved & (week - book.created >= p.max_wait)
         wrong = expired & ~model.handles[book.holder, book.category]
@@ -302,14 +304,14 @@ class Service:
         ev["expired_by_resident"] = exp_by
         # Resolved 'disputes' needs: each mediates one open dispute of its resident (conflicts).
         ev["dispute_requests_resolved"] = book_resident[resolved & (book_category == DISPUTES)]
-        if model.p.trust.attribution_others != 1.0:  # who served: the leader or another
+        if model.params.trust.attribution_others != 1.0:  # who served: the leader or another
             lead = book_holder == 0
             ev["resolved_lead_by_resident"] = np.bincount(
                 book_resident[resolved & lead], minlength=n
             )
             ev["expired_lead_by_resident"] = np.bincount(book_resident[expired & lead], minlength=n)
         # Remembered experience of being served, in [-1, 1].
-        m = model.p.trust.memory
+        m = model.params.trust.memory
         # = clip(res_by − exp_by, −1, 1) as float: the sign, non-zero only where a need closed
         outcome = np.zeros(n)
         outcome[who] = np.sign(res_by[who] - exp_by[who])

@@ -15,11 +15,11 @@ Additions on top of DW (all off in the ``deffuant`` preset, which makes the mode
 
 * **Exemplars** — "Party members act as vanguard exemplars" (source §1). A listener meeting an
   active Party member uses μ' = μ + (1 − μ)·S·trust, S = ``exemplar_strength`` + ideological
-  intensity × ``exemplar_boost``; active members are pulled toward the agenda by
+  effort × ``exemplar_boost``; active members are pulled toward the agenda by
   ``party_anchor`` × their commitment each week, a commitment that decays unless ideological
   leadership renews it (:meth:`Opinions.commitment`: bounded anchoring).
-* **Value-guidance activities** — ideological lever: ``frequency``·intensity activities a week,
-  each reaching ``reach``·intensity of residents (participants twice as likely); each attendance
+* **Value-guidance activities** — ideological lever: ``frequency``·effort activities a week,
+  each reaching ``reach``·effort of residents (participants twice as likely); each attendance
   pulls the attendee ``pull``·trust of the way to the agenda — nothing under zero trust, and
   away from it below ``backfire_below`` (reactance; an assumption, off by default).
 * **Counter-currents** ("resist bad trends", §1) — ``counter_share`` stubborn contrarians held at
@@ -147,11 +147,11 @@ def exchange(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar_s: f
     """
     if a.size == 0:
         return 0
-    if model.p.opinions.rule != "deffuant":
+    if model.params.opinions.rule != "deffuant":
         return exchange_rule(model, a, b, exemplar_s)
     res = model.residents
     o, tol, trust = res.opinion, res.tolerance, res.trust
-    mu = model.p.opinions.mu
+    mu = model.params.opinions.mu
     frozen = res.contrarian
     ex = res.exemplar() if exemplar_s > 0 else None
     if _exchange_jit is not None and jit_active():
@@ -191,7 +191,7 @@ def exchange(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar_s: f
 def online_partners(model: GovernanceModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Replace some adopters' partners by platform partners (see module docstring)."""
     res = model.residents
-    sp = model.p.levers.smart
+    sp = model.params.levers.smart
     if sp.online_share <= 0 or not res.digital.any():
         return b
     rng = model.rngs["opinions"]
@@ -220,19 +220,19 @@ class Opinions:
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
         """Switched by ``opinions.enabled``."""
-        return model.p.opinions.enabled
+        return model.params.opinions.enabled
 
     @staticmethod
     def exemplar_strength(model: GovernanceModel) -> float:
         """This week's exemplar strength S (0 when there are no active Party members)."""
-        p = model.p
+        p = model.params
         s = p.opinions.exemplar_strength
         s += model.effort.ideological * p.levers.ideological.exemplar_boost
         return min(1.0, s) if model.n_exemplars else 0.0
 
     def step(self, model: GovernanceModel) -> None:
         """One week of opinion dynamics."""
-        p = model.p.opinions
+        p = model.params.opinions
         res = model.residents
         rng = model.rngs["opinions"]
         self.activities(model)
@@ -262,7 +262,7 @@ class Opinions:
     def commitment(model: GovernanceModel) -> float:
         """This week's commitment c of active Party members (bounded anchoring).
 
-        c starts at 1 and relaxes each week toward the ideological intensity I:
+        c starts at 1 and relaxes each week toward the ideological effort I:
         c ← c + ``anchor_decay``·(I − c). The weekly pull toward the agenda is
         ``party_anchor``·c. Without ideological leadership c decays geometrically, so the total
         pull a member ever gets is bounded (``party_anchor``/``anchor_decay``) and active
@@ -271,7 +271,7 @@ class Opinions:
         leadership ("organize Party members to study", source §1) c → 1. Assumption: one
         commitment for all active members.
         """
-        d = model.p.opinions.anchor_decay
+        d = model.params.opinions.anchor_decay
         model.party_commitment += d * (model.effort.ideological - model.party_commitment)
         return model.party_commitment
 
@@ -280,10 +280,10 @@ class Opinions:
         ideo = model.effort.ideological
         if ideo <= 0:
             return
-        lp = model.p.levers.ideological
+        lp = model.params.levers.ideological
         res = model.residents
         rng = model.rngs["opinions"]
-        agenda = model.p.opinions.agenda
+        agenda = model.params.opinions.agenda
         n_f = lp.frequency * ideo
         n_act = int(n_f) + int(rng.random() < n_f - int(n_f))
         if n_act == 0:

@@ -18,7 +18,7 @@ Social proof is the share of neighbours who took part last week (Granovetter 197
 83:1420; Watts 2002, *PNAS* 99:5766); a platform adopter sees community-wide participation
 with weight ``visibility`` (smart lever). ``served`` is the remembered experience of being
 served (−1…1, :mod:`sim.mechanisms.needs`). The effective cost cost' is lowered by
-"ways of working residents like" (political lever, ``cost_reduction`` × intensity) and, for
+"ways of working residents like" (political lever, ``cost_reduction`` × effort) and, for
 adopters, by taking part online (smart ``cost_reduction``).
 
 With only the social-proof term (all other weights 0) and ``sticky`` on, this is the threshold
@@ -124,13 +124,13 @@ class Participation:
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
         """Switched by ``participation.enabled``."""
-        return model.p.participation.enabled
+        return model.params.participation.enabled
 
     @staticmethod
     def effective_cost(model: GovernanceModel) -> np.ndarray:
         """Participation cost after the political and smart levers."""
         res = model.residents
-        lv = model.p.levers
+        lv = model.params.levers
         cost = res.cost * (1.0 - lv.political.cost_reduction * model.effort.political)
         if res.digital.any():
             cost = np.where(res.digital, cost * (1.0 - lv.smart.cost_reduction), cost)
@@ -150,10 +150,10 @@ class Participation:
     @staticmethod
     def _decide_compiled(model: GovernanceModel) -> np.ndarray:
         """:meth:`_decide` in one compiled pass (same decisions, bit for bit)."""
-        p = model.p.participation
+        p = model.params.participation
         res = model.residents
         g = model.graph
-        lv = model.p.levers
+        lv = model.params.levers
         any_digital = bool(res.digital.any())
         vis = lv.smart.visibility
         b_vis = vis * float(res.participating.mean()) if any_digital else 0.0
@@ -161,7 +161,7 @@ class Participation:
         _decide_jit(
             g.indptr, g.indices, g.degree, res.participating.view(np.uint8), res.digital,
             any_digital, 1 - vis, b_vis, float(p.w_social), float(p.w_trust), res.trust,
-            float(p.w_agreement), res.opinion, float(model.p.opinions.agenda),
+            float(p.w_agreement), res.opinion, float(model.params.opinions.agenda),
             float(p.w_served), res.served, float(p.w_cost), res.cost,
             1.0 - lv.political.cost_reduction * model.effort.political,
             1.0 - lv.smart.cost_reduction, res.threshold, bool(p.sticky),
@@ -173,24 +173,26 @@ class Participation:
     @staticmethod
     def draws(model: GovernanceModel) -> np.ndarray:
         """This week's uniforms of the logit choice (none when it is deterministic)."""
-        if model.p.participation.temperature > 0:
+        if model.params.participation.temperature > 0:
             return model.rngs["participation"].random(model.residents.n)
         return np.empty(0)
 
     def _decide(self, model: GovernanceModel) -> np.ndarray:
         """Who takes part this week (numpy; the definition of the compiled pass)."""
-        p = model.p.participation
+        p = model.params.participation
         res = model.residents
         prev = res.participating  # last week's (bool: the neighbour share is an exact count)
         social = model.graph.neighbor_mean(prev)
         if res.digital.any():
-            vis = model.p.levers.smart.visibility
+            vis = model.params.levers.smart.visibility
             social = np.where(res.digital, (1 - vis) * social + vis * prev.mean(), social)
         score = p.w_social * social
         if p.w_trust:
             score = score + p.w_trust * res.trust
         if p.w_agreement:
-            score = score + p.w_agreement * (1.0 - np.abs(res.opinion - model.p.opinions.agenda))
+            score = score + p.w_agreement * (
+                1.0 - np.abs(res.opinion - model.params.opinions.agenda)
+            )
         if p.w_served:
             score = score + p.w_served * res.served
         if p.w_cost:

@@ -35,7 +35,7 @@ def _adopt_loop(
 ) -> None:  # pragma: no cover - compiled by numba (coverage cannot see inside)
     """:meth:`Platform.step`'s adoption for every resident in one compiled pass: the share of
     adopting neighbours (as ``Graph.neighbor_mean``), ``min(1, a·literacy·(1 + e·share))``
-    with ``a`` = intensity × rate, and the draw — the same operations in the same order as
+    with ``a`` = effort × rate, and the draw — the same operations in the same order as
     the numpy code. ``digital`` (bytes) is last week's and is not changed."""
     lo = indptr[0]
     for i in range(out.size):
@@ -61,7 +61,7 @@ class Platform:
 
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
-        """Runs whenever the smart lever can act (it is a no-op at intensity 0)."""
+        """Runs whenever the smart lever can act (it is a no-op at effort 0)."""
         return True
 
     def step(self, model: GovernanceModel) -> None:
@@ -69,7 +69,7 @@ class Platform:
         s = model.effort.smart
         if s <= 0:
             return
-        sp = model.p.levers.smart
+        sp = model.params.levers.smart
         res = model.residents
         rng = model.rngs["platform"]
         g = model.graph

@@ -266,7 +266,7 @@ def exchange_rule(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar
     bits); ``hegselmann_krause`` applies the encounters synchronously (:func:`hk_contacts`).
     Returns how many residents' moves were non-zero.
     """
-    p = model.p.opinions
+    p = model.params.opinions
     res = model.residents
     o, tol, trust, frozen = res.opinion, res.tolerance, res.trust, res.contrarian
     if p.rule == "hegselmann_krause":
@@ -423,7 +423,7 @@ def hk_round(model: GovernanceModel, exemplar_s: float) -> int:
     o, tol = res.opinion, res.tolerance
     ex = res.exemplar() if exemplar_s > 0 else np.zeros(res.n, dtype=bool)
     m, se, ce = _hk_network_means(model, ex)
-    sp = model.p.levers.smart
+    sp = model.params.levers.smart
     if sp.online_share > 0 and res.digital.any():
         ad = np.flatnonzero(res.digital)
         x, eps = o[ad], tol[ad]

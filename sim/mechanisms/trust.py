@@ -73,11 +73,11 @@ class Trust:
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
         """Switched by ``trust.enabled``."""
-        return model.p.trust.enabled
+        return model.params.trust.enabled
 
     def step(self, model: GovernanceModel) -> None:
         """Apply this week's service outcomes, then drift toward neighbours."""
-        p = model.p.trust
+        p = model.params.trust
         res = model.residents
         t = res.trust
         k_res = model.events.get("resolved_by_resident")

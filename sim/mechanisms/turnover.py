@@ -37,15 +37,17 @@ if TYPE_CHECKING:
 
 def tie_homophily(model: GovernanceModel) -> float:
     """The probability that a new resident's tie goes to its own group."""
-    h = model.p.turnover.tie_homophily
+    h = model.params.turnover.tie_homophily
     if h >= 0:
         return h
-    return model.p.network.homophily if model.p.network.kind == "sbm" else 0.0
+    return model.params.network.homophily if model.params.network.kind == "sbm" else 0.0
 
 
 def group_traits(model: GovernanceModel, name: str) -> np.ndarray:
     """One trait of every group, in group order."""
-    return np.array([getattr(g, name) for g in model.p.population.groups.values()], dtype=float)
+    return np.array(
+        [getattr(g, name) for g in model.params.population.groups.values()], dtype=float
+    )
 
 
 class Turnover:
@@ -56,7 +58,7 @@ class Turnover:
     @staticmethod
     def enabled(model: GovernanceModel) -> bool:
         """Switched by ``turnover.enabled``."""
-        return model.p.turnover.enabled
+        return model.params.turnover.enabled
 
     def step(self, model: GovernanceModel) -> None:
         """This week's moves."""
@@ -73,7 +75,7 @@ class Turnover:
     @staticmethod
     def move_in(model: GovernanceModel, movers: np.ndarray, rng: np.random.Generator) -> None:
         """Replace the residents ``movers`` by new residents of the same groups."""
-        p = model.p
+        p = model.params
         pop = p.population
         res = model.residents
         k = movers.size
@@ -150,8 +152,8 @@ class Turnover:
             o.members += int(d)
         model.n_exemplars = int(res.exemplar().sum())
         if getattr(model, "views_created", False) and hasattr(model, "_views"):
-            from ..agents import PartyMember, Resident
+            from ..agents import PartyMemberView, ResidentView
 
             for i in movers.tolist():  # a new household is a new agent
                 model._views[i].remove()
-                model._views[i] = (PartyMember if res.is_party[i] else Resident)(model, i)
+                model._views[i] = (PartyMemberView if res.is_party[i] else ResidentView)(model, i)

@@ -536,8 +536,8 @@ def test_classroom_resets_scenario_settings_its_controls_leave_unread():
 
     # fragmented sets network.homophily=0.95 (block model); the teacher picks a small world
     m = ClassroomModel("fragmented", network__kind="small_world", population__n_residents=200)
-    assert m.p.network.kind == "small_world"
-    assert m.p.network.homophily == NetworkParams().homophily
+    assert m.params.network.kind == "small_world"
+    assert m.params.network.homophily == NetworkParams().homophily
     # the teacher's own setting that nothing reads is refused, not ignored
     with pytest.raises(ValueError, match=r"network\.homophily=0\.3: not read by"):
         ClassroomModel(

@@ -148,13 +148,13 @@ def test_compiled_resident_pass_equals_its_numpy_definition(monkeypatch) -> None
         for k, v in sub.items():
             monkeypatch.setattr(res, k, v)
         fast = metrics._Stats(m).resident_pass()
-        ref = metrics._resident_pass_numpy(m, len(m.group_names), m.p.opinions.cluster_gap)
+        ref = metrics._resident_pass_numpy(m, len(m.group_names), m.params.opinions.cluster_gap)
         for f, r in zip(fast, ref, strict=True):
             np.testing.assert_array_equal(f, r)
         np.testing.assert_array_equal(fast[2], metrics.grid_weights(x))
-        np.testing.assert_array_equal(fast[3], _sorted_sizes(x, m.p.opinions.cluster_gap))
+        np.testing.assert_array_equal(fast[3], _sorted_sizes(x, m.params.opinions.cluster_gap))
         s = np.sort(x)
-        cut = np.flatnonzero(np.diff(s) > m.p.opinions.cluster_gap)
+        cut = np.flatnonzero(np.diff(s) > m.params.opinions.cluster_gap)
         starts, ends = np.r_[0, cut + 1], np.r_[cut + 1, s.size]
         np.testing.assert_array_equal(fast[4], s[ends - 1] - s[starts])
 
@@ -175,12 +175,12 @@ def test_metrics_in_a_collection_equal_the_metrics_alone() -> None:
     assert collected["opinion_mean"] == float(x.mean())
     assert collected["opinion_variance"] == float(x.var())
     assert collected["bimodality"] == metrics.bimodality(x)
-    mp = m.p.metrics
+    mp = m.params.metrics
     assert collected["polarization"] == metrics.der_polarization_grid(
         metrics.grid_weights(x), mp.polarization_alpha, mp.polarization_bandwidth
     )
     clusters = metrics.n_clusters(
-        x, m.p.opinions.cluster_gap, mp.cluster_min_share, mp.cluster_max_span
+        x, m.params.opinions.cluster_gap, mp.cluster_min_share, mp.cluster_max_span
     )
     assert collected["opinion_clusters"] == clusters or (
         np.isnan(clusters) and np.isnan(collected["opinion_clusters"])
@@ -223,7 +223,7 @@ def test_a_failing_reporter_closes_the_scope(monkeypatch) -> None:
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 def test_compiled_moments_follow_numpys_pairwise_summation() -> None:
     """Mean, np.var, the bimodality moments, mean distance and mean trust: numpy's bits."""
-    from sim import metrics
+    from sim import metric_kernels
 
     rng = np.random.default_rng(12)
     sizes = [*range(1, 140), 255, 256, 257, 1000, 4097, 8191, 8192, 8193, 10_000, 65_537, 10**6]
@@ -232,8 +232,8 @@ def test_compiled_moments_follow_numpys_pairwise_summation() -> None:
         if n % 7 == 0:
             x[::3] = -0.0
         trust = rng.random(n)
-        fast = metrics._moments_jit(x, trust, 0.8)
-        ref = metrics._moments_numpy(x, trust, 0.8)
+        fast = metric_kernels.moments_jit(x, trust, 0.8)
+        ref = metric_kernels.moments_numpy(x, trust, 0.8)
         assert fast == ref, n
         assert ref[0] == float(x.mean()) and ref[1] == float(x.var())
 

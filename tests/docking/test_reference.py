@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim import GovernanceModel, run_one
-from sim.reference import MUTABLE_FIELDS, PartyMember, ReferenceModel, Resident
+from sim.reference import MUTABLE_FIELDS, PartyMemberAgent, ReferenceModel, ResidentAgent
 
 SMALL = {
     "population.n_residents": 150,
@@ -32,10 +32,10 @@ def test_residents_are_plain_mesa_agents_with_their_own_step() -> None:
     m = GovernanceModel(rng=2, **REF)
     residents = list(m.resident_agents)
     assert len(residents) == 150
-    assert all(isinstance(r, mesa.Agent) and isinstance(r, Resident) for r in residents)
+    assert all(isinstance(r, mesa.Agent) and isinstance(r, ResidentAgent) for r in residents)
     assert all(callable(r.step) and callable(r.advance) for r in residents)
     party = [r for r in residents if r.is_party]
-    assert all(isinstance(r, PartyMember) for r in party)
+    assert all(isinstance(r, PartyMemberAgent) for r in party)
     r = m.resident(5)
     assert r.index == 5 and isinstance(r.opinion, float) and isinstance(r.neighbors, list)
     assert sorted(o.index for o in r.neighbors) == sorted(
@@ -72,7 +72,7 @@ def test_deffuant_encounters_follow_the_rule() -> None:
     a, b = m.resident(0), m.resident(1)
     a.contrarian = b.contrarian = False
     a.opinion, b.opinion, a.tolerance, b.tolerance = 0.4, 0.5, 0.3, 0.05
-    mu = m.p.opinions.mu
+    mu = m.params.opinions.mu
     assert a.meet(b, 0.0)
     assert a.opinion == pytest.approx(0.4 + mu * 0.1) and b.opinion == 0.5  # b: |d| > ε_b
     a.opinion, b.opinion = 0.1, 0.9

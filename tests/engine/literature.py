@@ -125,7 +125,7 @@ def dw_pairs_are_uniform_edges() -> list[str]:
         touched = m.residents.opinion != before
         d = m.graph.degree.astype(float)
         e = float(m.graph.n_edges)
-        k = int(round(m.p.opinions.interactions * 2000 / 2))
+        k = int(round(m.params.opinions.interactions * 2000 / 2))
         ratios.append(float(np.sum(d * touched) / np.sum(d * (1 - (1 - d / e) ** k))))
     r = np.asarray(ratios)
     se = r.std(ddof=1) / math.sqrt(r.size)

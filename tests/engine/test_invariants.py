@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import GovernanceModel, Organization, PartyMember, Resident
+from sim import GovernanceModel, Organization, PartyMemberView, ResidentView
 
 from .conftest import ALL_ON
 
@@ -42,11 +42,11 @@ def test_state_stays_in_bounds_and_counts_are_conserved(network):
 
 def test_agents_are_live_views_of_the_arrays():
     m = GovernanceModel(rng=1, **{"population.n_residents": 200})
-    residents = m.agents_by_type[Resident]
-    members = m.agents_by_type[PartyMember]
+    residents = m.agents_by_type[ResidentView]
+    members = m.agents_by_type[PartyMemberView]
     assert len(residents) + len(members) == 200
     assert len(members) == round(0.07 * 200)
-    assert len(m.agents_by_type[Organization]) == sum(m.p.organizations.counts)
+    assert len(m.agents_by_type[Organization]) == sum(m.params.organizations.counts)
     a = next(iter(residents))
     assert m.resident(a.index) is a
     m.run(3)
@@ -58,7 +58,7 @@ def test_agents_are_live_views_of_the_arrays():
 
 def test_views_on_demand_above_the_limit():
     m = GovernanceModel(rng=1, **{"population.n_residents": 300, "engine.agent_views_max": 100})
-    assert not m.agents_by_type.get(Resident)
+    assert not m.agents_by_type.get(ResidentView)
     v = m.resident(5)
     assert v.opinion == m.residents.opinion[5]
     assert len(m.agents) == len(m.orgs)

@@ -34,7 +34,7 @@ def test_political_lever_adds_capacity_to_the_leader():
     m = GovernanceModel(rng=0, **{**BASE, "strategy.name": "political", "strategy.political": 1.0})
     m.step()
     lead = m.orgs[0]
-    gain = 1 + m.p.levers.political.capacity_gain
+    gain = 1 + m.params.levers.political.capacity_gain
     assert lead.capacity == pytest.approx(lead.base_capacity * gain)
     off = mean_of("needs_resolved", how="sum")
     on = mean_of(
@@ -165,7 +165,7 @@ def test_political_lever_lowers_participation_cost():
     m = GovernanceModel(rng=0, **{**BASE, "strategy.name": "political", "strategy.political": 1.0})
     m.step()
     ratio = Participation.effective_cost(m) / m.residents.cost
-    assert np.allclose(ratio, 1 - m.p.levers.political.cost_reduction)
+    assert np.allclose(ratio, 1 - m.params.levers.political.cost_reduction)
 
 
 @pytest.mark.parametrize(

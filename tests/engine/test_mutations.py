@@ -28,7 +28,7 @@ def exchange_with(*, mu: float | None = None, eps_scale: float = 1.0, one_sided:
     def exchange(model, a, b, exemplar_s):  # same signature as sim.mechanisms.opinions.exchange
         o = model.residents.opinion
         tol = model.residents.tolerance * eps_scale
-        m = model.p.opinions.mu if mu is None else mu
+        m = model.params.opinions.mu if mu is None else mu
         moved = 0
         for i, k in zip(a.tolist(), b.tolist(), strict=True):
             d = o[k] - o[i]

@@ -135,7 +135,7 @@ def test_uniform_thresholds_have_the_groups_mean_and_sd():
     m = GovernanceModel(rng=1, **{"population.n_residents": 40_000,
                                   "population.threshold_distribution": "uniform"})  # fmt: skip
     th, g = m.residents.threshold, m.residents.group
-    for k, grp in enumerate(m.p.population.groups.values()):
+    for k, grp in enumerate(m.params.population.groups.values()):
         x = th[g == k]
         half = np.sqrt(3) * grp.threshold_sd
         assert x.min() >= grp.threshold_mean - half and x.max() <= grp.threshold_mean + half

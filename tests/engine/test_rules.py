@@ -38,7 +38,7 @@ def _two_camps(rule: str, echo: float, seed: int, **over) -> np.ndarray:
             "population.groups": TWO_CAMPS,
             "network.kind": "erdos_renyi",
             "network.mean_degree": 6.0,
-            # The smart lever at intensity 0 reads the platform settings without adopting
+            # The smart lever at effort 0 reads the platform settings without adopting
             # anyone (dynamics as strategy none); adoption is set by hand below.
             "strategy.name": "smart",
             "strategy.smart": 0.0,

@@ -81,12 +81,12 @@ def test_switching_mid_run_changes_no_result(policy):
 def test_a_small_run_in_a_fresh_process_loads_no_compiled_kernel():
     code = (
         "from sim import run_one\n"
-        "from sim import metrics, network\n"
+        "from sim import metric_kernels, network\n"
         "from sim.mechanisms import opinions, participation, platform, trust\n"
         "run_one(None, seed=1, steps=10, **{'population.n_residents': 300,"
         " 'strategy.name': 'integrated', 'strategy.smart': 0.5})\n"
         "ks = [opinions._exchange_jit, participation._decide_jit, platform._adopt_jit,\n"
-        "      trust._drift_jit, metrics._resident_pass_jit, metrics._moments_jit,\n"
+        "      trust._drift_jit, metric_kernels.resident_pass_jit, metric_kernels.moments_jit,\n"
         "      network._neighbor_mean_jit, network._pick_edges_jit]\n"
         "print('loaded:', sum(len(k.signatures) for k in ks))\n"
     )

@@ -34,12 +34,12 @@ def test_shipped_strategies():
         assert name in STRATEGIES
 
 
-def test_single_lever_uses_only_its_intensity():
+def test_single_lever_uses_only_its_effort():
     e = efforts_table(**{"strategy.name": "smart", "strategy.smart": 0.7})
     assert np.allclose(e[1:], [0, 0, 0, 0.7])
 
 
-def test_an_intensity_the_strategy_does_not_read_is_refused():
+def test_an_effort_the_strategy_does_not_read_is_refused():
     with pytest.raises(ValueError, match=r"strategy.political=1.*'smart' does not read it"):
         efforts_table(**{"strategy.name": "smart", "strategy.smart": 0.7, "strategy.political": 1})
 
@@ -158,11 +158,11 @@ def test_set_strategy_takes_effect_from_the_next_week():
     m.set_strategy(name="organizational", organizational=0.8)
     assert m.effort.organizational == 0.0  # this week's efforts were already set
     m.step()
-    assert m.effort.organizational == 0.8 and m.p.strategy.name == "organizational"
+    assert m.effort.organizational == 0.8 and m.params.strategy.name == "organizational"
     assert m.strategy_changes[-1][0] == 4
     with pytest.raises(ValueError, match=r"strategy\.smart=2"):
         m.set_strategy(smart=2)
-    assert m.p.strategy.organizational == 0.8  # unchanged after a bad call
+    assert m.params.strategy.organizational == 0.8  # unchanged after a bad call
 
     class Half:
         def efforts(self, model):
@@ -178,7 +178,7 @@ def test_each_strategy_is_built_with_its_own_record():
     from sim.strategies import (
         AdaptiveParams,
         BudgetedParams,
-        LeverIntensities,
+        LeverEfforts,
         _record,
         strategy_reads,
     )
@@ -186,7 +186,7 @@ def test_each_strategy_is_built_with_its_own_record():
     sp = StrategyParams(name="budgeted", budget=1.5, smart=1.0)
     assert _record("budgeted", sp) == BudgetedParams(budget=1.5, smart=1.0)
     assert _record("adaptive", sp) == AdaptiveParams(budget=1.5)
-    assert _record("integrated", sp) == LeverIntensities(smart=1.0)
+    assert _record("integrated", sp) == LeverEfforts(smart=1.0)
     single = _record("smart", sp)
     assert [f for f in vars(single)] == ["smart"] and single.smart == 1.0
     fields, levers, _ = strategy_reads(StrategyParams(name="ideological+smart"))
@@ -206,8 +206,8 @@ def test_set_strategy_resets_what_the_new_strategy_does_not_read():
     )
     m.step()
     m.set_strategy(name="political", political=0.4)
-    assert m.p.strategy.smart == 0.0 and m.p.strategy.political == 0.4
-    assert m.p.levers.smart.echo_chamber == 0.0  # no longer read: back to its default
+    assert m.params.strategy.smart == 0.0 and m.params.strategy.political == 0.4
+    assert m.params.levers.smart.echo_chamber == 0.0  # no longer read: back to its default
     m.step()
     with pytest.raises(ValueError, match=r"strategy\.smart=0\.3.*'none' does not read it"):
         m.set_strategy(name="none", smart=0.3)  # named explicitly: refused

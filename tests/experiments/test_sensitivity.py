@@ -21,14 +21,12 @@ from matplotlib.figure import Figure
 
 from experiments.sensitivity import (
     make_problem,
-    morris_analyze,
-    morris_run,
+    morris_indices,
+    morris_sample,
     plot_morris,
     plot_sobol,
     rows_to_params,
-    sobol_analyze,
     sobol_indices,
-    sobol_run,
     sobol_sample,
 )
 
@@ -51,6 +49,22 @@ def ishigami_indices(a: float = A, b: float = B) -> tuple[np.ndarray, np.ndarray
     return s1, st, v13 / v
 
 
+def sobol(f, n, *, calc_second_order=False, seed=None):
+    """The production path of a Sobol' analysis: sample, evaluate, indices (X, Y, S1/ST, S2)."""
+    X = sobol_sample(PROBLEM, n, calc_second_order=calc_second_order, seed=seed)
+    Y = f(X)
+    indices, second = sobol_indices(PROBLEM, Y, calc_second_order=calc_second_order, seed=seed)
+    return X, np.asarray(Y, dtype=float), indices, second
+
+
+def morris(f, trajectories, levels=4, *, seed=None, optimal_trajectories=None):
+    """The production path of a Morris screening: sample, evaluate, indices (X, indices)."""
+    X = morris_sample(
+        PROBLEM, trajectories, levels, seed=seed, optimal_trajectories=optimal_trajectories
+    )
+    return X, morris_indices(PROBLEM, X, f(X), levels, seed=seed)
+
+
 def test_analytic_reference_values():
     s1, st, s13 = ishigami_indices()
     np.testing.assert_allclose(s1, [0.3139, 0.4424, 0.0], atol=1e-4)
@@ -67,7 +81,7 @@ def test_sobol_recovers_ishigami_indices():
     largest absolute error seen was ~0.012 for S1 and ~0.009 for ST, so 0.03 is a safe bound,
     and every analytic value must lie inside the reported interval."""
     s1, st, _ = ishigami_indices()
-    df = sobol_analyze(PROBLEM, ishigami, 4096, seed=1)
+    df = sobol(ishigami, 4096, seed=1)[2]
     assert list(df.columns) == ["output", "param", "S1", "S1_conf", "ST", "ST_conf"]
     assert list(df["param"]) == ["x1", "x2", "x3"] and set(df["output"]) == {"y"}
     np.testing.assert_allclose(df["S1"], s1, atol=0.03)
@@ -77,11 +91,11 @@ def test_sobol_recovers_ishigami_indices():
     assert (df["S1_conf"] > 0).all() and (df["ST_conf"] > 0).all()
 
 
-def test_sobol_second_order_and_result_object():
+def test_sobol_second_order():
     _, _, s13 = ishigami_indices()
-    res = sobol_run(PROBLEM, ishigami, 2048, calc_second_order=True, seed=3)
-    assert res.X.shape == (2048 * (2 * 3 + 2), 3) and res.Y.shape == (res.X.shape[0], 1)
-    s2 = res.second_order.set_index(["param_i", "param_j"])["S2"]
+    X, Y, _, second = sobol(ishigami, 2048, calc_second_order=True, seed=3)
+    assert X.shape == (2048 * (2 * 3 + 2), 3) and Y.shape == (X.shape[0],)
+    s2 = second.set_index(["param_i", "param_j"])["S2"]
     assert s2[("x1", "x3")] == pytest.approx(s13, abs=0.03)
     assert s2[("x1", "x2")] == pytest.approx(0.0, abs=0.03)
     assert s2[("x2", "x3")] == pytest.approx(0.0, abs=0.03)
@@ -92,9 +106,9 @@ def test_sobol_is_reproducible_and_multi_output():
         y = ishigami(X)
         return pd.DataFrame({"trust": y, "trust_affine": 2.0 * y + 5.0, "x2_only": X[:, 1]})
 
-    a = sobol_analyze(PROBLEM, evaluate, 512, seed=42)
-    b = sobol_analyze(PROBLEM, evaluate, 512, seed=42)
-    c = sobol_analyze(PROBLEM, evaluate, 512, seed=43)
+    a = sobol(evaluate, 512, seed=42)[2]
+    b = sobol(evaluate, 512, seed=42)[2]
+    c = sobol(evaluate, 512, seed=43)[2]
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["S1"], c["S1"])
     assert list(dict.fromkeys(a["output"])) == ["trust", "trust_affine", "x2_only"]
@@ -108,7 +122,7 @@ def test_sobol_is_reproducible_and_multi_output():
 
 
 def test_sobol_constant_output_gives_nan_without_warnings():
-    df = sobol_analyze(PROBLEM, lambda X: np.column_stack([ishigami(X), np.ones(len(X))]), 64)
+    df = sobol(lambda X: np.column_stack([ishigami(X), np.ones(len(X))]), 64)[2]
     const = df[df["output"] == "y1"]
     assert const[["S1", "S1_conf", "ST", "ST_conf"]].isna().all().all()
     assert df[df["output"] == "y0"]["S1"].notna().all()
@@ -118,10 +132,12 @@ def test_sobol_argument_checks():
     with pytest.raises(ValueError, match="power of two"):
         sobol_sample(PROBLEM, 1000)
     with pytest.raises(ValueError, match="shape"):
-        sobol_analyze(PROBLEM, lambda X: np.ones(3), 64)
-    with pytest.raises(ValueError, match="non-finite"):
-        sobol_analyze(PROBLEM, lambda X: np.where(X[:, 0] > 3, np.nan, 1.0), 64, seed=0)
+        sobol_indices(PROBLEM, np.ones((2, 3, 4)))
     X = sobol_sample(PROBLEM, 64, seed=0)
+    with pytest.raises(ValueError, match="non-finite in 1 of"):
+        sobol_indices(PROBLEM, np.where(np.arange(len(X)) == 5, np.nan, ishigami(X)))
+    with pytest.raises(ValueError, match="non-finite"):
+        morris_indices(PROBLEM, X, np.full(len(X), np.inf))
     with pytest.raises(ValueError, match="output names"):
         sobol_indices(PROBLEM, ishigami(X), output_names=["a", "b"])
 
@@ -168,9 +184,9 @@ def test_morris_mu_star_matches_exact_expectation_and_ranks_x3_last():
     np.testing.assert_allclose(exp[1], 7.875)  # |7 (sin^2(pi/3) - 0)| / (2/3), for every pair
     assert exp[2] < exp[0] < exp[1]
 
-    res = morris_run(PROBLEM, ishigami, trajectories=1000, levels=4, seed=11)
-    df = res.indices.set_index("param")
-    assert res.X.shape == (1000 * 4, 3)
+    X, indices = morris(ishigami, trajectories=1000, levels=4, seed=11)
+    df = indices.set_index("param")
+    assert X.shape == (1000 * 4, 3)
     assert list(df.columns) == ["output", "mu", "mu_star", "mu_star_conf", "sigma"]
     se = df["mu_star_conf"].to_numpy() / 1.96
     assert np.all(np.abs(df["mu_star"].to_numpy() - exp) <= 4 * se + 1e-9)
@@ -182,13 +198,11 @@ def test_morris_mu_star_matches_exact_expectation_and_ranks_x3_last():
 
 
 def test_morris_small_screening_is_reproducible():
-    a = morris_analyze(PROBLEM, ishigami, trajectories=20, levels=4, seed=5)
-    b = morris_analyze(PROBLEM, ishigami, trajectories=20, levels=4, seed=5)
+    a = morris(ishigami, trajectories=20, levels=4, seed=5)[1]
+    b = morris(ishigami, trajectories=20, levels=4, seed=5)[1]
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns) == ["output", "param", "mu", "mu_star", "mu_star_conf", "sigma"]
-    opt = morris_analyze(
-        PROBLEM, ishigami, trajectories=20, levels=4, seed=5, optimal_trajectories=8
-    )
+    opt = morris(ishigami, trajectories=20, levels=4, seed=5, optimal_trajectories=8)[1]
     assert len(opt) == 3 and (opt["mu_star"] > 0).all()
 
 
@@ -213,7 +227,7 @@ def _png_bytes(fig: Figure) -> bytes:
 
 def test_plots_return_agg_figures():
     two = lambda X: np.column_stack([ishigami(X), X[:, 0]])  # noqa: E731
-    sob = sobol_analyze(PROBLEM, two, 64, seed=0)
+    sob = sobol(two, 64, seed=0)[2]
     fig = plot_sobol(sob)
     assert isinstance(fig, Figure) and isinstance(fig.canvas, FigureCanvasAgg)
     assert len(fig.axes) == 2
@@ -222,7 +236,7 @@ def test_plots_return_agg_figures():
     assert len(single.axes) == 1
     assert len(single.axes[0].patches) == 6  # 3 params x (S1, ST)
 
-    mor = morris_analyze(PROBLEM, ishigami, trajectories=10, seed=0)
+    mor = morris(ishigami, trajectories=10, seed=0)[1]
     fig = plot_morris(mor)
     assert isinstance(fig.canvas, FigureCanvasAgg) and len(fig.axes) == 1
     assert {t.get_text() for t in fig.axes[0].texts} >= {"x1", "x2", "x3"}

@@ -57,7 +57,7 @@ def test_planted_difference_is_detected_and_null_ones_are_not():
 
 
 def test_compare_end_to_end_on_common_seeds(results):
-    """The smart lever at full intensity against none: platform adoption differs on every
+    """The smart lever at full effort against none: platform adoption differs on every
     seed (a planted, certain difference); an identical copy of the baseline differs nowhere."""
     code = govsim(
         "compare",

@@ -11,13 +11,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import experiments.kinds.sweep as sweep_kind
 from experiments.design import ExperimentConfigError
 from experiments.runners import experiment_from_config, run_experiment
 from sim.params import build_params
 
 from .conftest import REPO, TINY, govsim, subprocess_cmd
 
-# The integrated strategy reads every lever intensity the designs below vary.
+# The integrated strategy reads every lever effort the designs below vary.
 BASE = build_params(None, {"population.n_residents": 60, "strategy.name": "integrated"})
 
 
@@ -165,12 +166,10 @@ def test_sobol_second_order_indices_are_reported(results):
 def test_a_figure_that_cannot_be_drawn_is_one_line_and_the_rest_is_written(
     results, monkeypatch, capsys
 ):
-    import experiments.analysis as analysis
-
     def broken(*args, **kwargs):
         raise ValueError("cannot draw this\nsecond line of the error")
 
-    monkeypatch.setattr(analysis, "plot_sweep_lines", broken)
+    monkeypatch.setattr(sweep_kind, "plot_sweep_lines", broken)
     design = {"kind": "factorial", "params": {"strategy.political": [0.0, 1.0]}}
     e = experiment_from_config(
         "sweep", {"name": "fig", "replications": 2, "design": design}, BASE, 4

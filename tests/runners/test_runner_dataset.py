@@ -19,7 +19,7 @@ from .conftest import TINY, govsim
 
 duckdb = pytest.importorskip("duckdb")
 
-# The integrated strategy reads every lever intensity the designs below vary.
+# The integrated strategy reads every lever effort the designs below vary.
 BASE = build_params(None, {"population.n_residents": 60, "strategy.name": "integrated"})
 
 

@@ -157,7 +157,7 @@ def test_the_round_runs_when_every_team_has_submitted():
     assert (rec.trigger, rec.submitted, rec.first_week, rec.last_week) == ("all submitted", 2, 1, 3)
     assert a.model.steps == b.model.steps == room.baseline.steps == 3
     assert room.round == 2 and room.pending == {}
-    # the levers ran at the submitted intensities in every week of the round
+    # the levers ran at the submitted efforts in every week of the round
     for lever, value in {"political": 0.5, "smart": 0.5, "ideological": 0.0}.items():
         assert history(a.model, f"effort_{lever}")[1:].tolist() == [value] * 3
     assert history(room.baseline, "effort_political")[1:].tolist() == [0.0] * 3

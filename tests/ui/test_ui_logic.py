@@ -93,7 +93,7 @@ def test_a_network_slider_the_chosen_kind_does_not_read_is_inactive():
     shown = active_values(params, {**moved, "network__kind": "small_world"})
     assert shown == {"network__homophily": None, "network__kind": "small_world"}
     m = ClassroomModel("weak_baseline", **shown)
-    assert m.p.network.kind == "small_world"
+    assert m.params.network.kind == "small_world"
     with pytest.raises(ValueError, match=r"network\.homophily"):
         ClassroomModel("weak_baseline", network__homophily=0.95, network__kind="small_world")
 
@@ -109,8 +109,8 @@ def test_unknown_control_is_an_error():
 def test_classroom_model_is_the_scenario_with_the_controls_on_top():
     m = ClassroomModel("fragmented", seed=3, population__n_residents=300, initial_trust=None)
     base = scenario_params("fragmented")
-    assert m.p.network.homophily == base.network.homophily == 0.95
-    assert m.p.population.n_residents == 300
+    assert m.params.network.homophily == base.network.homophily == 0.95
+    assert m.params.population.n_residents == 300
     assert m.overrides == {"population.n_residents": 300}
     assert m.scenario_info.name == "fragmented"
     assert m.manual_since is None
@@ -137,7 +137,7 @@ def test_lever_change_acts_from_the_next_step():
     m.step()
     assert m.effort.organizational == 1.0
     assert m.datacollector.model_vars["effort_organizational"][-1] == 1.0
-    assert m.p.strategy.organizational == 1.0  # p describes what runs
+    assert m.params.strategy.organizational == 1.0  # p describes what runs
 
 
 def test_lever_preview_shows_what_the_strategy_will_apply():
@@ -148,7 +148,7 @@ def test_lever_preview_shows_what_the_strategy_will_apply():
         ("fixed_budget", (0.25, 0.25, 0.25, 0.25)),
     ]:
         m = ClassroomModel(name, population__n_residents=100)
-        assert tuple(lever_preview(m.p, m).as_array()) == pytest.approx(expected), name
+        assert tuple(lever_preview(m.params, m).as_array()) == pytest.approx(expected), name
 
 
 def test_text_panel_names_scenario_levers_and_command_line():

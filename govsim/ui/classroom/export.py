@@ -1,6 +1,6 @@
 """The whole classroom session as tables, files and a one-page summary (no Solara).
 
-* :func:`decisions_table` — one row per team and round: the four lever intensities, total,
+* :func:`decisions_table` — one row per team and round: the four levers' efforts, total,
   budget, how the decision came about (submitted / carried over / joined late), and the team's
   outcomes at the end of the round next to the weak baseline's;
 * :func:`outcomes_table` — one row per community (each team and the weak baseline) and week:
@@ -182,7 +182,7 @@ def summary_figure(room: Room, fmt: str = "png") -> bytes:
     fig.legend(handles, labels, loc="lower center", ncol=min(8, len(labels)), fontsize=7,
                frameon=False)  # fmt: skip
 
-    # lever choices: each team's mean intensity per lever over the rounds
+    # lever choices: each team's mean effort per lever over the rounds
     ax = fig.add_subplot(grid[0, 2])
     dec = decisions_table(room)
     if len(dec):

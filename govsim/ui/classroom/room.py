@@ -13,10 +13,10 @@ teams come from their decisions alone) and a secret team token, the key of its p
    four levers at zero, runs the round's weeks. A team that did not submit keeps its previous
    allocation (``"carried over"``), so a team that dropped out does not block the round.
 
-Budget unit (:data:`BUDGET_UNIT`): **effort units**, the sum of the four lever intensities in
+Budget unit (:data:`BUDGET_UNIT`): **effort units**, the sum of the four levers' efforts in
 each week of the round, the unit of the ``budgeted`` strategy's ``budget``
-(:func:`sim.strategies.split_budget`). A lever is an intensity in [0, 1], so a budget of 1 buys
-one lever at full intensity or all four at 0.25. Unspent budget is not carried to the next
+(:func:`sim.strategies.split_budget`). A lever's effort is in [0, 1], so a budget of 1 buys
+one lever at full effort or all four at 0.25. Unspent budget is not carried to the next
 round.
 
 Join codes (:func:`new_join_code`) are 8 characters from a 31-letter alphabet without look-alike
@@ -71,7 +71,7 @@ __all__ = [
 
 #: What one unit of the leadership budget is.
 BUDGET_UNIT = (
-    "effort units: the sum of the four lever intensities (each 0-1) in every week of the round, "
+    "effort units: the sum of the four levers' efforts (each 0-1) in every week of the round, "
     "the unit of the budgeted strategy's budget"
 )
 #: Join-code letters: upper case and digits without 0/O, 1/I/L (read aloud, typed on phones).
@@ -83,7 +83,7 @@ MAX_NAME = 30
 MAX_TEAMS = 60
 #: Round length allowed (weeks).
 ROUND_WEEKS_RANGE = (1, 200)
-#: Budget per round allowed (effort units; four levers at full intensity = 4).
+#: Budget per round allowed (effort units; four levers at full effort = 4).
 BUDGET_RANGE = (0.0, 4.0)
 #: Residents per community allowed (the classroom app's slider range).
 RESIDENTS_RANGE = (100, 5000)
@@ -229,7 +229,7 @@ class Decision:
     Attributes:
         round: The round (1, 2, ...).
         team: The team's name.
-        efforts: Lever -> intensity in every week of the round (sum ≤ the round's budget).
+        efforts: Lever -> effort in every week of the round (sum ≤ the round's budget).
         budget: The round's budget (effort units).
         weeks: The round's length.
         source: ``"submitted"``, ``"carried over"`` (the team did not submit: its previous

@@ -1,0 +1,1 @@
+"""``govsim`` commands beyond run/list/show/demo: one module per family of verbs."""

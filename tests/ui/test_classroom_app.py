@@ -138,6 +138,9 @@ def test_teacher_and_three_teams_play_two_rounds(open_app, mesa_ui, ui_artifacts
         expect(label).to_be_visible(timeout=30_000)
         text = label.get_attribute("aria-label")
         assert all(n in text for n in [*names, "weak baseline"]), text
+    replay = mesa_ui.card(teacher, "Replay with the weak baseline")
+    for name in names:
+        expect(replay.get_by_role("cell", name=name, exact=True)).to_be_visible()
     ranking = mesa_ui.card(teacher, "Ranking")
     for name in names:
         expect(ranking.get_by_role("cell", name=name, exact=True)).to_be_visible()

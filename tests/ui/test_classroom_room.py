@@ -399,3 +399,22 @@ def test_setting_a_time_limit_restarts_its_clock():
     assert room.advance_if_due() is None
     clock.now += 31
     assert room.advance_if_due().trigger == "time limit"
+
+
+def test_baseline_comparison_signs_every_goal_so_that_positive_is_better():
+    from govsim.ui.classroom import GOALS
+
+    room = make_room()
+    a, b = room.join(room.code, "A"), room.join(room.code, "B")
+    room.submit(a, {"political": 1.0})
+    room.submit(b, {})
+    rows = {r["team"]: r for r in room.baseline_comparison()}
+    for key, g in GOALS.items():
+        base = history(room.baseline, g.metric)[-1]
+        if math.isnan(base):  # e.g. no need closed yet: nothing to compare
+            assert math.isnan(rows["B"][key])
+            continue
+        assert rows["B"][key] == 0.0  # B spent nothing: B is the baseline
+        diff = history(a.model, g.metric)[-1] - base
+        assert rows["A"][key] == pytest.approx(diff if g.higher_is_better else -diff)
+    assert sum(not math.isnan(rows["A"][k]) for k in GOALS) >= 3

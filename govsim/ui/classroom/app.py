@@ -252,7 +252,7 @@ def Allocation(team: Team, version: int):
     with solara.Card(f"Round {ROOM.round}: your leadership budget", margin=0):
         solara.Markdown(
             f"Split **{budget:.2f} effort units a week** over the four levers (each 0–1; "
-            "unspent budget is lost). Hover a lever's name for what it does."
+            "unspent budget is lost)."
         )
         for lever in LEVERS:
             _zh, _source, model_text = LEVER_TEXT[lever]
@@ -354,6 +354,22 @@ def _lever_table() -> str:
             cell = " / ".join(f"{d.efforts[lv]:.2f}" for lv in LEVERS)
             cells.append(cell + ("" if d.source == "submitted" else f" ({d.source})"))
         rows.append(f"| {team.name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _baseline_table() -> str:
+    """Every team against the weak-baseline replay on every goal (positive = better)."""
+    head = "| team | " + " | ".join(g.key for g in GOALS.values()) + " |"
+    rows = [head, "|---|" + "---|" * len(GOALS)]
+    for r in ROOM.baseline_comparison():
+        cells = []
+        for key, g in GOALS.items():
+            v = r[key]
+            if v != v:  # NaN: e.g. no need closed yet
+                cells.append("–")
+            else:
+                cells.append(f"{100 * v:+.1f} pts" if g.fmt.endswith("%}") else f"{v:+.4f}")
+        rows.append(f"| {r['team']} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -480,6 +496,13 @@ def TeacherView(token: str):
                 margin=0,
             ):
                 solara.Markdown(_lever_table() if ROOM.rounds else "No round has run yet.")
+        with solara.Card("Replay with the weak baseline", margin=0):
+            solara.Markdown(
+                "Each team's outcome now minus the same community's replay with all four levers "
+                "at zero over the same weeks (positive = better than the baseline; consensus: "
+                "lower opinion variance counts as better)."
+            )
+            solara.Markdown(_baseline_table() if ROOM.rounds else "No round has run yet.")
         with solara.Card("Export", margin=0), solara.Row():
             code = ROOM.code
             solara.FileDownload(

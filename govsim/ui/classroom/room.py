@@ -761,6 +761,23 @@ class Room:
             row["rank"] = i
         return rows
 
+    def baseline_comparison(self) -> list[dict[str, Any]]:
+        """Each team against its replay with the weak baseline, on every goal, now.
+
+        One row per team: ``team`` and, per goal key, ``value − baseline`` signed so that a
+        positive number is better than the baseline (for consensus: a lower variance).
+        """
+        rows = []
+        for team in self.teams.values():
+            row: dict[str, Any] = {"team": team.name}
+            for key, g in GOALS.items():
+                diff = self.metric_now(team.model, g.metric) - self.metric_now(
+                    self.baseline, g.metric
+                )
+                row[key] = diff if g.higher_is_better else -diff
+            rows.append(row)
+        return rows
+
     def snapshot(self) -> dict[str, Any]:
         """The room's state as plain data (for the pages and the tests)."""
         with self._lock:

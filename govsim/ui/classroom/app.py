@@ -261,13 +261,17 @@ def Allocation(team: Team, version: int):
                 min=0.0, max=top, step=0.05, on_value=setter(lever),
                 disabled=ROOM.state != "open",
             )  # fmt: skip
-            solara.Text(model_text, style={"font-size": "0.75rem", "opacity": "0.7"})
+            solara.Text(
+                f"{values.get(lever, 0.0):.2f} · {model_text}",
+                style={"font-size": "0.75rem", "opacity": "0.75", "display": "block"},
+            )
         solara.Text(
             f"Spent {total:.2f} of {budget:.2f}"
             + (" — over budget: lower a lever" if over else ""),
             classes=["budget-spent"],
-            style={"font-weight": "bold", "color": "#c62828" if over else "inherit"},
-        )
+            style={"font-weight": "bold", "color": "#c62828" if over else "inherit",
+                   "display": "block", "margin": "8px 0"},
+        )  # fmt: skip
         solara.Button(
             f"Submit round {ROOM.round}", on_click=submit, color="primary",
             disabled=over or ROOM.state != "open",

@@ -25,6 +25,7 @@ import pandas as pd
 from sim.metrics import MODEL_METRICS
 from sim.strategies import LEVERS
 
+from .charts import OUTCOMES
 from .room import BASELINE, BUDGET_UNIT, GOALS
 from .summary import history
 
@@ -148,9 +149,7 @@ def summary_figure(room: Room, fmt: str = "png") -> bytes:
     """A one-page summary of the session as PNG or PDF bytes (matplotlib, A4 landscape)."""
     if fmt not in ("png", "pdf"):
         raise ValueError(f"fmt {fmt!r}: png or pdf")
-    from matplotlib.figure import Figure
-
-    from .charts import OUTCOMES
+    from matplotlib.figure import Figure  # matplotlib only when a summary is asked for
 
     fig = Figure(figsize=(11.69, 8.27), dpi=110 if fmt == "png" else 72)
     grid = fig.add_gridspec(2, 3, hspace=0.45, wspace=0.32, left=0.06, right=0.98, top=0.88,

@@ -46,7 +46,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from govsim.ui.model import ClassroomModel, set_levers
 from sim.strategies import LEVERS
+
+from .summary import round_summary
 
 if TYPE_CHECKING:
     from sim import GovernanceModel
@@ -338,8 +341,6 @@ ModelFactory = Callable[[RoomSettings], "GovernanceModel"]
 
 def default_model_factory(settings: RoomSettings) -> GovernanceModel:
     """A team's community: the scenario with all four levers at zero (set each round)."""
-    from govsim.ui.model import ClassroomModel
-
     kwargs: dict[str, Any] = {}
     if settings.residents is not None:
         kwargs["population__n_residents"] = int(settings.residents)
@@ -349,8 +350,6 @@ def default_model_factory(settings: RoomSettings) -> GovernanceModel:
 
 
 def _apply(model: GovernanceModel, efforts: Mapping[str, float]) -> None:
-    from govsim.ui.model import set_levers
-
     set_levers(model, efforts)
 
 
@@ -711,8 +710,6 @@ class Room:
             raise
         finally:
             self._lock.acquire()
-        from .summary import round_summary
-
         for t, team in self.teams.items():
             team.decisions.append(decisions[t])
         rec = RoundRecord(

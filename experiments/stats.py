@@ -287,17 +287,28 @@ def _nct_dz_ci(d_z: float, n: int, level: float) -> tuple[float, float]:
 
         width = 2.0 + 0.5 * abs(t_obs)
         lo, hi = t_obs - width, t_obs + width
+        # With very few pairs and a huge t the noncentral t's cdf is not computable (NaN)
+        # before the bracket closes: the bound is then undefined (NaN), not an error.
         for _ in range(60):
-            if f(lo) >= 0.0:
+            v = f(lo)
+            if not math.isfinite(v):
+                return math.nan
+            if v >= 0.0:
                 break
             lo -= width
             width *= 2.0
         for _ in range(60):
-            if f(hi) <= 0.0:
+            v = f(hi)
+            if not math.isfinite(v):
+                return math.nan
+            if v <= 0.0:
                 break
             hi += width
             width *= 2.0
-        return float(optimize.brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=200))
+        try:
+            return float(optimize.brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=200))
+        except (ValueError, RuntimeError):  # no sign change found: undefined
+            return math.nan
 
     nc_lo = solve(1.0 - alpha / 2.0)
     nc_hi = solve(alpha / 2.0)

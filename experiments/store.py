@@ -66,6 +66,7 @@ __all__ = [
     "atomic_write_parquet",
     "canonical_json",
     "current_versions",
+    "fsync_dir",
     "run_id",
     "run_key",
     "versioned_id",
@@ -236,7 +237,8 @@ def _temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """``fsync`` a directory, so that a rename inside it survives a crash (best effort)."""
     # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -285,7 +287,7 @@ def _atomic_write(
             tmp.unlink()
         raise
     if durable:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     return path
 
 

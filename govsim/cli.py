@@ -431,43 +431,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# demo
-# --------------------------------------------------------------------------------------------
-
-
-@command(
-    "demo",
-    help="weak vs integrated leadership over a few seeds, with a comparison table and plot",
-    description=(
-        "Run the weak-leadership baseline and integrated leadership (all four levers at 0.5) "
-        "in the default community (2,000 residents, 100 weeks) with the same five seeds each, "
-        "and write the runs, a comparison table (comparison.csv, comparison.md) and a plot "
-        "(comparison.png) under results/demo/. Prints the headline differences with 95 % "
-        "confidence intervals over the paired seeds. Re-running replaces the demo's runs.\n\n"
-        "The demo is the `experiment=demo` config (configs/experiment/demo.yaml); any override "
-        "applies to every run, e.g. experiment.seeds=[0,1,2] or population.n_residents=500."
-    ),
-    examples="""
-        govsim demo
-        govsim demo experiment.seeds=[0,1,2,3,4,5,6,7,8,9]
-        govsim demo experiment.scenarios=[weak_baseline,political_only] steps=150
-        govsim demo network=small_world --results-dir /tmp/govsim
-    """,
-    configure=_common_output_options,
-)
-def _demo(args: argparse.Namespace) -> int:
-    """Run the demo comparison."""
-    from .demo import run_demo  # imports Mesa: only `govsim demo` needs it
-
-    run_demo(
-        args.overrides,
-        results_dir=getattr(args, "results_dir", None),
-        echo=(lambda line: None) if args.quiet else print,
-    )
-    return EXIT_OK
-
-
-# --------------------------------------------------------------------------------------------
 # Parser and main
 # --------------------------------------------------------------------------------------------
 

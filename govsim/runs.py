@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.provenance import provenance
+from experiments.store import atomic_write_bytes, fsync_dir
 from sim.metrics import GROUP_METRICS, MODEL_METRICS
 from sim.model import GovernanceModel
 from sim.params import Params
@@ -48,7 +49,6 @@ __all__ = [
     "SUMMARY",
     "LoadedRun",
     "Staging",
-    "atomic_write_text",
     "default_run_name",
     "is_complete",
     "list_runs",
@@ -173,31 +173,6 @@ def summary_dict(result: RunResult, **meta: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    _fsync_dir(path.parent)
-
-
 def _json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n"
 
@@ -245,7 +220,7 @@ def _publish(tmp: Path, dest: Path, *, replace: bool) -> Path:
         os.rename(dest, old)
         os.rename(tmp, dest)
         shutil.rmtree(old, ignore_errors=True)
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
         return dest
     final, k = dest, 1
     while True:
@@ -254,7 +229,7 @@ def _publish(tmp: Path, dest: Path, *, replace: bool) -> Path:
             if final.exists():
                 raise FileExistsError(final)
             os.rename(tmp, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return final
         except OSError:
             if not final.exists():
@@ -333,7 +308,7 @@ def save_run(
     started = datetime.now(UTC).astimezone()
     with staging_dir(dest, replace=replace) as staging:
         tmp = staging.path
-        atomic_write_text(tmp / "config.yaml", _yaml(config))
+        atomic_write_bytes(_yaml(config).encode("utf-8"), tmp / "config.yaml")
         result = simulate(
             params, seed, steps, progress=progress, desc=meta.get("label", ""), on_step=on_step
         )
@@ -343,7 +318,7 @@ def save_run(
         figures = _write_plots(result, tmp, meta.get("label", "")) if plots else []
         ended = datetime.now(UTC).astimezone()
         prov = provenance(seed=seed, started=started, ended=ended, command=command, **meta)
-        atomic_write_text(tmp / "provenance.json", _json(prov))
+        atomic_write_bytes(_json(prov).encode("utf-8"), tmp / "provenance.json")
         summary = summary_dict(result, **meta)
         summary["files"] = {
             "model": "model.parquet",
@@ -354,7 +329,7 @@ def save_run(
             "provenance": "provenance.json",
             "plots": figures,
         }
-        atomic_write_text(tmp / SUMMARY, _json(summary))
+        atomic_write_bytes(_json(summary).encode("utf-8"), tmp / SUMMARY)
     assert staging.final is not None
     return staging.final, result, summary
 

@@ -85,6 +85,8 @@ class ExperimentKind:
         config_arg: Set when the CLI takes the config's name as a positional argument (e.g.
             ``govsim study source-claims``) instead of ``experiment=<name>``.
         order: Where ``govsim --help`` lists the kind (then by name).
+        refused_overrides: Command-line overrides the kind refuses (key → what to do instead),
+            e.g. ``scenario=`` for the demo, whose conditions are ``experiment.scenarios``.
     """
 
     name: ClassVar[str] = ""
@@ -97,6 +99,7 @@ class ExperimentKind:
     tags: ClassVar[tuple[str, ...]] = ()
     config_arg: ClassVar[str | None] = None
     order: ClassVar[int] = 100
+    refused_overrides: ClassVar[Mapping[str, str]] = {}
 
     # ---------------------------------------------------------------------------- settings
 

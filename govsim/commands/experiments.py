@@ -88,6 +88,12 @@ def _has_config(name: str) -> bool:
 def verb(kind: ExperimentKind, args: argparse.Namespace) -> int:
     """Run experiment kind ``kind`` from parsed arguments; returns the exit status."""
     model_ov, launcher_ov = split_launcher(args.overrides)
+    for text in model_ov:
+        key = text.lstrip("+~").split("=", 1)[0]
+        if key in kind.refused_overrides:
+            raise ConfigError(
+                f"{text}: not allowed in the {kind.name} — {kind.refused_overrides[key]}"
+            )
     if kind.config_arg:
         given = getattr(args, kind.config_arg)
         name = given.replace("-", "_")

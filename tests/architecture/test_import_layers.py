@@ -14,7 +14,6 @@ ALLOWED = {"sim": {"sim"}, "experiments": {"sim", "experiments"}, "govsim": set(
 #: Function-body imports of first-party modules that stay: (file, module) → why.
 BODY_IMPORTS: dict[tuple[str, str], str] = {
     ("govsim/cli.py", "govsim.runs"): "Mesa (≈1 s): only `govsim run` needs it, not --help/list",
-    ("govsim/cli.py", "govsim.demo"): "Mesa (≈1 s): only `govsim demo` needs it",
     ("govsim/runs.py", "govsim.plots"): "matplotlib: only for a run that draws plots (plots=true)",
     ("govsim/ui/cli.py", "govsim.ui.assets"): "the UI plugin is imported by every govsim "
     "command; its asset cache only by `govsim ui`",

@@ -178,27 +178,33 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(workdir, capsys, arg
 
 
 def test_demo_compares_the_same_seeds(workdir, capsys):
+    """The demo is a compare experiment: paired by seed, its table and headline printed."""
     argv = ["demo", "population.n_residents=150", "steps=5", "experiment.seeds=[0,1]",
-            "plots=false", "--results-dir", "res"]  # fmt: skip
+            "hydra/launcher=basic", "--results-dir", "res"]  # fmt: skip
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     root = workdir / "res" / "demo"
     assert "headline: integrated vs weak_baseline" in out
-    assert str(Path("res") / "demo" / "comparison.png") in out
-    for name in ("comparison.csv", "comparison.md", "runs.csv"):
+    assert "participation rate (mean of all weeks)" in out and "difference [95% CI]" in out
+    assert json.loads((root / "experiment.json").read_text())["kind"] == "demo"
+    for name in ("tables/comparison.csv", "tables/comparison.md", "tables/runs.csv"):
         assert (root / name).is_file()
-    assert (root / "comparison.png").read_bytes()[:8] == PNG
-    runs = pd.read_csv(root / "runs.csv")
-    assert sorted(zip(runs.scenario, runs.seed, strict=True)) == [
+    assert (root / "figures" / "comparison.png").read_bytes()[:8] == PNG
+    assert "runs stored: 4 of 4 planned" in (root / "report.md").read_text()
+    runs = pd.read_csv(root / "tables" / "runs.csv")
+    assert sorted(zip(runs.condition, runs.seed, strict=True)) == [
         ("integrated", 0), ("integrated", 1), ("weak_baseline", 0), ("weak_baseline", 1),
     ]  # fmt: skip
-    assert len(list_runs(root / "runs")) == 4
-    comp = pd.read_csv(root / "comparison.csv")
+    comp = pd.read_csv(root / "tables" / "comparison.csv")
     row = comp.set_index("outcome").loc["mean_participation_rate"]
-    base = runs[runs.scenario == "weak_baseline"].set_index("seed")["mean_participation_rate"]
-    other = runs[runs.scenario == "integrated"].set_index("seed")["mean_participation_rate"]
-    assert row["difference"] == pytest.approx((other - base).mean(), rel=1e-4)
-    assert row["n_pairs"] == 2
+    base = runs[runs.condition == "weak_baseline"].set_index("seed")["mean_participation_rate"]
+    other = runs[runs.condition == "integrated"].set_index("seed")["mean_participation_rate"]
+    assert row["comparison"] == "integrated − weak_baseline"
+    assert row["mean_diff"] == pytest.approx((other - base).mean(), rel=1e-9)
+    assert row["n"] == 2
+    # the printed difference is the stored one
+    line = next(x for x in out.splitlines() if x.startswith("participation rate (mean of all"))
+    assert f"{row['mean_diff']:+.3f}" in line
 
 
 def test_simulate_gives_the_same_tables_as_run_one():

@@ -1,9 +1,11 @@
 """``govsim optimise``: the best split of a fixed leadership budget across the four levers.
 
 The decision is the split ``w`` (a point of the simplex: four non-negative weights summing to
-1) of a total effort ``strategy.budget`` under ``strategy.name=budgeted``; each lever's effort
-is ``budget × w`` (capped at 1 per lever, the excess redistributed; see
-:class:`sim.strategies.Budgeted`). Objectives, both in [0, 1], higher is better:
+1) of a total cost ``strategy.budget`` (staff-hours a week per 1,000 residents, the common cost
+model :mod:`sim.costs`) under ``strategy.name=budgeted``; each lever gets ``budget × w`` of the
+cost (capped at its full cost, the excess redistributed) and the effort that cost buys (see
+:class:`sim.strategies.Budgeted`), so every candidate costs the same. Objectives, both in
+[0, 1], higher is better:
 
 * ``participation`` — the participation rate (``optimise.participation``, default
   ``final_participation_rate``), mean over the search replications;
@@ -38,6 +40,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from sim.costs import COST_UNIT, efforts_cost
 
 from .dataset import read_manifest
 from .design import ExperimentConfigError, design_rng, replicate_seeds, validate_points
@@ -150,9 +154,11 @@ class OptimiseSettings:
                 f"experiment.optimise.weight={self.weight!r}: expected a number in [0, 1]"
             )
         self.budget = float(o.get("budget", e.base.strategy.budget))
-        if not 0.0 < self.budget <= 4.0:
+        most = efforts_cost(np.ones(4), e.base)
+        if not 0.0 < self.budget <= most:
             raise ExperimentConfigError(
-                f"experiment.optimise.budget={self.budget!r}: expected a number in (0, 4]"
+                f"experiment.optimise.budget={self.budget!r}: expected a cost in (0, {most:g}] "
+                f"({COST_UNIT}; {most:g} = every lever at full effort)"
             )
         self.popsize = int(o.get("popsize", 8))
         self.maxiter = int(o.get("maxiter", 10))
@@ -363,7 +369,8 @@ def analyse_optimise(e: Experiment, paths: ExperimentPaths) -> tuple[list[str], 
         "",
         f"Objective: **{s.objective}**"
         + (f" (weight {s.weight:g} on participation)" if s.objective == "weighted" else "")
-        + f"; budget {s.budget:g} split by `strategy.name=budgeted` over the four levers; "
+        + f"; budget {s.budget:g} {COST_UNIT} split in cost (`sim.costs`) by "
+        "`strategy.name=budgeted` over the four levers, so every candidate costs the same; "
         f"participation = `{s.participation}`, consensus = 1 − 4 × `{s.consensus}`. "
         f"Method: {info.get('method', '?')}"
         + (

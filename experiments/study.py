@@ -7,26 +7,41 @@ control) is run once — a run's identity is its parameters and seed. Runs execu
 same resumable machinery as every sweep (:func:`experiments.execute.execute`, driven by the
 ``study`` kind, :mod:`experiments.kinds.study`); the report is written from the stored results
 alone (:func:`analyse_study`, also ``govsim report``).
+
+The report keeps apart what the comparisons can and cannot show: claims and mechanism checks
+(true by construction) in separate tables and Holm families, equivalence (TOST) before any "no
+effect", power at the first Holm step, each arm's weekly cost under the common cost model
+(:mod:`sim.costs`), and steady-state beside transient (first ``transient_weeks``) outcomes.
+
+Scenario discovery hook: when ``<study folder>/discover/shares.csv`` exists (written by
+``govsim discover`` run on this study; columns ``hypothesis``, ``contexts``, ``holds``,
+``share_holds``, further columns ignored), the verdict table gains the share of plausible
+communities in which each hypothesis holds, and the report links ``discover/report.md``.
+Nothing here writes that folder.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.costs import COST_UNIT, LEVERS, efforts_cost
 from sim.metrics import MODEL_METRICS
 from sim.params import Params, build_params, diff
 
 from .claims import (
+    HYPOTHESIS_KINDS,
     Hypothesis,
     StudySpec,
+    comparison_rows,
     hypothesis_verdicts,
+    metric_of,
     outcome_verdicts,
     paired_power,
     replications_for_power,
@@ -36,7 +51,6 @@ from .design import ExperimentConfigError, WorkEstimate, check_work, replicate_s
 from .execute import ExperimentPaths, RunSpec, identity_key
 from .figures import plot_forest, save
 from .report import md_table
-from .stats import paired_compare
 from .store import atomic_write_bytes, current_versions, versioned_id
 from .tables import load_rows, outcome_names, run_outcomes
 
@@ -56,8 +70,23 @@ _SPEC_KEYS = {
     "hypotheses",
     "on_model_change",
     "confirm_large",
+    "sesoi",
+    "transient_weeks",
+    "detect_dz",
 }
-_HYP_KEYS = {"title", "section", "claim", "treatment", "control", "outcomes", "communities"}
+_HYP_KEYS = {
+    "title",
+    "section",
+    "claim",
+    "treatment",
+    "control",
+    "outcomes",
+    "communities",
+    "mechanism",
+    "held_fixed",
+    "kind",
+    "by_construction",
+}
 
 
 def spec_from_config(exp: Mapping[str, Any], steps: int) -> StudySpec:
@@ -109,25 +138,71 @@ def spec_from_config(exp: Mapping[str, Any], steps: int) -> StudySpec:
                     control=dict(h.get("control") or {}),
                     outcomes=outcomes,
                     communities=tuple(h.get("communities") or ()),
+                    mechanism=" ".join(str(h.get("mechanism", "")).split()),
+                    held_fixed=" ".join(str(h.get("held_fixed", "")).split()),
+                    kind=_choice(f"hypotheses.{name}.kind", h.get("kind", "claim")),
+                    by_construction=" ".join(str(h.get("by_construction", "")).split()),
                 )
             )
         except ValueError as exc:
             raise ExperimentConfigError(str(exc)) from None
+    sesoi = exp.get("sesoi") or {}
+    if not isinstance(sesoi, Mapping):
+        raise ExperimentConfigError("experiment.sesoi: expected a mapping metric → effect size")
     try:
-        return StudySpec(
+        sesoi = {str(k): float(v) for k, v in sesoi.items()}
+    except (TypeError, ValueError):
+        raise ExperimentConfigError("experiment.sesoi: every value must be a number") from None
+    try:
+        spec = StudySpec(
             name=str(exp.get("name") or "study"),
             hypotheses=tuple(hyps),
             communities=tuple(exp.get("communities") or ()),
-            replications=int(exp.get("replications") or 0),
+            replications=2 if exp.get("replications") == "auto" else _int_setting(exp),
             steps=int(exp.get("steps") or steps),
             root_seed=int(exp.get("root_seed") or 0),
             alpha=float(exp.get("alpha", 0.05)),
             target_power=float(exp.get("target_power", 0.8)),
             on_model_change=_policy(exp.get("on_model_change", "refuse")),
             confirm_large=exp.get("confirm_large", False),
+            sesoi=sesoi,
+            transient_weeks=int(exp.get("transient_weeks", 52)),
         )
     except ValueError as exc:
         raise ExperimentConfigError(str(exc)) from None
+    if exp.get("replications") == "auto":
+        # replications chosen to reach the target power at the first Holm step of the claims
+        dz = exp.get("detect_dz")
+        if not isinstance(dz, int | float) or not dz > 0:
+            raise ExperimentConfigError(
+                "experiment.detect_dz: replications=auto needs the standardized effect d_z > 0 "
+                "to detect"
+            )
+        n = replications_for_power(float(dz), spec.target_power, spec.first_step_alpha())
+        spec = replace(spec, replications=n)
+    elif "detect_dz" in exp:
+        raise ExperimentConfigError(
+            "experiment.detect_dz: only read with experiment.replications=auto"
+        )
+    return spec
+
+
+def _int_setting(exp: Mapping[str, Any]) -> int:
+    value = exp.get("replications") or 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ExperimentConfigError(
+            f"experiment.replications={value!r}: expected a number ≥ 2 or 'auto'"
+        ) from None
+
+
+def _choice(name: str, value: Any) -> str:
+    if value not in HYPOTHESIS_KINDS:
+        raise ExperimentConfigError(
+            f"experiment.{name}={value!r}: allowed: {', '.join(HYPOTHESIS_KINDS)}"
+        )
+    return str(value)
 
 
 def _policy(value: Any) -> str:
@@ -235,39 +310,135 @@ def _load_spec(data: Mapping[str, Any]) -> tuple[StudySpec, list[dict[str, Any]]
     )
     s["communities"] = tuple(s["communities"])
     s.pop("base", None)
+    s["sesoi"] = dict(s.get("sesoi") or {})
     return StudySpec(hypotheses=hyps, **s), list(data["arms"])
 
 
-def _pair_rows(spec: StudySpec, arms: list[dict[str, Any]], runs: pd.DataFrame) -> pd.DataFrame:
-    by_id = runs.set_index("run_id")
-    table = {(a["hypothesis"], a["community"], a["arm"]): a["run_ids"] for a in arms}
+def _transient(rows: pd.DataFrame, metrics: Sequence[str], weeks: int) -> pd.DataFrame:
+    """``transient_<m>``: each run's mean of metric ``m`` over weeks 1…``weeks``."""
+    have = [m for m in metrics if m in rows.columns]
+    early = rows[(rows["step"] >= 1) & (rows["step"] <= weeks)]
+    out = early.groupby("run_id", sort=True)[have].mean()
+    return out.rename(columns={m: f"transient_{m}" for m in have}).reset_index()
+
+
+def _long_pairs(
+    h: Hypothesis,
+    community: str,
+    table: Mapping[tuple[str, str, str], list[str]],
+    by_id: pd.DataFrame,
+    outcomes: Sequence[str],
+) -> pd.DataFrame:
+    t_ids = table[(h.name, community, "treatment")]
+    c_ids = table[(h.name, community, "control")]
+    have = [
+        (t, c) for t, c in zip(t_ids, c_ids, strict=True) if t in by_id.index and c in by_id.index
+    ]
     recs = []
-    for h in spec.hypotheses:
-        for community in spec.communities_of(h):
-            t_ids = table[(h.name, community, "treatment")]
-            c_ids = table[(h.name, community, "control")]
-            have = [
-                (t, c)
-                for t, c in zip(t_ids, c_ids, strict=True)
-                if t in by_id.index and c in by_id.index
-            ]
-            for outcome, direction in h.outcomes.items():
-                a = np.array([by_id.at[t, outcome] for t, _ in have], dtype=float)
-                b = np.array([by_id.at[c, outcome] for _, c in have], dtype=float)
-                pc = paired_compare(a, b) if len(have) >= 2 else None
-                rec = {
-                    "hypothesis": h.name,
+    for outcome in outcomes:
+        if outcome not in by_id.columns:
+            continue
+        for t, c in have:
+            recs.append(
+                {
                     "community": community,
                     "outcome": outcome,
-                    "direction": direction,
-                    "primary": outcome == h.primary,
+                    "treatment": float(by_id.at[t, outcome]),
+                    "control": float(by_id.at[c, outcome]),
                 }
-                if pc is None:
-                    rec.update({"n": len(have), "mean_diff": np.nan, "p_ttest": np.nan})
-                else:
-                    rec.update(pc.to_dict())
-                recs.append(rec)
+            )
+    return pd.DataFrame.from_records(recs, columns=["community", "outcome", "treatment", "control"])
+
+
+def transient_name(outcome: str) -> str | None:
+    """The transient counterpart of a ``steady_*`` outcome (``transient_<metric>``)."""
+    return f"transient_{metric_of(outcome)}" if outcome.startswith("steady_") else None
+
+
+def _pair_rows(spec: StudySpec, arms: list[dict[str, Any]], runs: pd.DataFrame) -> pd.DataFrame:
+    """Every (hypothesis, community, outcome) comparison, with its transient counterpart
+    (family ``transient``) for each ``steady_*`` outcome."""
+    by_id = runs.set_index("run_id")
+    table = {(a["hypothesis"], a["community"], a["arm"]): a["run_ids"] for a in arms}
+    frames = []
+    fam_alpha = {f: spec.first_step_alpha(f) for f in ("claims", "mechanism checks", "transient")}
+    for h in spec.hypotheses:
+        trans = {o: transient_name(o) for o in h.outcomes}
+        h_trans = (
+            Hypothesis(
+                h.name,
+                h.title,
+                h.claim,
+                h.section,
+                h.treatment,
+                h.control,
+                {t: h.outcomes[o] for o, t in trans.items() if t},
+            )
+            if any(trans.values())
+            else None
+        )
+        for community in spec.communities_of(h):
+            outs = list(h.outcomes) + [t for t in trans.values() if t]
+            pairs = _long_pairs(h, community, table, by_id, outs)
+            if pairs.empty:
+                continue
+            rows = comparison_rows(
+                h,
+                pairs,
+                spec.sesoi,
+                alpha_power=fam_alpha[h.family],
+                target_power=spec.target_power,
+            )
+            frames.append(rows)
+            if h_trans is not None:
+                tr = comparison_rows(
+                    h_trans,
+                    pairs,
+                    spec.sesoi,
+                    alpha_power=fam_alpha["transient"],
+                    target_power=spec.target_power,
+                )
+                if not tr.empty:
+                    tr["family"] = "transient"
+                    tr["primary"] = tr["outcome"] == trans[h.primary]
+                    frames.append(tr)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def arm_costs(spec: StudySpec, arms: list[dict[str, Any]], runs: pd.DataFrame) -> pd.DataFrame:
+    """Each arm's weekly cost under the common cost model (:mod:`sim.costs`, default costs):
+    the cost of its mean efforts (``mean_effort_<lever>``, exact for constant strategies)."""
+    cols = [f"mean_effort_{lever}" for lever in LEVERS]
+    by_id = runs.set_index("run_id")
+    if not set(cols) <= set(by_id.columns):
+        return pd.DataFrame()
+    recs = []
+    for a in arms:
+        ids = [r for r in a["run_ids"] if r in by_id.index]
+        if not ids:
+            continue
+        eff = by_id.loc[ids, cols].mean().to_numpy(dtype=float)
+        recs.append(
+            {
+                "hypothesis": a["hypothesis"],
+                "community": a["community"],
+                "arm": a["arm"],
+                **{lever: float(v) for lever, v in zip(LEVERS, eff, strict=True)},
+                "cost": efforts_cost(np.clip(eff, 0.0, 1.0)),
+            }
+        )
     return pd.DataFrame.from_records(recs)
+
+
+def _discover_shares(root: Path) -> pd.DataFrame | None:
+    """The scenario-discovery hook: ``<root>/discover/shares.csv`` if ``govsim discover`` wrote
+    one for this study (see the module docstring), else ``None``."""
+    f = root / "discover" / "shares.csv"
+    if not f.is_file():
+        return None
+    df = pd.read_csv(f)
+    need = {"hypothesis", "share_holds"}
+    return df if need <= set(df.columns) else None
 
 
 def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = print) -> Path:
@@ -279,115 +450,323 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
     if rows.empty:
         raise ExperimentConfigError(f"{paths.root}: no stored runs to report on")
     runs = run_outcomes(rows)
+    metrics = sorted({metric_of(o) for h in spec.hypotheses for o in h.outcomes})
+    runs = runs.merge(_transient(rows, metrics, spec.transient_weeks), on="run_id", how="left")
     pairs = _pair_rows(spec, arms, runs)
     pairs = outcome_verdicts(pairs, spec.alpha)
-    verdicts = hypothesis_verdicts(pairs, spec.hypotheses)
+    main_rows = pairs[pairs["family"] != "transient"]
+    verdicts = hypothesis_verdicts(main_rows, spec.hypotheses)
+    trans_rows = pairs[pairs["family"] == "transient"]
+    trans_verdicts = hypothesis_verdicts(
+        trans_rows.assign(outcome=trans_rows["outcome"].str.replace("transient_", "steady_")),
+        spec.hypotheses,
+    )
+    shares = _discover_shares(paths.root)
+    if shares is not None:
+        verdicts = verdicts.merge(
+            shares[["hypothesis", "share_holds"]], on="hypothesis", how="left"
+        )
+    costs = arm_costs(spec, arms, runs)
     n_pairs = spec.replications
-    short = pairs[pairs["n"] < n_pairs]
-    d_detect = _detectable(n_pairs, spec.alpha, spec.target_power)
+    short = main_rows[main_rows["n"] < n_pairs]
+    m_claims = spec.family_size("claims")
+    a1 = spec.first_step_alpha("claims")
+    d_detect = _detectable(n_pairs, a1, spec.target_power)
     paths.tables.mkdir(parents=True, exist_ok=True)
-    for name, df in (("comparisons", pairs), ("verdicts", verdicts)):
+    for name, df in (
+        ("comparisons", pairs),
+        ("verdicts", verdicts),
+        ("transient_verdicts", trans_verdicts),
+        ("arm_costs", costs),
+    ):
         body = df.to_csv(index=False).encode("utf-8")
         atomic_write_bytes(body, paths.tables / f"{name}.csv")
+    stat = runs[["run_id", "stationary", "burn_in"]] if "stationary" in runs else None
+    claims = [h for h in spec.hypotheses if h.kind == "claim"]
+    checks = [h for h in spec.hypotheses if h.kind == "mechanism_check"]
     lines = [
         f"# {spec.name}: the source's claims, tested",
         "",
-        f"{len(spec.hypotheses)} hypotheses, each a paired comparison (treatment − control) on "
-        f"common random numbers: {n_pairs} replicate seeds per arm (root seed {spec.root_seed}), "
-        f"{spec.steps} weeks per run, {len(wanted)} planned runs ({len(set(rows['run_id']))} "
-        "stored). Outcomes are run-level (`steady_*`: mean over the weeks after the run's "
-        "burn-in, `sim.stationarity`; `mean_*`: mean over weeks 1…T; `final_*`: last week). "
-        f"Tests: paired t (and Wilcoxon signed-rank), Holm-corrected across all "
-        f"{len(pairs)} outcome × community tests of the study at family-wise α = {spec.alpha}. "
-        f"With {n_pairs} pairs the paired t-test has power {spec.target_power:.0%} for "
-        f"|d_z| ≥ {d_detect:.2f} at α = {spec.alpha} before correction; "
-        f"{replications_for_power(0.5, spec.target_power, spec.alpha)} pairs would be needed for "
-        "d_z = 0.5.",
+        f"{len(claims)} claims and {len(checks)} mechanism checks, each a paired comparison "
+        f"(treatment − control) on common random numbers: {n_pairs} replicate seeds per arm "
+        f"(root seed {spec.root_seed}), {spec.steps} weeks per run, {len(wanted)} "
+        f"planned runs ({len(set(rows['run_id']))} stored). Outcomes are run-level (`steady_*`: "
+        "mean over the weeks after the run's burn-in, `sim.stationarity`; `transient_*`: mean "
+        f"over weeks 1…{spec.transient_weeks}; `mean_*`: weeks 1…T; `final_*`: last week).",
+        "",
+        "**Tests.** Paired t (and Wilcoxon signed-rank); Holm-corrected within three families "
+        f"at family-wise α = {spec.alpha}: the claims ({m_claims} tests), the mechanism checks "
+        f"({spec.family_size('mechanism checks')}), the transient outcomes "
+        f"({spec.family_size('transient')} at most). Each outcome has a smallest effect size "
+        "of interest (SESOI, column `sesoi`, in the outcome's unit); the TOST equivalence test "
+        "of the difference within ±SESOI is Holm-corrected the same way (`p_tost_holm`).",
+        "",
+        f"**Power at the level used.** The smallest p of the claims must pass the first Holm "
+        f"step α/m = {a1:.2g}. There {n_pairs} pairs give power {spec.target_power:.0%} for "
+        f"|d_z| ≥ {_fmt_dz(d_detect)} (before correction: |d_z| ≥ "
+        f"{_fmt_dz(_detectable(n_pairs, spec.alpha, spec.target_power))}); d_z = 0.5 would need "
+        f"{replications_for_power(0.5, spec.target_power, a1)} pairs. Per comparison, "
+        "`power_sesoi` is the power to detect a difference of one SESOI given the observed sd "
+        "of the differences at that level, `pairs_for_power` the pairs that would reach "
+        f"{spec.target_power:.0%}, `power_equivalence` the TOST power at a true difference 0.",
         "",
         *(
             [
-                f"{len(short)} of the {len(pairs)} tests had fewer pairs (an outcome undefined "
-                "in some runs, e.g. no need resolved, or runs not stored yet); their `n` "
-                "column says how many.",
+                f"{len(short)} of the {len(main_rows)} tests had fewer pairs (an outcome "
+                "undefined in some runs, e.g. no need resolved, or runs not stored yet); their "
+                "`n` column says how many.",
                 "",
             ]
             if len(short)
             else []
         ),
-        "Verdict rules: an outcome *agrees* in a community when its Holm-adjusted paired-t p < α "
-        "with the expected sign, *contradicts* with the opposite sign; a hypothesis is "
-        "**supported** when its primary (first) outcome agrees in every community type, "
-        "**contradicted** when it contradicts in every one, **depends on conditions** when it "
-        "agrees in some (named) and not in others, **not supported** otherwise. The model may "
+        "**Verdicts.** An outcome *agrees* (Holm p < α, expected sign, not equivalent), "
+        "*contradicts* (opposite sign), is *negligible* (significant but equivalent: smaller "
+        "than SESOI), *no effect* (equivalent, not significant) or *inconclusive* (neither: "
+        "not detected, but not shown to be absent either). A hypothesis is **supported** when "
+        "its primary (first) outcome agrees in every community type, **contradicted** when it "
+        "contradicts in every one, **no effect** when it is equivalent in every one, **depends "
+        "on conditions** when it agrees in some (named) and not others, **not supported** when "
+        "it agrees nowhere and contradicts somewhere, **inconclusive** otherwise. The model may "
         "contradict the source; where it does, the table says so.",
         "",
-        "## Verdicts",
+    ]
+    if stat is not None and len(stat):
+        st = runs.merge(_run_community(arms), on="run_id", how="left")
+        summary = (
+            st.groupby("community")
+            .agg(
+                runs=("run_id", "nunique"),
+                stationary=("stationary", "mean"),
+                burn_in_median=("burn_in", "median"),
+            )
+            .reset_index()
+        )
+        lines += [
+            "## Stationarity",
+            "",
+            "Share of runs in which every recorded metric passed the stationarity test after "
+            "its burn-in (`sim.stationarity`), and the median burn-in (weeks). Where a share is "
+            "below 1, `steady_*` of those runs averages a window that is not yet stationary: "
+            "read them beside the transient outcomes below.",
+            "",
+            md_table(summary),
+            "",
+        ]
+    vcols = ["hypothesis", "title", "primary_outcome", "verdict", "agrees_in", "contradicts_in"]
+    vcols += ["no_effect_in", "inconclusive_in"]
+    if shares is not None:
+        vcols.append("share_holds")
+    lines += [
+        "## Verdicts on the claims",
         "",
-        md_table(verdicts.drop(columns=["communities"])),
+        md_table(verdicts[verdicts["kind"] == "claim"][vcols]),
         "",
     ]
-    for h in spec.hypotheses:
-        sub = pairs[pairs["hypothesis"] == h.name].copy()
-        sub["comparison"] = sub["community"]
-        sub["significant"] = sub["verdict"] != "not detected"
-        fig = save(
-            plot_forest(sub, title=f"{h.name}: treatment − control (d_z, by community type)"),
-            paths.figures / f"{h.name}.png",
-        )
-        v = verdicts.set_index("hypothesis").loc[h.name]
-        show = sub[
-            [
-                "community",
-                "outcome",
-                "direction",
-                "n",
-                "mean_a",
-                "mean_b",
-                "mean_diff",
-                "diff_lo",
-                "diff_hi",
-                "d_z",
-                "d_z_lo",
-                "d_z_hi",
-                "p_holm",
-                "verdict",
-            ]
-        ]
+    if shares is not None:
         lines += [
-            f"## {h.name} — {h.title}",
-            "",
-            f"*{h.section}.* {h.claim}",
-            "",
-            f"Treatment `{_fmt_ov(h.treatment)}` vs control `{_fmt_ov(h.control)}`. "
-            f"**Verdict: {v['verdict']}**"
-            + (f" (agrees in {v['agrees_in']})" if v["agrees_in"] else "")
-            + (f"; contradicts in {v['contradicts_in']}" if v["contradicts_in"] else "")
-            + ".",
-            "",
-            md_table(show.rename(columns={"mean_a": "treatment", "mean_b": "control"})),
-            "",
-            f"![{h.name}](figures/{fig.name})",
+            "`share_holds`: the share of plausible communities (sampled by `govsim discover` "
+            "on this study) in which the claim holds; boxes where it fails: "
+            "[discover/report.md](discover/report.md).",
             "",
         ]
-    failing = _failures(pairs, spec)
-    lines += ["## Where a lever fails", "", *failing, ""]
+    else:
+        lines += [
+            "Where each claim holds beyond these community types: not run for this study "
+            "(`govsim discover` writes `discover/shares.csv` here; the report then shows the "
+            "share of plausible communities in which each claim holds).",
+            "",
+        ]
+    if checks:
+        lines += [
+            "## Mechanism checks (true by construction — not evidence)",
+            "",
+            "Each of these compares arms whose outcome is set directly by the rule the "
+            "treatment switches on; a pass verifies the code, not the source's claim. They "
+            "are a Holm family of their own and are not counted as support.",
+            "",
+            md_table(
+                verdicts[verdicts["kind"] == "mechanism_check"][
+                    ["hypothesis", "title", "primary_outcome", "verdict"]
+                ].assign(
+                    by_construction=[
+                        h.by_construction for h in checks if h.name in set(verdicts["hypothesis"])
+                    ]
+                )
+            ),
+            "",
+        ]
+    lines += [
+        "## Steady state and transient",
+        "",
+        f"The primary outcome's verdict from the steady state (`steady_*`) and from the first "
+        f"{spec.transient_weeks} weeks (`transient_*`, its own Holm family). A verdict that "
+        "differs says the claim is about the path, not the regime (or the reverse).",
+        "",
+        md_table(
+            verdicts[["hypothesis", "kind", "verdict"]].merge(
+                trans_verdicts[["hypothesis", "verdict"]].rename(
+                    columns={"verdict": "transient_verdict"}
+                ),
+                on="hypothesis",
+                how="left",
+            )
+        ),
+        "",
+    ]
+    if not costs.empty:
+        cost_tab = costs.pivot_table(
+            index=["hypothesis", "community"], columns="arm", values="cost"
+        ).reset_index()
+        lines += [
+            "## What each arm costs",
+            "",
+            f"Weekly cost of each arm's lever efforts under the common cost model "
+            f"(`sim.costs`, default costs: every lever 20 {COST_UNIT} at full effort, the "
+            "ideological lever's cost growing as effort²). Equal-effort comparisons (H8) are "
+            "equal in this cost by design; other hypotheses compare a lever with none.",
+            "",
+            md_table(cost_tab),
+            "",
+        ]
+    for h in spec.hypotheses:
+        lines += _hypothesis_section(h, pairs, verdicts, spec, paths, plot_forest, save, md_table)
+    failing = _failures(main_rows[main_rows["family"] == "claims"], spec)
+    lines += ["## Where a claim fails", "", *failing, ""]
+    lines += ["## Caveats", "", *_caveats(spec, main_rows, runs), ""]
     report = paths.root / "report.md"
     atomic_write_bytes("\n".join(lines).encode("utf-8"), report)
     if echo is not None:
         echo(f"report: {report}")
         for _, r in verdicts.iterrows():
-            echo(f"  {r['hypothesis']}: {r['verdict']}")
+            tag = "" if r["kind"] == "claim" else " (mechanism check)"
+            echo(f"  {r['hypothesis']}: {r['verdict']}{tag}")
     return report
+
+
+_SHOW = [
+    "community",
+    "outcome",
+    "direction",
+    "n",
+    "mean_a",
+    "mean_b",
+    "mean_diff",
+    "diff_lo",
+    "diff_hi",
+    "d_z",
+    "d_z_lo",
+    "d_z_hi",
+    "sesoi",
+    "p_holm",
+    "p_tost_holm",
+    "power_sesoi",
+    "pairs_for_power",
+    "verdict",
+]
+
+
+def _hypothesis_section(h, pairs, verdicts, spec, paths, plot_forest, save, md_table) -> list[str]:
+    sub = pairs[(pairs["hypothesis"] == h.name) & (pairs["family"] != "transient")].copy()
+    tr = pairs[(pairs["hypothesis"] == h.name) & (pairs["family"] == "transient")]
+    sub["comparison"] = sub["community"]
+    sub["significant"] = sub["verdict"].isin(["agrees", "contradicts", "negligible"])
+    fig = save(
+        plot_forest(sub, title=f"{h.name}: treatment − control (d_z, by community type)"),
+        paths.figures / f"{h.name}.png",
+    )
+    v = verdicts.set_index("hypothesis").loc[h.name]
+    kind = "Claim" if h.kind == "claim" else "Mechanism check (true by construction)"
+    show = [c for c in _SHOW if c in sub.columns]
+    out = [
+        f"## {h.name} — {h.title}",
+        "",
+        f"*{kind}; {h.section}.* {h.claim}",
+        "",
+    ]
+    if h.mechanism:
+        out += [f"**Mechanism isolated:** {h.mechanism}", ""]
+    if h.held_fixed:
+        out += [f"**Held fixed:** {h.held_fixed}", ""]
+    if h.by_construction:
+        out += [f"**Why it is true by construction:** {h.by_construction}", ""]
+    out += [
+        f"Treatment `{_fmt_ov(h.treatment)}` vs control `{_fmt_ov(h.control)}`. "
+        f"**Verdict: {v['verdict']}**"
+        + (f" (agrees in {v['agrees_in']})" if v["agrees_in"] else "")
+        + (f"; contradicts in {v['contradicts_in']}" if v["contradicts_in"] else "")
+        + (f"; no effect in {v['no_effect_in']}" if v["no_effect_in"] else "")
+        + (f"; inconclusive in {v['inconclusive_in']}" if v["inconclusive_in"] else "")
+        + ".",
+        "",
+        md_table(sub[show].rename(columns={"mean_a": "treatment", "mean_b": "control"})),
+        "",
+    ]
+    if not tr.empty:
+        tshow = ["community", "outcome", "mean_diff", "diff_lo", "diff_hi", "d_z", "verdict"]
+        out += [
+            f"Transient (weeks 1…{spec.transient_weeks}):",
+            "",
+            md_table(tr[tshow]),
+            "",
+        ]
+    out += [f"![{h.name}](figures/{fig.name})", ""]
+    return out
+
+
+def _run_community(arms: list[dict[str, Any]]) -> pd.DataFrame:
+    recs = {}
+    for a in arms:
+        for rid in a["run_ids"]:
+            recs.setdefault(rid, a["community"])
+    return pd.DataFrame({"run_id": list(recs), "community": list(recs.values())})
+
+
+def _caveats(spec: StudySpec, rows: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
+    """Plain-language caveats the numbers call for."""
+    out = []
+    prim = rows[rows["primary"] & (rows["family"] == "claims")]
+    weak = prim[prim["power_sesoi"] < spec.target_power] if "power_sesoi" in prim else prim[[]]
+    if len(weak):
+        names = sorted({f"{r.hypothesis} ({r.community})" for r in weak.itertuples()})
+        out.append(
+            f"* Underpowered: {len(weak)} of {len(prim)} primary comparisons have power below "
+            f"{spec.target_power:.0%} to detect one SESOI at the first Holm step "
+            f"({spec.first_step_alpha():.2g}): {', '.join(names)}. Their *inconclusive* "
+            "verdicts say the study was too small, not that the effect is absent; "
+            "`pairs_for_power` says how many pairs would do."
+        )
+    if "stationary" in runs:
+        share = float(runs["stationary"].mean())
+        if share < 1:
+            out.append(
+                f"* {1 - share:.0%} of the runs did not pass the stationarity test: their "
+                "`steady_*` values average a window that may still drift."
+            )
+    out.append(
+        "* Equal cost rests on the cost model's assumption that every lever costs the same at "
+        "full effort (`costs.*`, no source gives their relative costs); vary `costs.*` to see "
+        "whether an equal-cost ranking survives another assumption."
+    )
+    out.append(
+        "* The community types are a handful of presets, not a sample of communities; where a "
+        "claim holds across plausible communities is the question of `govsim discover`."
+    )
+    return out
 
 
 def _detectable(n: int, alpha: float, power: float) -> float:
     if n < 2:
         return float("nan")
-    lo, hi = 0.0, 10.0
+    lo, hi = 0.0, 20.0
     for _ in range(60):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if paired_power(n, mid, alpha) < power else (lo, mid)
     return hi
+
+
+def _fmt_dz(d: float) -> str:
+    return "more than 20 (never, in practice)" if d >= 20.0 else f"{d:.2f}"
 
 
 def _fmt_ov(ov: Mapping[str, Any]) -> str:
@@ -397,17 +776,22 @@ def _fmt_ov(ov: Mapping[str, Any]) -> str:
 
 
 def _failures(pairs: pd.DataFrame, spec: StudySpec) -> list[str]:
-    """Plain-language list of (hypothesis, community) where the primary outcome did not agree."""
+    """Plain-language list of (claim, community) where the primary outcome did not agree."""
     out = []
     prim = pairs[pairs["primary"]]
+    words = {
+        "contradicts": "goes the other way",
+        "negligible": "changes by less than its SESOI",
+        "no effect": "is equivalent to no effect (within ±SESOI)",
+        "inconclusive": "is inconclusive (neither detected nor shown absent)",
+    }
     for _, r in prim.iterrows():
         if r["verdict"] == "agrees":
             continue
-        what = (
-            "goes the other way" if r["verdict"] == "contradicts" else "shows no detectable effect"
-        )
         out.append(
-            f"* {r['hypothesis']} in `{r['community']}`: `{r['outcome']}` {what} "
-            f"(difference {r['mean_diff']:.3g}, d_z {r['d_z']:.2f}, Holm p {r['p_holm']:.3g})."
+            f"* {r['hypothesis']} in `{r['community']}`: `{r['outcome']}` "
+            f"{words.get(r['verdict'], r['verdict'])} (difference {r['mean_diff']:.3g} "
+            f"[{r['diff_lo']:.3g}, {r['diff_hi']:.3g}], d_z {r['d_z']:.2f}, Holm p "
+            f"{r['p_holm']:.3g}, Holm TOST p {r['p_tost_holm']:.3g})."
         )
-    return out or ["* Every primary outcome agreed with its hypothesis in every community type."]
+    return out or ["* Every claim's primary outcome agreed in every community type."]

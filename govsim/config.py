@@ -767,7 +767,7 @@ def _blame_files(message: str, overrides: Sequence[str], choices: Mapping[str, A
 
 def _check_strategy(params: Params) -> None:
     try:
-        make_strategy(params.strategy)
+        make_strategy(params.strategy, params.costs)
     except ValueError as exc:
         raise ConfigError(_first_line(exc)) from None
 

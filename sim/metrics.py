@@ -504,6 +504,23 @@ def participation_gini(m: GovernanceModel) -> float:
     return group_gini(rate, size)
 
 
+@metric("low_literacy_gap", "participation")
+def low_literacy_gap(m: GovernanceModel) -> float:
+    """Participation rate of the least digitally literate group minus that of everyone else.
+
+    Signed: negative when that group falls behind (the digital divide of a platform-first
+    strategy). The group is the one with the lowest ``digital_literacy`` parameter (the first
+    such group on a tie); NaN when every group has the same literacy (no group is less
+    literate) or the group is empty.
+    """
+    lit = [g.digital_literacy for g in m.params.population.groups.values()]
+    if not lit or min(lit) == max(lit):
+        return float("nan")
+    k = lit.index(min(lit))
+    _, rate, rest = _group_rates_vs_rest(m)
+    return float(rate[k] - rest[k])
+
+
 @metric("never_participated", "participation")
 def never_participated(m: GovernanceModel) -> float:
     """Share of residents who have never taken part so far."""

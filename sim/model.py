@@ -160,7 +160,7 @@ class GovernanceModel(mesa.Model):
             name: np.random.default_rng(c)
             for name, c in zip(RNG_STREAMS[1:], children[1:], strict=True)
         }
-        self.strategy = make_strategy(p.strategy)
+        self.strategy = make_strategy(p.strategy, p.costs)
         self.strategy_changes: list[tuple[int, Any]] = []
         self.service = next(m for m in PIPELINE if isinstance(m, Service))
         self.effort = Efforts()
@@ -387,7 +387,7 @@ class GovernanceModel(mesa.Model):
         params = build_params(
             self.params, {f"strategy.{k}": v for k, v in fields.items()}, unread="reset"
         )
-        new = make_strategy(params.strategy)
+        new = make_strategy(params.strategy, params.costs)
         self.params, self.strategy = params, new
         self.strategy_changes.append((self.steps + 1, params.strategy))
 

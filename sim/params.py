@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .costs import COST_UNIT, CostParams
 from .schema import (
     FieldInfo,
     check_ranges,
@@ -44,12 +45,14 @@ from .schema import param as p
 
 __all__ = [
     "CATEGORIES",
+    "COST_UNIT",
     "MAX_SEED",
     "MAX_STEPS",
     "OPINION_RULES",
     "ORG_KINDS",
     "PAIRINGS",
     "ConflictParams",
+    "CostParams",
     "DeliberationParams",
     "EngineParams",
     "FieldInfo",
@@ -962,11 +965,11 @@ class StrategyParams:
     )
     end_step: int = p(-1, "Week the strategy stops (−1 = never)", unit="week", lo=-1, hi=1e9)
     budget: float = p(
-        1.0,
-        "Total effort (sum of the four lever efforts) of budgeted and adaptive strategies",
-        unit="effort",
+        20.0,
+        "Total cost of the levers under the budgeted and adaptive strategies (costs.*)",
+        unit=COST_UNIT,
         lo=0.0,
-        hi=4.0,
+        hi=1e4,
     )
     adapt_every: int = p(
         10, "Adaptive strategy: weeks between re-allocations", unit="weeks", lo=1, hi=1000
@@ -1078,6 +1081,7 @@ class Params:
     turnover: TurnoverParams = p(None, "Residential turnover", factory=TurnoverParams)
     organizations: OrganizationParams = p(None, "Organizations", factory=OrganizationParams)
     levers: LeverParams = p(None, "Lever parameters", factory=LeverParams)
+    costs: CostParams = p(None, "Lever costs (the common cost model)", factory=CostParams)
     strategy: StrategyParams = p(None, "Leadership strategy", factory=StrategyParams)
     engine: EngineParams = p(None, "Engine settings", factory=EngineParams)
     metrics: MetricParams = p(None, "Outcome measurement settings", factory=MetricParams)
@@ -1307,7 +1311,8 @@ def unread_parameters(params: Params) -> list[str]:
     opinion rule, engine, or a switched-off mechanism does not read it. Each message names the
     parameter, its value, and what would read it.
     """
-    from .strategies import strategy_reads  # the strategy registry (lazy: it imports numpy)
+    # the strategy registry (lazy: it imports numpy)
+    from .strategies import COST_STRATEGIES, reads_costs, strategy_reads
 
     default = Params()
     out: list[str] = []
@@ -1353,6 +1358,14 @@ def unread_parameters(params: Params) -> list[str]:
                 f"parameter strategy.{f.name}={show(value)}: strategy.name={name!r} does not "
                 f"read it; read by strategy.name=" + (" or ".join(who) if who else "none")
             )
+    if not reads_costs(params.strategy):
+        for f in dataclasses.fields(CostParams):
+            differs, value = changed("costs", f.name)
+            if differs:
+                out.append(
+                    f"parameter costs.{f.name}={show(value)}: strategy.name={name!r} does not "
+                    "spend a budget; read by strategy.name=" + " or ".join(sorted(COST_STRATEGIES))
+                )
     for lever in LeverParams.__dataclass_fields__:
         if lever in levers:
             continue
@@ -1377,6 +1390,12 @@ _A = "assumed: "
 #: ``"Class.field" -> where its default comes from``: a cited figure, a stylised fact, a
 #: literature convention, a setting, or "assumed" with the reasoning. Attached to every field's
 #: metadata as ``source`` by :func:`_attach_sources` (a test checks that none is missing).
+_COST_SOURCE = (
+    "assumed: the same for every lever, about half a community worker's week per 1,000 "
+    "residents, because no source gives the levers' relative costs; the exponents carry the "
+    "difference between levers. Vary costs.* to test a comparison's sensitivity to it"
+)
+
 SOURCES: dict[str, str] = {
     # population
     "PopulationParams.n_residents": "setting: a large urban community (shequ) of a few "
@@ -1533,7 +1552,22 @@ SOURCES: dict[str, str] = {
     "StrategyParams.smart": "setting: lever off",
     "StrategyParams.start_step": "setting: from the first week",
     "StrategyParams.end_step": "setting: never stops",
-    "StrategyParams.budget": "setting: one unit of total effort",
+    "StrategyParams.budget": "setting: the cost of one lever at full effort under the default "
+    "costs (20 staff-hours a week per 1,000 residents)",
+    # the common cost model (sim/costs.py)
+    "CostParams.ideological": _COST_SOURCE,
+    "CostParams.political": _COST_SOURCE,
+    "CostParams.organizational": _COST_SOURCE,
+    "CostParams.smart": _COST_SOURCE,
+    "CostParams.ideological_exponent": "setting, chosen so that cost is proportional to the "
+    "lever's dose: an effort e holds frequency·e activities reaching reach·e of residents, so "
+    "attendances (what staff time pays for) grow as e²",
+    "CostParams.political_exponent": "setting, chosen so that cost is proportional to the "
+    "dose: the added capacity, resources, mass-line probability and cost cut all grow as e",
+    "CostParams.organizational_exponent": "setting, chosen so that cost is proportional to the "
+    "dose: link density above base, routing, pooling and mediation all grow as e",
+    "CostParams.smart_exponent": "setting, chosen so that cost is proportional to the dose: "
+    "the weekly adoption probability and data discovery grow as e",
     "StrategyParams.adapt_every": _A + "a re-allocation every ten weeks",
     "StrategyParams.adapt_step": _A + "10 % of the budget moved at a time",
     "StrategyParams.options": "setting: none",

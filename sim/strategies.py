@@ -53,12 +53,14 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from .params import StrategyParams
+from .costs import effort_for_cost, efforts_cost, split_cost, water_fill
+from .params import CostParams, StrategyParams
 
 if TYPE_CHECKING:
     from .model import GovernanceModel
 
 __all__ = [
+    "COST_STRATEGIES",
     "LEVERS",
     "STRATEGIES",
     "Adaptive",
@@ -74,6 +76,7 @@ __all__ = [
     "Strategy",
     "Window",
     "make_strategy",
+    "reads_costs",
     "register_strategy",
     "strategy_reads",
 ]
@@ -130,12 +133,21 @@ STRATEGIES: dict[str, StrategyFactory] = {}
 #: the levers whose parameters it can use).
 _DECLARED: dict[str, tuple[type | None, tuple[str, ...]]] = {}
 
+#: Registered strategies that spend ``strategy.budget`` through the cost model
+#: (:mod:`sim.costs`): their factory is called with ``costs=`` (the ``costs`` section), and they
+#: are the readers of ``costs.*``.
+COST_STRATEGIES: set[str] = set()
+
 #: ``strategy.*`` fields that :func:`make_strategy` itself reads for every strategy.
 COMMON_FIELDS: tuple[str, ...] = ("name", "start_step", "end_step")
 
 
 def register_strategy(
-    name: str, *, params: type | None = None, levers: tuple[str, ...] = LEVERS
+    name: str,
+    *,
+    params: type | None = None,
+    levers: tuple[str, ...] = LEVERS,
+    costs: bool = False,
 ) -> Callable[[StrategyFactory], StrategyFactory]:
     """Class decorator: make a strategy selectable as ``strategy.name=<name>``.
 
@@ -145,6 +157,8 @@ def register_strategy(
             :class:`sim.params.StrategyParams`; the factory is called with one. ``None``: the
             factory gets the whole ``StrategyParams`` and is taken to read all of it.
         levers: The levers whose own parameters (``levers.<lever>.*``) it can use.
+        costs: Whether it spends a budget through the cost model: the factory is then called
+            as ``factory(record, costs=CostParams)`` and the strategy reads ``costs.*``.
     """
     if params is not None:
         known = {f.name for f in dataclasses.fields(StrategyParams)}
@@ -161,6 +175,10 @@ def register_strategy(
     def deco(factory: StrategyFactory) -> StrategyFactory:
         STRATEGIES[name] = factory
         _DECLARED[name] = (params, tuple(levers))
+        if costs:
+            COST_STRATEGIES.add(name)
+        else:
+            COST_STRATEGIES.discard(name)
         return factory
 
     return deco
@@ -183,9 +201,9 @@ class LeverEfforts:
 
 @dataclass(frozen=True)
 class BudgetedParams:
-    """Parameters of ``budgeted``: the total effort and the four lever weights."""
+    """Parameters of ``budgeted``: the total cost and the four lever weights."""
 
-    budget: float = 1.0
+    budget: float = 20.0
     ideological: float = 0.0
     political: float = 0.0
     organizational: float = 0.0
@@ -196,7 +214,7 @@ class BudgetedParams:
 class AdaptiveParams:
     """Parameters of ``adaptive``: the budget and how it is re-allocated."""
 
-    budget: float = 1.0
+    budget: float = 20.0
     adapt_every: int = 10
     adapt_step: float = 0.1
 
@@ -232,6 +250,12 @@ def strategy_reads(
         fields |= all_fields if record is None else {f.name for f in dataclasses.fields(record)}
         levers |= set(lv)
     return fields, levers, _readers
+
+
+def reads_costs(params: StrategyParams) -> bool:
+    """Whether the strategy ``params.name`` selects reads ``costs.*`` (spends a budget through
+    the cost model; user code ``module:Class`` is taken to read everything)."""
+    return any(":" in part or part.strip() in COST_STRATEGIES for part in params.name.split("+"))
 
 
 def _readers(field_name: str) -> list[str]:
@@ -299,19 +323,29 @@ def _campaign(params: LeverEfforts) -> Strategy:
     return Fixed(params)
 
 
-@register_strategy("budgeted", params=BudgetedParams)
+@register_strategy("budgeted", params=BudgetedParams, costs=True)
 class Budgeted:
-    """A fixed total effort (``budget``) split across the levers in proportion to weights.
+    """A fixed total cost (``budget``, staff-hours a week per 1,000 residents) split across
+    the levers in proportion to weights, through the cost model (:mod:`sim.costs`).
 
-    The weights are the four effort fields (all zero = equal split). A lever's share is
-    capped at 1; effort above the cap is re-distributed to the others.
+    The weights are the four lever fields (all zero = equal split). The split is made in
+    cost: lever ``i`` gets ``budget × w_i / Σw`` staff-hours, capped at its cost at full
+    effort (``costs.<lever>``), the excess re-distributed to the others; each lever's effort
+    is the one its share buys (:func:`sim.costs.effort_for_cost`). Two budgeted strategies
+    with the same budget therefore cost the same, whatever their weights.
     """
 
-    def __init__(self, params: BudgetedParams | StrategyParams) -> None:
+    def __init__(
+        self, params: BudgetedParams | StrategyParams, costs: CostParams | None = None
+    ) -> None:
         w = np.array([getattr(params, lever) for lever in LEVERS], dtype=float)
-        if w.sum() <= 0:
-            w = np.ones(4)
-        self._efforts = Efforts.from_array(split_budget(params.budget, w))
+        self.costs = costs if costs is not None else CostParams()
+        self._efforts = Efforts.from_array(split_cost(params.budget, w, self.costs))
+
+    @property
+    def cost(self) -> float:
+        """Total weekly cost of the split (at most ``budget``)."""
+        return efforts_cost(self._efforts, self.costs)
 
     def efforts(self, model: GovernanceModel) -> Efforts:
         """The budget split."""
@@ -319,40 +353,34 @@ class Budgeted:
 
 
 def split_budget(budget: float, weights: np.ndarray) -> np.ndarray:
-    """Split ``budget`` by ``weights`` with each share capped at 1 (water-filling)."""
-    w = np.asarray(weights, dtype=float)
-    out = np.zeros_like(w)
-    free = w > 0
-    remaining = min(budget, float(free.sum()))
-    while remaining > 1e-12 and free.any():
-        share = remaining * w / w[free].sum()
-        share[~free] = 0.0
-        capped = free & (out + share >= 1.0)
-        if not capped.any():
-            out += share
-            break
-        remaining -= float((1.0 - out[capped]).sum())
-        out[capped] = 1.0
-        free &= ~capped
-    return out
+    """Split ``budget`` by ``weights`` with each share capped at 1 (water-filling in effort,
+    not cost; :func:`sim.costs.split_cost` splits a cost budget)."""
+    return water_fill(budget, np.asarray(weights, dtype=float), np.ones(len(weights)))
 
 
-@register_strategy("adaptive", params=AdaptiveParams)
+@register_strategy("adaptive", params=AdaptiveParams, costs=True)
 class Adaptive:
     """Moves effort to whichever outcome lags (an adaptive leadership).
 
-    Starts from an equal split of ``budget``. Every ``adapt_every`` weeks it scores each lever
+    ``budget`` is a cost (staff-hours a week per 1,000 residents, :mod:`sim.costs`), held in
+    cost shares: it starts from an equal split of the cost, and the lever efforts are what each
+    share buys. Every ``adapt_every`` weeks it scores each lever
     by the outcome it serves most directly — ideological: closeness to the agenda
     (1 − distance), political: need resolution rate, organizational: share of closed disputes
-    that were mediated, smart: participation rate — and moves ``adapt_step`` × budget from the
-    lever whose outcome is best to the one whose outcome lags most.
+    that were mediated, smart: participation rate — and moves ``adapt_step`` × budget (in
+    cost) from the lever whose outcome is best to the one whose outcome lags most, up to the
+    lagging lever's full cost.
     """
 
-    def __init__(self, params: AdaptiveParams | StrategyParams) -> None:
+    def __init__(
+        self, params: AdaptiveParams | StrategyParams, costs: CostParams | None = None
+    ) -> None:
+        self.costs = costs if costs is not None else CostParams()
+        self.caps = np.array([float(getattr(self.costs, lever)) for lever in LEVERS])
         self.budget = params.budget
         self.every = params.adapt_every
         self.step_size = params.adapt_step * params.budget
-        self.alloc = split_budget(self.budget, np.ones(4))
+        self.alloc = water_fill(self.budget, np.ones(4), self.caps)
 
     @staticmethod
     def scores(model: GovernanceModel) -> np.ndarray:
@@ -379,10 +407,15 @@ class Adaptive:
             s = np.where(np.isfinite(s), s, 0.5)
             lag, best = int(np.argmin(s)), int(np.argmax(s))
             if lag != best:
-                move = min(self.step_size, self.alloc[best], 1.0 - self.alloc[lag])
+                move = min(self.step_size, self.alloc[best], self.caps[lag] - self.alloc[lag])
                 self.alloc[best] -= move
                 self.alloc[lag] += move
-        return Efforts.from_array(self.alloc)
+        return Efforts(
+            **{
+                lever: effort_for_cost(lever, max(0.0, float(c)), self.costs)
+                for lever, c in zip(LEVERS, self.alloc, strict=True)
+            }
+        )
 
 
 class Composite:
@@ -443,7 +476,7 @@ def _load_object(spec: str) -> StrategyFactory:
         ) from None
 
 
-def _make_one(name: str, params: StrategyParams) -> Strategy:
+def _make_one(name: str, params: StrategyParams, costs: CostParams | None) -> Strategy:
     name = name.strip()
     if ":" in name:
         factory = _load_object(name)
@@ -458,7 +491,12 @@ def _make_one(name: str, params: StrategyParams) -> Strategy:
             f"parameter strategy.name={name!r}: unknown strategy{hint}; allowed: "
             f"{', '.join(sorted(STRATEGIES))}, 'a+b', 'module:Class' or 'file.py:Class'"
         )
-    strategy = factory(params if ":" in name else _record(name, params))
+    if ":" in name:
+        strategy = factory(params)
+    elif name in COST_STRATEGIES:
+        strategy = factory(_record(name, params), costs=costs)  # type: ignore[call-arg]
+    else:
+        strategy = factory(_record(name, params))
     if not callable(getattr(strategy, "efforts", None)):
         raise ValueError(
             f"parameter strategy.name={name!r}: {factory!r} made an object without an "
@@ -467,11 +505,13 @@ def _make_one(name: str, params: StrategyParams) -> Strategy:
     return strategy
 
 
-def make_strategy(params: StrategyParams) -> Strategy:
+def make_strategy(params: StrategyParams, costs: CostParams | None = None) -> Strategy:
     """Build the strategy object that ``params`` selects.
 
     Args:
         params: The strategy section of the schema.
+        costs: The cost model's parameters (``Params.costs``), given to the strategies that
+            spend a budget (:data:`COST_STRATEGIES`); ``None`` = the defaults.
 
     Returns:
         A :class:`Strategy`, wrapped in a :class:`Window` when start/end steps are set.
@@ -479,7 +519,7 @@ def make_strategy(params: StrategyParams) -> Strategy:
     Raises:
         ValueError: Unknown name, missing file or attribute.
     """
-    parts = [_make_one(n, params) for n in params.name.split("+")]
+    parts = [_make_one(n, params, costs) for n in params.name.split("+")]
     strategy: Strategy = parts[0] if len(parts) == 1 else Composite(parts)
     if params.start_step > 0 or params.end_step >= 0:
         strategy = Window(strategy, params.start_step, params.end_step)

@@ -12,7 +12,7 @@ model or of older metric definitions are never silently mixed with new ones.
 """
 
 #: Version of the model's dynamics (mechanisms, schedule, draws, defaults).
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 
 #: Version of the outcome definitions (``sim.metrics``).
-METRICS_VERSION = "2"
+METRICS_VERSION = "3"

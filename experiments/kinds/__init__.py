@@ -6,7 +6,7 @@ package is imported (:mod:`pkgutil`), and so is every entry point of the group `
 (kinds in other packages: ``[project.entry-points."govsim.kinds"] mine = "mypkg.kinds"``), and
 every module named in the environment variable ``GOVSIM_KINDS`` (comma-separated, e.g. a
 researcher's own ``my_kind.py`` on ``PYTHONPATH``).
-A module registers its kind with :func:`register_kind`. :func:`discover` imports further
+A module registers its kind with :func:`register_kind`. :func:`load_kinds` imports further
 modules (e.g. a researcher's own file) the same way.
 """
 
@@ -22,7 +22,7 @@ from importlib import metadata
 from ..design import ExperimentConfigError
 from .base import KINDS, ExperimentKind, ordered, register_kind
 
-__all__ = ["KINDS", "ExperimentKind", "discover", "get_kind", "ordered", "register_kind"]
+__all__ = ["KINDS", "ExperimentKind", "get_kind", "load_kinds", "ordered", "register_kind"]
 
 #: The entry-point group of kinds defined in other packages.
 ENTRY_POINT_GROUP = "govsim.kinds"
@@ -32,7 +32,7 @@ ENV_VAR = "GOVSIM_KINDS"
 _failed: dict[str, str] = {}
 
 
-def discover(*modules: str) -> dict[str, ExperimentKind]:
+def load_kinds(*modules: str) -> dict[str, ExperimentKind]:
     """Import the given modules (default: this package's modules and the entry points).
 
     A module that fails to import is reported on stderr and skipped (a broken plug-in must
@@ -78,4 +78,4 @@ def get_kind(name: str) -> ExperimentKind:
         ) from None
 
 
-discover()
+load_kinds()

@@ -265,7 +265,7 @@ def ordered(kinds: Mapping[str, ExperimentKind]) -> list[ExperimentKind]:
     return sorted(kinds.values(), key=lambda k: (k.order, k.name))
 
 
-#: The registered kinds, name → kind object (filled by :func:`experiments.kinds.discover`).
+#: The registered kinds, name → kind object (filled by :func:`experiments.kinds.load_kinds`).
 KINDS: dict[str, ExperimentKind] = {}
 
 

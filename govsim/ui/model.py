@@ -58,7 +58,7 @@ def lever_preview(params: Params, model: GovernanceModel) -> Efforts:
     """
     sp = dataclasses.replace(params.strategy, start_step=0, end_step=-1)
     try:
-        return make_strategy(sp).efforts(model)
+        return make_strategy(sp, params.costs).efforts(model)
     except Exception:  # a user strategy that cannot be asked outside a run
         return Efforts(**{lever: getattr(sp, lever) for lever in LEVERS})
 

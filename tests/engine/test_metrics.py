@@ -26,6 +26,7 @@ COVERED = {
     "participation_gap": "test_participation_metrics_by_hand",
     "participation_gini": "test_participation_metrics_by_hand",
     "never_participated": "test_participation_metrics_by_hand",
+    "low_literacy_gap": "test_low_literacy_gap_by_hand",
     "opinion_mean": "test_opinion_metrics_by_hand",
     "opinion_variance": "test_opinion_metrics_by_hand",
     "opinion_sd": "test_opinion_metrics_by_hand",
@@ -121,6 +122,31 @@ def test_participation_metrics_by_hand(tiny) -> None:
     assert v["participation_gap"] == pytest.approx(5 / 6)
     # Gini, weights 1/2, 1/4, 1/4, mean 5/8: Σ w w |Δ| = 2(1/16 + 1/8 + 1/32) = 7/16 → 0.35
     assert v["participation_gini"] == pytest.approx(0.35)
+
+
+def test_low_literacy_gap_by_hand() -> None:
+    def model(literacy_c: float) -> GovernanceModel:
+        m = GovernanceModel(
+            rng=0,
+            **{
+                "population.n_residents": 8,
+                "population.party_share": 0.0,
+                "network.kind": "complete",
+                "population.groups": {
+                    "a": {"share": 0.5, "digital_literacy": 0.8},
+                    "b": {"share": 0.25, "digital_literacy": 0.8},
+                    "c": {"share": 0.25, "digital_literacy": literacy_c},
+                },
+            },
+        )
+        m.residents.group[:] = [0, 0, 0, 0, 1, 1, 2, 2]
+        m.residents.participating[:] = [1, 1, 1, 1, 1, 0, 0, 1]
+        return m
+
+    # c (literacy 0.1) takes part at 1/2, the other six at 5/6: c is 1/3 behind
+    assert M.evaluate(model(0.1))["low_literacy_gap"] == pytest.approx(0.5 - 5 / 6)
+    # all groups equally literate: no group is the less literate one
+    assert math.isnan(M.evaluate(model(0.8))["low_literacy_gap"])
 
 
 def test_group_gini_of_equal_rates_is_zero_and_of_one_active_group_is_known() -> None:

@@ -18,6 +18,12 @@ CONTEXT = {
     "network.rewire": {"network.kind": "small_world"},
     "network.powerlaw_exponent": {"network.kind": "scale_free"},
     "strategy.budget": {"strategy.name": "budgeted"},
+    # the cost model is read by the strategies that spend a budget
+    **{
+        f"costs.{lever}{part}": {"strategy.name": "budgeted"}
+        for lever in ("ideological", "political", "organizational", "smart")
+        for part in ("", "_exponent")
+    },
     "strategy.adapt_every": {"strategy.name": "adaptive", "strategy.adapt_step": 0.3},
     "strategy.adapt_step": {"strategy.name": "adaptive", "strategy.adapt_every": 3},
     "strategy.end_step": {"strategy.start_step": 0},

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim import GovernanceModel, run_one
+from sim.costs import efforts_cost
 from sim.strategies import STRATEGIES, Efforts, split_budget
 
 SMALL = {"population.n_residents": 200}
@@ -72,27 +73,32 @@ def test_budget_split_respects_total_and_caps():
     assert np.allclose(split_budget(1.0, np.ones(4)), 0.25)
     assert np.allclose(split_budget(2.0, np.array([3, 1, 0, 0])), [1.0, 1.0, 0, 0])
     assert np.isclose(split_budget(1.5, np.array([1, 1, 1, 1])).sum(), 1.5)
+    # the budgeted strategy splits a cost (sim.costs): 40 staff-hours, 3:1 ideological:smart
     e = efforts_table(
         **{
             "strategy.name": "budgeted",
-            "strategy.budget": 2.0,
+            "strategy.budget": 40.0,
             "strategy.ideological": 0.75,
             "strategy.smart": 0.25,
         }
     )
-    assert np.allclose(e[1:].sum(axis=1), 2.0)
+    costs = [efforts_cost(row) for row in e[1:]]
+    assert np.allclose(costs, 40.0)
+    # 30 h on the ideological lever would exceed its full cost (20 h): capped, the rest to smart
+    assert np.allclose(e[1], [1.0, 0.0, 0.0, 1.0])
 
 
 def test_adaptive_moves_effort_to_the_lagging_outcome():
     e = efforts_table(
         **{
             "strategy.name": "adaptive",
-            "strategy.budget": 1.0,
+            "strategy.budget": 20.0,
             "strategy.adapt_every": 2,
             "strategy.adapt_step": 0.2,
         }
     )
-    assert np.allclose(e[1:].sum(axis=1), 1.0)
+    # the cost stays at the budget while the split moves
+    assert np.allclose([efforts_cost(row) for row in e[1:]], 20.0)
     assert not np.allclose(e[1], e[-1])
 
 

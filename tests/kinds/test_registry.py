@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from experiments.design import ExperimentConfigError
-from experiments.kinds import KINDS, ExperimentKind, discover, get_kind, ordered, register_kind
+from experiments.kinds import KINDS, ExperimentKind, get_kind, load_kinds, ordered, register_kind
 from experiments.kinds.base import NoSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def _govsim(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_the_built_in_kinds_are_registered_in_cli_order() -> None:
     names = [k.name for k in ordered(KINDS)]
-    assert names[:5] == ["replicate", "sweep", "compare", "sensitivity", "optimise"]
+    assert names[:6] == ["demo", "replicate", "sweep", "compare", "sensitivity", "optimise"]
     assert "study" in names
     for kind in KINDS.values():
         assert isinstance(kind, ExperimentKind) and kind.help and kind.description
@@ -166,7 +166,7 @@ def test_discover_imports_a_named_module(tmp_path: Path, monkeypatch) -> None:
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
-        discover("toy_kind_other")
+        load_kinds("toy_kind_other")
         assert get_kind("toy_other").help.startswith("a toy kind")
     finally:
         KINDS.pop("toy_other", None)

@@ -31,12 +31,26 @@ def test_every_hypothesis_gets_a_verdict_and_a_figure(study):
     spec = yaml.safe_load((CONFIG_DIR / "experiment" / "source_claims.yaml").read_text())
     verdicts = pd.read_csv(study / "tables" / "verdicts.csv")
     assert list(verdicts["hypothesis"]) == list(spec["hypotheses"])
-    allowed = {"supported", "contradicted", "depends on conditions", "not supported"}
+    allowed = {
+        "supported",
+        "contradicted",
+        "no effect",
+        "depends on conditions",
+        "not supported",
+        "inconclusive",
+    }
     assert set(verdicts["verdict"]) <= allowed
     for h in spec["hypotheses"]:
         assert (study / "figures" / f"{h}.png").stat().st_size > 0
     report = (study / "report.md").read_text()
-    assert "## Verdicts" in report and "Where a lever fails" in report
+    assert "## Verdicts on the claims" in report and "Where a claim fails" in report
+    # mechanism checks are reported apart, with why they are true by construction
+    assert "## Mechanism checks (true by construction — not evidence)" in report
+    checks = [h for h, v in spec["hypotheses"].items() if v.get("kind") == "mechanism_check"]
+    assert checks and set(verdicts.loc[verdicts["kind"] == "mechanism_check", "hypothesis"]) == set(
+        checks
+    )
+    assert "## Steady state and transient" in report and "## What each arm costs" in report
 
 
 def test_comparisons_are_paired_on_the_same_seeds(study):
@@ -71,6 +85,10 @@ def test_report_regenerates_from_stored_results(study):
             "did you mean 'mean_participation",
         ),
         ("+experiment.hypotheses.H1_exemplars.control.opinions.mu=9", "H1_exemplars.control"),
+        ("experiment.replications=auto", "experiment.detect_dz"),
+        ("+experiment.hypotheses.H1_exemplars.kind=other", "kind='other'"),
+        ("~experiment.sesoi.mean_trust", "sesoi.mean_trust"),
+        ("+experiment.detect_dz=0.5", "only read with experiment.replications=auto"),
     ],
 )
 def test_bad_study_configs_exit_2_before_any_run(tmp_path, capsys, override, fragment):

@@ -145,7 +145,7 @@ def test_lever_preview_shows_what_the_strategy_will_apply():
         ("weak_baseline", (0, 0, 0, 0)),
         ("smart_only", (0, 0, 0, 0.5)),
         ("campaign_week50", (0.5, 0.5, 0.5, 0.5)),  # switched on later: shows the levels
-        ("fixed_budget", (0.25, 0.25, 0.25, 0.25)),
+        ("fixed_budget", (0.5, 0.25, 0.25, 0.25)),  # equal cost: 5 h each (sim.costs)
     ]:
         m = ClassroomModel(name, population__n_residents=100)
         assert tuple(lever_preview(m.params, m).as_array()) == pytest.approx(expected), name

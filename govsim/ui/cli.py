@@ -71,8 +71,8 @@ def _options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="X",
-        help="leadership budget per round in effort units: the sum of the four lever "
-        "efforts each week (0-4; default 1)",
+        help="leadership budget per round, in the lever cost model's unit (sim.costs): "
+        "staff-hours a week per 1,000 residents (default 20: one lever at full effort)",
     )
     room.add_argument(
         "--round-timeout",

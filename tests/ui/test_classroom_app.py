@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import pytest
 
+from sim.costs import efforts_cost
 from sim.strategies import LEVERS
 
 pytestmark = pytest.mark.ui
@@ -77,8 +78,9 @@ def submit(page, mesa_ui, efforts: dict[str, float], round_no: int) -> None:
 
     for lever, value in efforts.items():
         mesa_ui.set_slider(page, f"{lever.capitalize()} leadership", value)
-    total = sum(mesa_ui.read_slider(page, f"{lv.capitalize()} leadership") for lv in LEVERS)
-    expect(page.locator(".budget-spent")).to_have_text(re.compile(rf"^Spent {total:.2f} of"))
+    now = {lv: mesa_ui.read_slider(page, f"{lv.capitalize()} leadership") for lv in LEVERS}
+    cost = efforts_cost(now)  # the default costs (the default scenario's)
+    expect(page.locator(".budget-spent")).to_have_text(re.compile(rf"^Spent {cost:.1f} of"))
     button = page.get_by_role("button", name=f"Submit round {round_no}")
     expect(button).to_be_enabled()
     button.click()
@@ -92,7 +94,7 @@ def test_teacher_and_three_teams_play_two_rounds(open_app, mesa_ui, ui_artifacts
     from playwright.sync_api import expect
 
     teacher = open_teacher(open_app)
-    expect_status(teacher, r"^Round 1: 3 weeks, budget 1\.00 .* 0 of 0 teams")
+    expect_status(teacher, r"^Round 1: 3 weeks, budget 20\.0 \(staff-hours.* 0 of 0 teams")
     names = ["Red", "Green", "Blue"]
     students = [join(open_app, n) for n in names]
     expect_status(teacher, r"0 of 3 teams have submitted")
@@ -118,7 +120,9 @@ def test_teacher_and_three_teams_play_two_rounds(open_app, mesa_ui, ui_artifacts
         expect(summary_heading(page, 1)).to_be_visible(timeout=60_000)
         expect_status(page, r"^Round 2: ")
     expect(
-        students[0].get_by_text(re.compile(r"spent 0\.50 on political, 0\.50 on smart"))
+        students[0].get_by_text(
+            re.compile(r"spent 0\.50 on political, 0\.50 on smart \(cost 20\.0 of 20\.0")
+        )
     ).to_be_visible()
     expect(students[0].get_by_text(re.compile(r"^Why \(political\)"))).to_be_visible()
     expect(students[0].locator('.vega-embed[aria-label^="Participation, week 3"]')).to_be_visible()

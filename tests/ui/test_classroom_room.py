@@ -215,19 +215,19 @@ def test_settings_apply_to_the_next_round_and_a_smaller_budget_withdraws():
     room.submit(a, {"smart": 0.8, "political": 0.2})
     room.submit(b, {"smart": 0.5})
     room.submit(a, {"smart": 0.8, "political": 0.2}, autorun=False)
-    room.set_round(TEACHER, weeks=2, budget=0.6)
+    room.set_round(TEACHER, weeks=2, budget=12)
     assert room.submitted(a) is None  # 1.0 no longer fits: A submits again
     room.advance(TEACHER)
     rec = room.rounds[-1]
-    assert (rec.weeks, rec.budget, rec.last_week) == (2, 0.6, 5)
+    assert (rec.weeks, rec.budget, rec.last_week) == (2, 12, 5)
     carried = a.decisions[-1]
     assert carried.source == "carried over"
-    assert carried.total == pytest.approx(0.6)  # scaled down to the new budget
-    assert carried.efforts["smart"] == pytest.approx(0.48)
+    assert carried.cost == pytest.approx(12, abs=1e-3)  # scaled down to the new budget
+    assert carried.efforts["smart"] == pytest.approx(0.48, abs=1e-5)
     with pytest.raises(RoomError, match="round length"):
         room.set_round(TEACHER, weeks=0)
     with pytest.raises(RoomError, match="budget"):
-        room.set_round(TEACHER, budget=9)
+        room.set_round(TEACHER, budget=2e4)
 
 
 def test_a_late_team_catches_up_without_leadership():
@@ -276,6 +276,7 @@ def test_summary_says_what_changed_with_the_numbers_and_the_mechanisms():
     lines = a.summaries[1]
     p = history(a.model, "participation_rate")
     assert lines[0].startswith("Round 1 (weeks 1–3): your leadership spent 0.70 on political")
+    assert "(cost 20.0 of 20.0 staff-hours/week per 1,000 residents)" in lines[0]
     assert f"from {100 * p[0]:.0f}% to {100 * p[3]:.0f}%" in lines[1]
     text = "\n".join(lines)
     assert "Why (political)" in text and "Why (smart)" in text
@@ -418,3 +419,27 @@ def test_baseline_comparison_signs_every_goal_so_that_positive_is_better():
         diff = history(a.model, g.metric)[-1] - base
         assert rows["A"][key] == pytest.approx(diff if g.higher_is_better else -diff)
     assert sum(not math.isnan(rows["A"][k]) for k in GOALS) >= 3
+
+
+def test_the_budget_is_the_lever_cost_model():
+    from sim.costs import efforts_cost
+
+    room = make_room()
+    team = room.join(room.code, "A")
+    # ideological costs 20 x effort^2 by default: 0.9 ideological + 0.19 smart fits in 20 ...
+    plan = {"ideological": 0.9, "smart": 0.19}
+    assert efforts_cost(plan, room.baseline.params) == pytest.approx(20 * 0.81 + 20 * 0.19)
+    decision = room.submit(team, plan, autorun=False)
+    assert decision.cost == pytest.approx(20.0)
+    # ... a linear lever at the same efforts would not
+    with pytest.raises(RoomError, match=r"cost 21\.8, over this round's budget of 20\.0"):
+        room.submit(team, {"political": 0.9, "smart": 0.19})
+    # a smaller budget scales a carried-over allocation down until its cost fits
+    room.advance(TEACHER)
+    room.set_round(TEACHER, budget=5)
+    room.advance(TEACHER)
+    carried = team.decisions[-1]
+    assert carried.source == "carried over" and carried.cost <= 5 + 1e-9
+    assert carried.cost == pytest.approx(5, abs=1e-3)
+    ratio = carried.efforts["smart"] / 0.19
+    assert carried.efforts["ideological"] == pytest.approx(0.9 * ratio, abs=1e-5)

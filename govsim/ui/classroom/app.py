@@ -45,6 +45,7 @@ from govsim.config import DEFAULT_SCENARIO
 from govsim.ui.text import LEVER_TEXT, scenario_title
 from govsim.ui.vega import ChartView
 from govsim.ui.views import consensus_spec, effort_spec, needs_spec, participation_spec, trust_spec
+from sim.costs import lever_cost
 from sim.strategies import LEVERS
 
 from .charts import dashboard_charts
@@ -164,7 +165,7 @@ def _status(room: Room) -> str:
     n, k = len(room.teams), len(room.pending)
     s = room.settings
     text = (
-        f"Round {room.round}: {s.round_weeks} weeks, budget {s.budget:.2f} effort units a week. "
+        f"Round {room.round}: {s.round_weeks} weeks, budget {s.budget:.1f} ({BUDGET_UNIT}). "
         f"{k} of {n} teams have submitted."
     )
     if s.round_timeout_s:
@@ -233,9 +234,9 @@ def Allocation(team: Team, version: int):
     start = pending.efforts if pending else team.last_efforts()
     values, set_values = solara.use_state(dict(start))
     error, set_error = solara.use_state("")
-    total = sum(values.values())
+    total = ROOM.cost(values)
     over = total > budget + 1e-9
-    top = min(1.0, budget)
+    top = 1.0
 
     def setter(lever: str) -> Callable[[float], None]:
         return lambda v: set_values(lambda now: {**now, lever: round(float(v), 2)})
@@ -251,8 +252,8 @@ def Allocation(team: Team, version: int):
 
     with solara.Card(f"Round {ROOM.round}: your leadership budget", margin=0):
         solara.Markdown(
-            f"Split **{budget:.2f} effort units a week** over the four levers (each 0–1; "
-            "unspent budget is lost)."
+            f"Spend up to **{budget:.1f}** ({BUDGET_UNIT}) a week on the four levers (each "
+            "0–1; what each costs is shown under it; unspent budget is lost)."
         )
         for lever in LEVERS:
             _zh, _source, model_text = LEVER_TEXT[lever]
@@ -262,11 +263,13 @@ def Allocation(team: Team, version: int):
                 disabled=ROOM.state != "open",
             )  # fmt: skip
             solara.Text(
-                f"{values.get(lever, 0.0):.2f} · {model_text}",
+                f"{values.get(lever, 0.0):.2f} (costs "
+                f"{lever_cost(lever, values.get(lever, 0.0), ROOM.baseline.params):.1f}) · "
+                f"{model_text}",
                 style={"font-size": "0.75rem", "opacity": "0.75", "display": "block"},
             )
         solara.Text(
-            f"Spent {total:.2f} of {budget:.2f}"
+            f"Spent {total:.1f} of {budget:.1f}"
             + (" — over budget: lower a lever" if over else ""),
             classes=["budget-spent"],
             style={"font-weight": "bold", "color": "#c62828" if over else "inherit",
@@ -425,7 +428,9 @@ def RoundSettingsCard(token: str, version: int):
         solara.Text(_status(ROOM), classes=["room-status"], style={"font-weight": "bold"})
         solara.InputInt("Round length (weeks)", value=weeks, on_value=set_weeks)
         solara.InputFloat(
-            "Budget per round (effort units a week)", value=budget, on_value=set_budget
+            "Budget per round (staff-hours a week per 1,000 residents)",
+            value=budget,
+            on_value=set_budget,
         )
         solara.InputInt("Time limit per round (s, 0 = none)", value=limit, on_value=set_limit)
         with solara.Row():

@@ -1,8 +1,8 @@
 """The whole classroom session as tables, files and a one-page summary (no Solara).
 
-* :func:`decisions_table` — one row per team and round: the four levers' efforts, total,
-  budget, how the decision came about (submitted / carried over / joined late), and the team's
-  outcomes at the end of the round next to the weak baseline's;
+* :func:`decisions_table` — one row per team and round: the four levers' efforts, their
+  cost, the budget, how the decision came about (submitted / carried over / joined late), and
+  the team's outcomes at the end of the round next to the weak baseline's;
 * :func:`outcomes_table` — one row per community (each team and the weak baseline) and week:
   every model-level metric of the registry (:data:`sim.metrics.MODEL_METRICS`);
 * :func:`rounds_table` — one row per round: length, budget, weeks, what ran it, compute time;
@@ -63,7 +63,7 @@ def decisions_table(room: Room) -> pd.DataFrame:
             row: dict[str, Any] = {
                 "round": d.round, "team": d.team,
                 **{lever: d.efforts[lever] for lever in LEVERS},
-                "total": round(d.total, 6), "budget": d.budget, "weeks": d.weeks,
+                "cost": round(d.cost, 6), "budget": d.budget, "weeks": d.weeks,
                 "source": d.source, "submitted_s": d.submitted_s,
                 "first_week": rec.first_week, "last_week": rec.last_week,
             }  # fmt: skip
@@ -75,10 +75,10 @@ def decisions_table(room: Room) -> pd.DataFrame:
         if pending is not None:  # submitted for the round that has not run yet
             rows.append({"round": pending.round, "team": pending.team,
                          **{lever: pending.efforts[lever] for lever in LEVERS},
-                         "total": round(pending.total, 6), "budget": pending.budget,
+                         "cost": round(pending.cost, 6), "budget": pending.budget,
                          "weeks": pending.weeks, "source": "pending",
                          "submitted_s": pending.submitted_s})  # fmt: skip
-    columns = ["round", "team", *LEVERS, "total", "budget", "weeks", "source", "submitted_s",
+    columns = ["round", "team", *LEVERS, "cost", "budget", "weeks", "source", "submitted_s",
                "first_week", "last_week",
                *(c for m in ROUND_OUTCOMES for c in (m, f"baseline_{m}"))]  # fmt: skip
     df = pd.DataFrame(rows, columns=columns)

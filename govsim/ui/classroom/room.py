@@ -13,11 +13,13 @@ teams come from their decisions alone) and a secret team token, the key of its p
    four levers at zero, runs the round's weeks. A team that did not submit keeps its previous
    allocation (``"carried over"``), so a team that dropped out does not block the round.
 
-Budget unit (:data:`BUDGET_UNIT`): **effort units**, the sum of the four levers' efforts in
-each week of the round, the unit of the ``budgeted`` strategy's ``budget``
-(:func:`sim.strategies.split_budget`). A lever's effort is in [0, 1], so a budget of 1 buys
-one lever at full effort or all four at 0.25. Unspent budget is not carried to the next
-round.
+Budget unit (:data:`BUDGET_UNIT`): the common lever cost model, :mod:`sim.costs` —
+staff-hours a week per 1,000 residents, the unit of ``strategy.budget``. Each lever's effort is
+in [0, 1]; an allocation's cost is :func:`sim.costs.efforts_cost` under the community's
+``costs.*`` parameters and may not exceed the round's budget, in every week of the round. With
+the default costs (20 at full effort for each lever; the ideological lever's cost grows as
+effort², the others linearly) the default budget of 20 buys one lever at full effort. Unspent
+budget is not carried to the next round.
 
 Join codes (:func:`new_join_code`) are 8 characters from a 31-letter alphabet without look-alike
 characters (about 39.6 bits), and every wrong code counts against a rate limit
@@ -47,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from govsim.ui.model import ClassroomModel, set_levers
+from sim.costs import COST_UNIT, efforts_cost
 from sim.strategies import LEVERS
 
 from .summary import round_summary
@@ -72,11 +75,8 @@ __all__ = [
     "normalize_code",
 ]
 
-#: What one unit of the leadership budget is.
-BUDGET_UNIT = (
-    "effort units: the sum of the four levers' efforts (each 0-1) in every week of the round, "
-    "the unit of the budgeted strategy's budget"
-)
+#: What one unit of the leadership budget is (the lever cost model's unit, :mod:`sim.costs`).
+BUDGET_UNIT = COST_UNIT
 #: Join-code letters: upper case and digits without 0/O, 1/I/L (read aloud, typed on phones).
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 8
@@ -86,8 +86,10 @@ MAX_NAME = 30
 MAX_TEAMS = 60
 #: Round length allowed (weeks).
 ROUND_WEEKS_RANGE = (1, 200)
-#: Budget per round allowed (effort units; four levers at full effort = 4).
-BUDGET_RANGE = (0.0, 4.0)
+#: Budget per round allowed (:data:`BUDGET_UNIT`; the range of ``strategy.budget``).
+BUDGET_RANGE = (0.0, 1e4)
+#: The default budget per round: ``strategy.budget``'s default (one lever at full effort).
+DEFAULT_BUDGET = 20.0
 #: Residents per community allowed (the classroom app's slider range).
 RESIDENTS_RANGE = (100, 5000)
 #: Name of the weak-baseline copy in tables and charts.
@@ -152,7 +154,7 @@ class RoomSettings:
         scenario: The scenario preset every team's community starts from.
         seed: The seed of every team's community (the same for all teams).
         round_weeks: Weeks per round (:data:`ROUND_WEEKS_RANGE`).
-        budget: Leadership budget per round in effort units (:data:`BUDGET_UNIT`).
+        budget: Leadership budget per round (:data:`BUDGET_UNIT`).
         round_timeout_s: Seconds after which an open round runs without the teams that have not
             submitted; ``None``: only when all have submitted or the teacher advances.
         residents: Residents per community; ``None``: the scenario's.
@@ -161,7 +163,7 @@ class RoomSettings:
     scenario: str = "weak_baseline"
     seed: int = 0
     round_weeks: int = 10
-    budget: float = 1.0
+    budget: float = DEFAULT_BUDGET
     round_timeout_s: float | None = None
     residents: int | None = None
 
@@ -207,7 +209,7 @@ def check_budget(budget: Any) -> float:
         b = math.nan
     if not (math.isfinite(b) and lo < b <= hi):
         raise RoomError(
-            f"budget {budget!r}: must be more than {lo:g} and at most {hi:g} effort units"
+            f"budget {budget!r}: must be more than {lo:g} and at most {hi:g} {COST_UNIT}"
         )
     return b
 
@@ -232,8 +234,9 @@ class Decision:
     Attributes:
         round: The round (1, 2, ...).
         team: The team's name.
-        efforts: Lever -> effort in every week of the round (sum ≤ the round's budget).
-        budget: The round's budget (effort units).
+        efforts: Lever -> effort in every week of the round.
+        cost: Their cost (:func:`sim.costs.efforts_cost`), at most the round's budget.
+        budget: The round's budget (:data:`BUDGET_UNIT`).
         weeks: The round's length.
         source: ``"submitted"``, ``"carried over"`` (the team did not submit: its previous
             allocation, scaled down to fit a smaller budget) or ``"joined late"`` (rounds run
@@ -244,15 +247,11 @@ class Decision:
     round: int
     team: str
     efforts: dict[str, float]
+    cost: float
     budget: float
     weeks: int
     source: str = "submitted"
     submitted_s: float | None = None
-
-    @property
-    def total(self) -> float:
-        """Effort units spent per week."""
-        return float(sum(self.efforts.values()))
 
 
 @dataclass
@@ -499,7 +498,7 @@ class Room:
             for rec in self.rounds:  # catch up: the rounds before the team joined, no leadership
                 zero = dict.fromkeys(LEVERS, 0.0)
                 team.decisions.append(
-                    Decision(rec.number, clean, zero, rec.budget, rec.weeks, "joined late")
+                    Decision(rec.number, clean, zero, 0.0, rec.budget, rec.weeks, "joined late")
                 )
                 _apply(model, zero)
                 for _ in range(rec.weeks):
@@ -525,10 +524,14 @@ class Room:
             self._bump()
 
     # ----------------------------------------------------------------------------- decisions
+    def cost(self, efforts: Mapping[str, float]) -> float:
+        """What ``efforts`` cost a week (:func:`sim.costs.efforts_cost`, the community's costs)."""
+        return efforts_cost(dict(efforts), self.baseline.params)
+
     def check_efforts(
         self, efforts: Mapping[str, Any], budget: float | None = None
     ) -> dict[str, float]:
-        """Validate an allocation: known levers, each in [0, 1], total within the budget."""
+        """Validate an allocation: known levers, each in [0, 1], its cost within the budget."""
         budget = self.settings.budget if budget is None else budget
         unknown = sorted(set(efforts) - set(LEVERS))
         if unknown:
@@ -542,10 +545,10 @@ class Room:
             if not (math.isfinite(v) and 0.0 <= v <= 1.0):
                 raise RoomError(f"{lever} {efforts.get(lever)!r}: must be between 0 and 1")
             out[lever] = round(v, 6)
-        total = sum(out.values())
-        if total > budget + 1e-9:
+        cost = self.cost(out)
+        if cost > budget + 1e-9:
             raise RoomError(
-                f"total effort {total:.2f} is over this round's budget of {budget:.2f}: "
+                f"these levers cost {cost:.1f}, over this round's budget of {budget:.1f}: "
                 "lower a lever"
             )
         return out
@@ -560,8 +563,8 @@ class Room:
             self._need_idle()
             clean = self.check_efforts(efforts)
             decision = Decision(
-                self.round, team.name, clean, self.settings.budget, self.settings.round_weeks,
-                "submitted", round(self.clock() - self.opened_at, 3),
+                self.round, team.name, clean, self.cost(clean), self.settings.budget,
+                self.settings.round_weeks, "submitted", round(self.clock() - self.opened_at, 3),
             )  # fmt: skip
             self.pending[team.token] = decision
             self._bump()
@@ -614,14 +617,14 @@ class Room:
             if budget is not None:
                 s.budget = check_budget(budget)
                 for t, d in list(self.pending.items()):
-                    if d.total > s.budget + 1e-9:
+                    if d.cost > s.budget + 1e-9:
                         del self.pending[t]
             if timeout_s != "keep":
                 s.round_timeout_s = check_timeout(timeout_s)
                 self.round_opened_at = self.clock()  # the limit counts from now
             self.pending = {
-                t: Decision(d.round, d.team, d.efforts, s.budget, s.round_weeks, d.source,
-                            d.submitted_s)
+                t: Decision(d.round, d.team, d.efforts, d.cost, s.budget, s.round_weeks,
+                            d.source, d.submitted_s)
                 for t, d in self.pending.items()
             }  # fmt: skip
             self._bump()
@@ -671,13 +674,20 @@ class Room:
 
     # ----------------------------------------------------------------------------- rounds
     def _carried(self, team: Team) -> Decision:
+        """``team``'s previous efforts, scaled down (all by one factor) to fit the budget."""
         prev = team.last_efforts()
-        total = sum(prev.values())
         budget = self.settings.budget
-        if total > budget:
-            prev = {k: round(v * budget / total, 6) for k, v in prev.items()}
-        return Decision(self.round, team.name, prev, budget, self.settings.round_weeks,
-                        "carried over")  # fmt: skip
+        if self.cost(prev) > budget:
+            lo, hi = 0.0, 1.0  # the largest factor whose cost fits (cost grows with it)
+            for _ in range(50):
+                mid = (lo + hi) / 2
+                if self.cost({k: v * mid for k, v in prev.items()}) <= budget:
+                    lo = mid
+                else:
+                    hi = mid
+            prev = {k: math.floor(v * lo * 1e6) / 1e6 for k, v in prev.items()}
+        return Decision(self.round, team.name, prev, self.cost(prev), budget,
+                        self.settings.round_weeks, "carried over")  # fmt: skip
 
     def _run_round(self, trigger: str) -> RoundRecord:
         """Run the current round for every team and the baseline (caller holds the lock)."""

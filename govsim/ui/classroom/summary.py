@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.costs import COST_UNIT
 from sim.strategies import LEVERS
 
 if TYPE_CHECKING:
@@ -66,12 +67,12 @@ def round_summary(
         lines.append(
             f"Round {rec.number} (weeks {a}–{b}): your team did not submit in time, so your "
             f"levers stayed where they were: {_spent(decision)} "
-            f"({decision.total:.2f} of {decision.budget:.2f} effort units a week)."
+            f"(cost {decision.cost:.1f} of {decision.budget:.1f} {COST_UNIT})."
         )
     else:
         lines.append(
             f"Round {rec.number} (weeks {a}–{b}): your leadership spent {_spent(decision)} "
-            f"({decision.total:.2f} of {decision.budget:.2f} effort units a week)."
+            f"(cost {decision.cost:.1f} of {decision.budget:.1f} {COST_UNIT})."
         )
 
     # participation, overall and the group that moved most

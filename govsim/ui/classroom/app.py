@@ -50,7 +50,16 @@ from sim.strategies import LEVERS
 
 from .charts import dashboard_charts
 from .export import session_zip, summary_figure
-from .room import BUDGET_UNIT, GOALS, Room, RoomError, RoomSettings, RoundRecord, Team
+from .room import (
+    BUDGET_UNIT,
+    DEFAULT_BUDGET,
+    GOALS,
+    Room,
+    RoomError,
+    RoomSettings,
+    RoundRecord,
+    Team,
+)
 
 __all__ = ["ROOM", "Page", "room_from_env"]
 
@@ -72,7 +81,7 @@ def room_from_env() -> Room:
         scenario=os.environ.get("GOVSIM_UI_SCENARIO") or DEFAULT_SCENARIO,
         seed=_env_number("GOVSIM_CLASSROOM_SEED", int, 0),
         round_weeks=_env_number("GOVSIM_CLASSROOM_WEEKS", int, 10),
-        budget=_env_number("GOVSIM_CLASSROOM_BUDGET", float, 1.0),
+        budget=_env_number("GOVSIM_CLASSROOM_BUDGET", float, DEFAULT_BUDGET),
         round_timeout_s=timeout if timeout else None,
         residents=_env_number("GOVSIM_CLASSROOM_RESIDENTS", int, None),
     )

@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from sim import GovernanceModel  # noqa: E402
+from sim import GovernanceModel, make_model  # noqa: E402
 from sim._jit import HAVE_NUMBA  # noqa: E402
 from sim.mechanisms import Needs, Opinions, Participation, Service, Trust  # noqa: E402
 from sim.mechanisms.opinions import exchange  # noqa: E402
@@ -85,9 +85,9 @@ def median_time(fn: Callable[[], object], reps: int) -> float:
 
 def make(n: int, kind: str, seed: int = 1, warm: int = 2) -> GovernanceModel:
     """A model of ``n`` residents with every mechanism on, run ``warm`` weeks."""
-    return GovernanceModel(
-        rng=seed, **ALL_ON, **{"population.n_residents": n, "engine.kind": kind}
-    ).run(warm)
+    return make_model(rng=seed, **ALL_ON, **{"population.n_residents": n, "engine.kind": kind}).run(
+        warm
+    )
 
 
 def full_step(n: int, kind: str, reps: int) -> dict[str, float]:

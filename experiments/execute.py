@@ -214,6 +214,8 @@ def make_runs(
     seeds: Sequence[int],
     steps: int,
     tags: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    replicate_overrides: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[RunSpec]:
     """Cross design points with replicate seeds (common random numbers across points).
 
@@ -225,23 +227,41 @@ def make_runs(
         seeds: Replicate seeds (the same for every point).
         steps: Weeks per run.
         tags: Extra tags per point (``point`` and ``replicate`` are always set).
+        replicate_overrides: Overrides of each replicate under every point's own (one per
+            seed): the posterior draws of ``experiment.posterior``
+            (:mod:`experiments.posterior`). Replicate ``r`` of every point then runs the base
+            with draw ``r`` and the point's settings on top.
 
     Returns:
         One :class:`RunSpec` per (point, replicate), point-major.
+
+    Raises:
+        ValueError: ``replicate_overrides`` of another length than ``seeds``, or a
+            combination of a draw and a point that the schema refuses.
     """
     runs = []
     versions = current_versions()
+    if replicate_overrides is not None and len(replicate_overrides) != len(seeds):
+        raise ValueError(
+            f"make_runs: {len(replicate_overrides)} replicate overrides for {len(seeds)} seeds"
+        )
     for i, (ov, params) in enumerate(zip(points, point_params, strict=True)):
         flat = _identity_params(params, steps)
         extra = dict(tags[i]) if tags else {}
         clean = {k: _plain(v) for k, v in ov.items()}
         for r, seed in enumerate(seeds):
-            key = run_key(flat, int(seed))
+            run_ov = clean
+            if replicate_overrides is not None:
+                run_ov = {**{k: _plain(v) for k, v in replicate_overrides[r].items()}, **clean}
+                full = build_params(base, run_ov, unread="reset")
+                key = run_key(_identity_params(full, steps), int(seed))
+            else:
+                key = run_key(flat, int(seed))
             runs.append(
                 RunSpec(
                     run_id=versioned_id(key, versions),
                     seed=int(seed),
-                    overrides=clean,
+                    overrides=run_ov,
                     tags={"point": i, "replicate": r, **extra},
                     key=key,
                 )

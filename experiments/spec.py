@@ -51,6 +51,7 @@ from .execute import (
     execute,
     make_runs,
 )
+from .posterior import replicate_bases
 from .provenance import provenance
 from .store import atomic_write_bytes
 from .tables import outcome_names
@@ -132,6 +133,9 @@ class Experiment:
     work: WorkEstimate | None = None
     #: The kind's typed settings record (``ExperimentKind.Settings``), set by its kind.
     kind_settings: Any = None
+    #: ``experiment.posterior``: the overrides of each replicate's posterior draw (one per
+    #: seed; :mod:`experiments.posterior`), or None.
+    replicate_overrides: list[dict[str, Any]] | None = None
 
     @property
     def on_model_change(self) -> str:
@@ -161,6 +165,11 @@ class Experiment:
             "settings": self.settings,
             "conditions": [[label, ov] for label, ov in self.conditions],
             "base": to_dict(self.base),
+            **(
+                {"posterior_draws": self.replicate_overrides}
+                if self.replicate_overrides is not None
+                else {}
+            ),
         }
 
     @classmethod
@@ -177,6 +186,7 @@ class Experiment:
             scenario=data.get("scenario", ""),
             description=data.get("description", ""),
             conditions=[(str(a), dict(b)) for a, b in data.get("conditions", [])],
+            replicate_overrides=data.get("posterior_draws"),
         )
 
 
@@ -358,6 +368,9 @@ def experiment_record(
     if exp.get("outcomes"):
         settings["outcomes"] = check_outcomes(exp["outcomes"])
     check_batch(exp.get("batch"))
+    draws = None
+    if exp.get("posterior") is not None:
+        draws = replicate_bases(str(exp["posterior"]), base, len(seeds), root_seed)
     return Experiment(
         kind=kind,
         name=name,
@@ -369,6 +382,7 @@ def experiment_record(
         scenario=scenario,
         description=str(exp.get("description") or ""),
         work=work,
+        replicate_overrides=draws,
     )
 
 
@@ -417,7 +431,9 @@ def design_runs(e: Experiment, design: pd.DataFrame, what: str) -> list[RunSpec]
     """The runs of a design table (one row per point, one column per parameter) × the seeds."""
     points = [{k: plain(v) for k, v in row.items()} for row in design.to_dict("records")]
     params = validate_points(e.base, points, what)
-    return make_runs(e.base, points, params, e.seeds, e.steps)
+    return make_runs(
+        e.base, points, params, e.seeds, e.steps, replicate_overrides=e.replicate_overrides
+    )
 
 
 def write_spec(e: Experiment, paths: ExperimentPaths) -> None:

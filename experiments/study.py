@@ -13,11 +13,10 @@ The report keeps apart what the comparisons can and cannot show: claims and mech
 effect", power at the first Holm step, each arm's weekly cost under the common cost model
 (:mod:`sim.costs`), and steady-state beside transient (first ``transient_weeks``) outcomes.
 
-Scenario discovery hook: when ``<study folder>/discover/shares.csv`` exists (written by
-``govsim discover`` run on this study; columns ``hypothesis``, ``contexts``, ``holds``,
-``share_holds``, further columns ignored), the verdict table gains the share of plausible
-communities in which each hypothesis holds, and the report links ``discover/report.md``.
-Nothing here writes that folder.
+Scenario discovery hook (:func:`_discover_shares`): the ``tables/holds_share.csv`` of every
+``govsim discover`` folder in the same results directory (or ``<study>/discover/shares.csv``)
+adds to the verdict table the share of plausible communities in which each hypothesis holds,
+with its interval, and the report links the discovery reports. Nothing here writes them.
 """
 
 from __future__ import annotations
@@ -431,14 +430,42 @@ def arm_costs(spec: StudySpec, arms: list[dict[str, Any]], runs: pd.DataFrame) -
 
 
 def _discover_shares(root: Path) -> pd.DataFrame | None:
-    """The scenario-discovery hook: ``<root>/discover/shares.csv`` if ``govsim discover`` wrote
-    one for this study (see the module docstring), else ``None``."""
+    """The scenario-discovery hook: the share of plausible communities in which each hypothesis
+    holds, from ``govsim discover`` results next to the study, else ``None``.
+
+    Read: ``<study>/discover/shares.csv`` (columns ``hypothesis``, ``share_holds``), and the
+    ``tables/holds_share.csv`` of every discovery folder in the same results directory or under
+    ``<study>/discover/`` (one row each: ``hypothesis``, ``share``, ``share_lo``, ``share_hi``,
+    ``contexts``; :func:`experiments.kinds.discover.holds_share`). A hypothesis found in several
+    discoveries keeps the one with the most contexts; ``discovery`` names its folder.
+    """
+    frames = []
     f = root / "discover" / "shares.csv"
-    if not f.is_file():
+    if f.is_file():
+        df = pd.read_csv(f)
+        if {"hypothesis", "share_holds"} <= set(df.columns):
+            frames.append(df.assign(discovery="discover"))
+    found = sorted(root.parent.glob("*/tables/holds_share.csv"))
+    found += sorted((root / "discover").glob("**/tables/holds_share.csv"))
+    for g in found:
+        if g.parent.parent == root:
+            continue
+        df = pd.read_csv(g)
+        if not {"hypothesis", "share"} <= set(df.columns):
+            continue
+        folder = g.parent.parent
+        rel = folder.relative_to(root) if folder.is_relative_to(root) else Path("..", folder.name)
+        frames.append(df.rename(columns={"share": "share_holds"}).assign(discovery=str(rel)))
+    if not frames:
         return None
-    df = pd.read_csv(f)
-    need = {"hypothesis", "share_holds"}
-    return df if need <= set(df.columns) else None
+    out = pd.concat(frames, ignore_index=True)
+    if "contexts" in out:
+        out = out.sort_values("contexts", ascending=False, kind="stable")
+    out = out.drop_duplicates("hypothesis")
+    for c in ("share_lo", "share_hi", "contexts"):
+        if c not in out:
+            out[c] = np.nan
+    return out[["hypothesis", "share_holds", "share_lo", "share_hi", "contexts", "discovery"]]
 
 
 def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = print) -> Path:
@@ -464,7 +491,9 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
     shares = _discover_shares(paths.root)
     if shares is not None:
         verdicts = verdicts.merge(
-            shares[["hypothesis", "share_holds"]], on="hypothesis", how="left"
+            shares[["hypothesis", "share_holds", "share_lo", "share_hi", "discovery"]],
+            on="hypothesis",
+            how="left",
         )
     costs = arm_costs(spec, arms, runs)
     n_pairs = spec.replications
@@ -556,7 +585,7 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
     vcols = ["hypothesis", "title", "primary_outcome", "verdict", "agrees_in", "contradicts_in"]
     vcols += ["no_effect_in", "inconclusive_in"]
     if shares is not None:
-        vcols.append("share_holds")
+        vcols += ["share_holds", "share_lo", "share_hi"]
     lines += [
         "## Verdicts on the claims",
         "",
@@ -564,17 +593,21 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
         "",
     ]
     if shares is not None:
+        links = ", ".join(
+            f"[{d}]({d}/report.md)" for d in sorted(set(shares["discovery"].dropna()))
+        )
         lines += [
-            "`share_holds`: the share of plausible communities (sampled by `govsim discover` "
-            "on this study) in which the claim holds; boxes where it fails: "
-            "[discover/report.md](discover/report.md).",
+            "`share_holds`: the share of plausible communities (sampled by `govsim discover`) "
+            "in which the claim holds, with its interval over the sampled contexts; the boxes "
+            f"where it fails are in the discovery reports: {links}.",
             "",
         ]
     else:
         lines += [
-            "Where each claim holds beyond these community types: not run for this study "
-            "(`govsim discover` writes `discover/shares.csv` here; the report then shows the "
-            "share of plausible communities in which each claim holds).",
+            "Where each claim holds beyond these community types: no discovery found for this "
+            "study (`govsim discover experiment.discover.hypothesis=<name>` with its results "
+            "in the same results directory; the report then shows the share of plausible "
+            "communities in which each claim holds).",
             "",
         ]
     if checks:

@@ -2,8 +2,8 @@
 
 The engine imports no Hydra, does no file I/O and draws no plots. Start with::
 
-    from sim import GovernanceModel, run_one
-    model = GovernanceModel(rng=42).run(52)
+    from sim import make_model, run_one
+    model = make_model(rng=42).run(52)     # a GovernanceModel on the engine engine.kind picks
     result = run_one({"strategy": {"name": "integrated", "political": 0.5}}, seed=1, steps=100)
 """
 
@@ -21,6 +21,7 @@ _EXPORTS = {
     "MODEL_METRICS": "metrics",
     "PIPELINE": "model",
     "GovernanceModel": "model",
+    "make_model": "model",
     "Params": "params",
     "build_params": "params",
     "PRESETS": "presets",
@@ -36,7 +37,7 @@ _EXPORTS = {
 if TYPE_CHECKING:
     from .agents import Organization, PartyMemberView, ResidentView
     from .metrics import GROUP_METRICS, MODEL_METRICS
-    from .model import PIPELINE, GovernanceModel
+    from .model import PIPELINE, GovernanceModel, make_model
     from .params import Params, build_params
     from .presets import PRESETS, preset
     from .run import RunResult, run_one
@@ -71,6 +72,7 @@ __all__ = [
     "RunResult",
     "Strategy",
     "build_params",
+    "make_model",
     "preset",
     "register_strategy",
     "run_one",

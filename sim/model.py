@@ -42,6 +42,7 @@ from .metrics import datacollector_reporters
 from .network import make_network
 from .params import (
     CATEGORIES,
+    ENGINE_KINDS,
     ORG_KINDS,
     Params,
     StrategyParams,
@@ -52,7 +53,7 @@ from .params import (
 from .state import ConflictBook, NeedsBook, Residents
 from .strategies import Efforts, make_strategy
 
-__all__ = ["PIPELINE", "RNG_STREAMS", "GovernanceModel"]
+__all__ = ["PIPELINE", "RNG_STREAMS", "GovernanceModel", "engine_class", "make_model"]
 
 #: The order of one week (mechanism objects; each can be switched off by its ``enabled``).
 PIPELINE = (
@@ -100,11 +101,55 @@ def _seed_sequence(rng: Any) -> np.random.SeedSequence:
     )
 
 
-@functools.cache
-def _reference_class(cls: type) -> type:
-    """``cls`` computed by the reference engine: ``cls`` itself or a subclass of both."""
-    from .reference import ReferenceModel
+def make_model(
+    params: Params | dict | None = None,
+    *,
+    rng: Any = None,
+    cls: type[GovernanceModel] | None = None,
+    **overrides: Any,
+) -> GovernanceModel:
+    """Build the model on the engine ``engine.kind`` selects — the one way to pick an engine.
 
+    The parameters are validated once, here (:func:`sim.params.build_params`); the model is
+    given the validated :class:`~sim.params.Params` and does not check them again.
+
+    Args:
+        params: A :class:`sim.params.Params`, a nested mapping, or ``None`` for the defaults.
+        rng: The run's seed (see :class:`GovernanceModel`).
+        cls: The model class to build on that engine (default :class:`GovernanceModel`; a
+            subclass keeps its own methods on top of the engine, see :func:`engine_class`).
+        **overrides: Parameters by dotted name, as for :class:`GovernanceModel`.
+
+    Returns:
+        A :class:`GovernanceModel` (``engine.kind="array"``) or a
+        :class:`sim.reference.ReferenceModel` (``"reference"``), an instance of ``cls``.
+
+    Raises:
+        ValueError: Bad parameters, before anything is built.
+    """
+    p = build_params(params, overrides)
+    return engine_class(p.engine.kind, cls or GovernanceModel)(p, rng=rng)
+
+
+@functools.cache
+def engine_class(kind: str, cls: type | None = None) -> type:
+    """The class that computes model class ``cls`` (default :class:`GovernanceModel`) on
+    engine ``kind`` (one of :data:`sim.params.ENGINE_KINDS`).
+
+    ``"array"`` gives ``cls`` itself. ``"reference"`` gives
+    :class:`sim.reference.ReferenceModel` for :class:`GovernanceModel`, and for a subclass
+    (the classroom model) a subclass of both, made once, so that its own methods run on top of
+    the reference engine.
+    """
+    from .reference import ReferenceModel  # the reference engine imports this module
+
+    cls = cls or GovernanceModel
+    if kind == "array":
+        if issubclass(cls, ReferenceModel):
+            raise ValueError(f"engine.kind='array': {cls.__name__} is a reference-engine class")
+        return cls
+    if kind != "reference":
+        raise ValueError(f"engine.kind={kind!r}: allowed: {', '.join(ENGINE_KINDS)}")
     if issubclass(cls, ReferenceModel):
         return cls
     if cls is GovernanceModel:
@@ -125,6 +170,12 @@ def _exact_counts(shares: np.ndarray, n: int) -> np.ndarray:
 class GovernanceModel(mesa.Model):
     """Community governance under configurable leadership strategies.
 
+    This class is the array engine (``engine.kind="array"``); :func:`make_model` builds the
+    model on whichever engine the parameters select. Parameters are validated once: a
+    :class:`~sim.params.Params` that :func:`sim.params.build_params` (or ``validate``,
+    ``preset``, ``make_model``) returned is used as it is; anything else — a mapping,
+    ``None``, overrides, a ``Params`` constructed directly — is validated here, once.
+
     Args:
         params: A :class:`sim.params.Params`, a nested mapping, or ``None`` for the defaults.
         rng: The run's seed: an int, a ``numpy.random.SeedSequence``, a Generator, or ``None``
@@ -133,7 +184,8 @@ class GovernanceModel(mesa.Model):
             ``GovernanceModel(**{"opinions.mu": 0.2})`` or ``GovernanceModel(opinions__mu=0.2)``.
 
     Raises:
-        ValueError: Bad parameters, before anything is built.
+        ValueError: Bad parameters, before anything is built (also an ``engine.kind`` this
+            class does not compute: use :func:`make_model`).
 
     Attributes:
         params: The validated parameters.
@@ -145,12 +197,17 @@ class GovernanceModel(mesa.Model):
         datacollector: Mesa DataCollector built from :mod:`sim.metrics`.
     """
 
+    #: The engine this class computes (``engine.kind``); :func:`engine_class` picks the class.
+    engine_kind = "array"
+
     def __init__(self, params: Params | dict | None = None, *, rng: Any = None, **overrides: Any):
-        p = build_params(params, overrides)
-        if p.engine.kind == "reference":
-            # engine.kind="reference" computes the model agent by agent; a subclass (the
-            # classroom model) keeps its own methods on top of the reference engine.
-            self.__class__ = _reference_class(type(self))
+        p = build_params(params, overrides)  # a validated Params comes back as it is
+        if p.engine.kind != self.engine_kind:
+            raise ValueError(
+                f"engine.kind={p.engine.kind!r}: {type(self).__name__} computes the "
+                f"{self.engine_kind!r} engine; build the model with sim.make_model(...), which "
+                "picks the engine's class"
+            )
         ss = _seed_sequence(rng)
         children = ss.spawn(len(RNG_STREAMS))
         super().__init__(rng=np.random.default_rng(children[0]))

@@ -32,13 +32,16 @@ from .schema import (
     diff,
     flatten,
     get,
+    is_validated,
     lookup,
+    mark_validated,
     normalise_key,
     override,
     show,
     suggest,
     table_markdown,
     to_dict,
+    unmarked_state,
 )
 from .schema import iter_fields as _iter_fields
 from .schema import param as p
@@ -1090,6 +1093,10 @@ class Params:
         """Return a validated copy with dotted-name overrides applied."""
         return build_params(self, overrides)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the validation mark (:func:`sim.schema.mark_validated`)."""
+        return unmarked_state(self)
+
     def to_dict(self) -> dict[str, Any]:
         """Nested plain-Python form (JSON/YAML-ready)."""
         return to_dict(self)
@@ -1137,18 +1144,22 @@ def build_params(
         ValueError: An unknown name, a wrong type, an out-of-range value or an impossible
             combination; the message names the parameter, the value and what is allowed.
     """
+    if unread not in ("refuse", "reset"):
+        raise ValueError(f"unread={unread!r}: allowed: refuse, reset")
+    if isinstance(base, Params) and is_validated(base) and not overrides:
+        return base  # validated once already (build_params, validate): nothing to check
     if base is None:
-        params = Params()
+        params = Params()  # the defaults (tests/engine/test_params.py: they validate)
     elif isinstance(base, Params):
         params = base
+        if not is_validated(base):
+            check_ranges(base)  # built directly, not through override: check every leaf once
     elif isinstance(base, Mapping):
         params = Params()
         for k, v in base.items():  # nested, dotted ({"opinions.mu": 0.1}) or both
             params = override(params, str(k).split("."), v, str(k))
     else:
         raise ValueError(f"params must be a Params or a mapping, got {type(base).__name__}")
-    if unread not in ("refuse", "reset"):
-        raise ValueError(f"unread={unread!r}: allowed: refuse, reset")
     given = []
     for key, value in (overrides or {}).items():
         key = normalise_key(str(key))
@@ -1160,13 +1171,29 @@ def build_params(
             name = message.split("=", 1)[0].split()[-1]
             if not any(name == g or name.startswith(g + ".") for g in given):
                 params = override(params, name.split("."), lookup(defaults, name), name)
-    validate(params)
-    return params
+    # Every leaf's range was checked once on its way in (override checks what it sets):
+    # what is left are the rules across parameters.
+    check_rules(params)
+    return mark_validated(params)
 
 
-def validate(params: Params) -> None:
-    """Check cross-parameter constraints (ranges are checked on assignment)."""
+def validate(params: Params) -> Params:
+    """Check a :class:`Params` built some other way than :func:`build_params` (ranges and
+    choices of every leaf, then :func:`check_rules`); returns it marked as validated.
+
+    Raises:
+        ValueError: The first problem found, naming the parameter and what is allowed.
+    """
     check_ranges(params)
+    check_rules(params)
+    return mark_validated(params)
+
+
+def check_rules(params: Params) -> None:
+    """Check the rules across parameters (group shares sum to 1, list lengths, one leading
+    organization, the strategy window, the threshold list, the initial participants, settings
+    nothing reads, the network degree); the ranges of single values are checked where they are
+    set (:func:`sim.schema.override`) or by :func:`validate`."""
     pop = params.population
     if not pop.groups:
         raise ValueError("parameter population.groups={}: at least one group is required")

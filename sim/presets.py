@@ -86,4 +86,4 @@ def preset(name: str, **overrides: Any) -> Params:
         raise ValueError(f"preset {name!r}: unknown; allowed: {', '.join(PRESETS)}")
     # A preset setting the overrides leave unread (its network.mean_degree once
     # network.kind=complete) goes back to its default; an override nothing reads is refused.
-    return build_params(build_params(None, PRESETS[name]), overrides, unread="reset")
+    return build_params(PRESETS[name], overrides, unread="reset")

@@ -1,6 +1,6 @@
 """The reference engine: the rules of govsim written the idiomatic Mesa way.
 
-Select it with ``engine.kind="reference"`` (``GovernanceModel(**{"engine.kind": "reference"})``
+Select it with ``engine.kind="reference"`` (``make_model(**{"engine.kind": "reference"})``
 or ``run_one(..., **{"engine.kind": "reference"})``); everything else — the parameter schema,
 the network generators, the organizations and their service code, the strategies, the metrics
 registry, :func:`sim.run.run_one` — is shared with the array engine.
@@ -492,8 +492,11 @@ class ReferenceModel(GovernanceModel):
     Same constructor, attributes and tables as :class:`sim.model.GovernanceModel` (set-up —
     population, network, organizations — is shared, so a seed gives both engines the same
     initial community); :meth:`step` runs the week resident by resident. ``resident_list[i]``
-    is resident ``i``.
+    is resident ``i``. Build it with :func:`sim.make_model` (or directly: ``ReferenceModel(
+    {"engine": {"kind": "reference"}})``).
     """
+
+    engine_kind = "reference"
 
     def _setup_views(self) -> None:
         """Create one agent per resident from the initial arrays (the agents own the state)."""

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import GROUP_METRICS, MODEL_METRICS, summarise
-from .model import GovernanceModel
+from .model import GovernanceModel, make_model
 from .params import Params, build_params, check_seed, check_steps
 from .stationarity import steady_state
 
@@ -118,9 +118,9 @@ def run_one(
         seed = check_seed(seed, stored=False)
     if not until_settled and (settle_tol != 1e-9 or settle_weeks != 1):
         raise ValueError("settle_tol and settle_weeks are read only with until_settled=True")
-    p = build_params(params, overrides)
+    p = build_params(params, overrides)  # the one validation of this run
     t0 = time.perf_counter()
-    model = GovernanceModel(p, rng=seed)
+    model = make_model(p, rng=seed)  # on the engine p selects; p is not checked again
     if until_settled:
         if on_step is not None:
             raise ValueError("run_one: on_step is not supported with until_settled=True")

@@ -9,7 +9,9 @@ mappings of named records are typed ``dict[str, <dataclass>]``:
 * :func:`param` — declare a documented field;
 * :func:`override` — a copy with one dotted-name value set, converted and range-checked by
   :func:`coerce` (unknown names get a "did you mean" from :func:`suggest`);
-* :func:`check_ranges` — every leaf against its range and choices;
+* :func:`check_ranges` — every leaf against its range and choices (for trees not built by
+  :func:`override`); :func:`mark_validated` / :func:`is_validated` — a tree checked once is
+  not checked again;
 * :func:`to_dict`, :func:`flatten`, :func:`lookup` / :func:`get`, :func:`diff` — plain forms,
   reading by dotted name, the overrides between two trees;
 * :func:`iter_fields` / :class:`FieldInfo`, :func:`table_markdown` — documentation of every leaf.
@@ -39,18 +41,22 @@ __all__ = [
     "format_number",
     "get",
     "is_dataclass_type",
+    "is_validated",
     "iter_fields",
     "keyed_maps",
     "lookup",
+    "mark_validated",
     "normalise_key",
     "override",
     "param",
     "plain",
     "show",
+    "shown",
     "suggest",
     "table_markdown",
     "to_dict",
     "type_name",
+    "unmarked_state",
 ]
 
 
@@ -225,8 +231,7 @@ def coerce(name: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
     value = plain(value)
 
     def bad(what: str) -> ValueError:
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        return ValueError(f"parameter {name}={shown}: {what}")
+        return ValueError(f"parameter {name}={shown(value)}: {what}")
 
     if tp is bool:
         if isinstance(value, bool):
@@ -310,6 +315,7 @@ def override(obj: Any, path: list[str], value: Any, full: str) -> Any:
     if len(path) == 1:
         if is_dataclass_type(tp):
             if isinstance(value, tp):
+                check_ranges(value, full + ".")  # a record given as it is
                 new = value
             elif isinstance(value, Mapping):
                 new = current
@@ -339,6 +345,7 @@ def override(obj: Any, path: list[str], value: Any, full: str) -> Any:
             member = current[key]
         if len(path) == 2:
             if isinstance(value, vt):
+                check_ranges(value, full + ".")
                 member = value
             elif isinstance(value, Mapping):
                 for k, v in value.items():
@@ -365,6 +372,7 @@ def coerce_group_map(full: str, value: Any, vt: type) -> dict[str, Any]:
     out = {}
     for k, v in value.items():
         if isinstance(v, vt):
+            check_ranges(v, f"{full}.{k}.")
             out[str(k)] = v
         elif isinstance(v, Mapping):
             member = vt()
@@ -394,22 +402,70 @@ def get(obj: Any, dotted: str) -> Any:
     return lookup(obj, normalise_key(dotted))
 
 
-def check_ranges(obj: Any) -> None:
-    """Check every numeric leaf of ``obj`` against its ``lo``/``hi`` and every choice field
-    against its ``choices`` (values set by :func:`override` were checked by :func:`coerce`;
-    a dataclass built directly was not).
+def check_ranges(obj: Any, prefix: str = "") -> None:
+    """Check every leaf of the tree ``obj`` against its range (``lo``/``hi``; each element of a
+    list) and its ``choices``.
+
+    :func:`override` checks each value it sets (:func:`coerce`), and the records it inserts as
+    they are; this is for a tree built some other way (dataclasses constructed directly).
+    ``prefix`` is put before the names in messages (``"opinions."`` for a section).
 
     Raises:
         ValueError: ``parameter <name>=<value>: allowed range …`` (or ``allowed: …``).
     """
     for info in iter_fields(obj):
         value = lookup(obj, info.name)
-        if info.type in ("int", "float") and not isinstance(value, bool):
-            too_low = info.lo is not None and value < info.lo
-            if too_low or (info.hi is not None and value > info.hi):
-                raise ValueError(f"parameter {info.name}={value!r}: allowed range {info.allowed}")
-        if info.choices and value not in info.choices:
-            raise ValueError(f"parameter {info.name}={value!r}: allowed: {info.allowed}")
+        name = prefix + info.name
+        if isinstance(value, tuple):
+            for i, v in enumerate(value):
+                _check_leaf(f"{name}[{i}]", v, info)
+        else:
+            _check_leaf(name, value, info)
+
+
+def _check_leaf(name: str, value: Any, info: FieldInfo) -> None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        too_low = info.lo is not None and value < info.lo
+        if too_low or (info.hi is not None and value > info.hi):
+            raise ValueError(f"parameter {name}={shown(value)}: allowed range {info.allowed}")
+    if info.choices and value not in info.choices:
+        allowed = ", ".join(map(str, info.choices))
+        raise ValueError(f"parameter {name}={shown(value)}: allowed: {allowed}")
+
+
+#: The attribute that marks a tree as validated (see :func:`mark_validated`).
+_VALIDATED = "_schema_validated"
+
+
+def mark_validated(obj: Any) -> Any:
+    """Mark the (frozen) tree ``obj`` as validated, and return it.
+
+    A validated tree is not checked again: ``sim.params.build_params`` returns it as it is
+    when no overrides are given. The mark is not a field (equality, hashing, ``to_dict`` and
+    ``flatten`` ignore it), a changed copy (:func:`override`, ``dataclasses.replace``) does not
+    carry it, and it is not pickled (a tree that crosses a process boundary is checked by the
+    code of the process that uses it).
+    """
+    object.__setattr__(obj, _VALIDATED, True)
+    return obj
+
+
+def is_validated(obj: Any) -> bool:
+    """Whether ``obj`` was marked by :func:`mark_validated`."""
+    return bool(getattr(obj, "__dict__", {}).get(_VALIDATED, False))
+
+
+def unmarked_state(obj: Any) -> dict[str, Any]:
+    """``obj.__dict__`` without the validation mark (for ``__getstate__``)."""
+    state = dict(obj.__dict__)
+    state.pop(_VALIDATED, None)
+    return state
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to 60 characters (for messages)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def keyed_maps(obj: Any, prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -154,6 +154,12 @@ class ExperimentKind:
                 command-line overrides); passed down by the caller that knows the configs.
             known_keys: Top-level settings any registered kind reads (others are refused).
         """
+        if exp.get("posterior") is not None and "posterior" not in self.own_keys():
+            readers = [k.name for k in ordered(KINDS) if "posterior" in k.own_keys()]
+            raise ExperimentConfigError(
+                f"experiment.posterior: not read by govsim {self.name}; read by "
+                + ", ".join(readers)
+            )
         e = experiment_record(
             self.name,
             exp,

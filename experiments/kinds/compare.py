@@ -102,7 +102,7 @@ class Compare(ExperimentKind):
 
     name = "compare"
     order = 30
-    keys = ("conditions", "baseline")
+    keys = ("conditions", "baseline", "posterior")
     tags = ("condition",)
     help = "two or more strategies/scenarios on the same seeds: paired tests, effect sizes, Holm"
     description = (
@@ -148,7 +148,15 @@ class Compare(ExperimentKind):
         points = [ov for _, ov in e.conditions]
         params = validate_points(e.base, points, "condition")
         tags = [{"condition": label} for label, _ in e.conditions]
-        return make_runs(e.base, points, params, e.seeds, e.steps, tags)
+        return make_runs(
+            e.base,
+            points,
+            params,
+            e.seeds,
+            e.steps,
+            tags,
+            replicate_overrides=e.replicate_overrides,
+        )
 
     def analyse(self, e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[str]:
         """The paired comparison of every condition with the baseline."""

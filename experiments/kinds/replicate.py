@@ -23,6 +23,7 @@ class Replicate(ExperimentKind):
 
     name = "replicate"
     order = 10
+    keys = ("posterior",)
     help = "R seeds of one configuration: means and confidence intervals over time and at the end"
     description = (
         "Run one configuration on R replicate seeds (spawned from one root SeedSequence) and "
@@ -41,7 +42,9 @@ class Replicate(ExperimentKind):
     def plan(self, e: Experiment) -> list[RunSpec]:
         """The configuration on every seed."""
         params = validate_points(e.base, [{}], "configuration")
-        return make_runs(e.base, [{}], params, e.seeds, e.steps)
+        return make_runs(
+            e.base, [{}], params, e.seeds, e.steps, replicate_overrides=e.replicate_overrides
+        )
 
     def analyse(self, e: Experiment, paths: ExperimentPaths, rows: pd.DataFrame) -> list[str]:
         """Outcomes at the end with t and bootstrap intervals; every metric over time."""

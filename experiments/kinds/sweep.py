@@ -63,7 +63,7 @@ class Sweep(ExperimentKind):
 
     name = "sweep"
     order = 20
-    keys = ("design",)
+    keys = ("design", "posterior")
     help = "full factorial or Latin-hypercube sweep over any parameters, R replications per point"
     description = (
         "Sweep parameters (experiment.design: kind factorial or lhs, params {dotted.name: "

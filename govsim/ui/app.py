@@ -20,7 +20,8 @@ How the pieces talk:
 
 * Mesa's parameter widgets are bound to the session's reactive values (a solara widget given a
   ``solara.Reactive`` as its value shows and sets that variable), so picking a scenario moves
-  the sliders. Mesa's Reset calls ``ClassroomModel(**model_params)``; the fixed parameter
+  the sliders. Mesa's Reset calls ``type(model)(**model_params)`` (the class
+  :func:`govsim.ui.model.classroom_model` picked for the scenario's engine); the fixed parameter
   ``settings`` (the session) supplies the current values.
 * A lever slider change goes to :func:`govsim.ui.model.set_levers` on the running model: it
   acts from the next step.
@@ -44,7 +45,7 @@ from govsim.config import DEFAULT_SCENARIO, list_scenarios, scenario_params
 from sim.strategies import LEVERS
 
 from .controls import CONTROLS, LEVER_CONTROLS, active_values, control_values
-from .model import ClassroomModel, lever_preview, set_levers
+from .model import ClassroomModel, classroom_model, lever_preview, set_levers
 from .text import about_markdown, scenario_title
 from .vega import ChartView
 from .views import (
@@ -81,7 +82,7 @@ def lever_values(model: ClassroomModel) -> dict[str, float]:
 def scenario_values(name: str, seed: int = 0) -> dict[str, Any]:
     """What every control shows for scenario ``name`` (levers: the scenario's efforts)."""
     return {
-        **lever_values(ClassroomModel(name, seed=seed)),
+        **lever_values(classroom_model(name, seed=seed)),
         **control_values(scenario_params(name)),
         "seed": seed,
     }
@@ -140,7 +141,7 @@ class Session:
             self.scenario.value = name
             for key, value in control_values(scenario_params(name)).items():
                 self.values[key].value = value
-            new = ClassroomModel(settings=self)
+            new = classroom_model(settings=self)
             for key, value in lever_values(new).items():
                 self.values[key].value = value
             model.value = new
@@ -297,7 +298,7 @@ def use_session() -> Session:
 def Page():
     """One browser session: its own settings, its own model."""
     session = use_session()
-    first = solara.use_memo(lambda: ClassroomModel(settings=session), [])
+    first = solara.use_memo(lambda: classroom_model(settings=session), [])
     model = solara.use_reactive(first)
     model_params = solara.use_memo(session.model_params, [])
     components = solara.use_memo(lambda: [(c, 0) for c in COMPONENTS], [])

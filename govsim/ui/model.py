@@ -3,7 +3,9 @@
 :class:`ClassroomModel` is a :class:`sim.GovernanceModel` built from a scenario preset
 (``configs/scenario/``, via :mod:`govsim.config`) with the classroom controls on top
 (:mod:`govsim.ui.controls`). Mesa's SolaraViz re-creates it on Reset as
-``ClassroomModel(**model_params)``, so every argument has a default.
+``type(model)(**model_params)``, so every argument has a default. :func:`classroom_model`
+builds it on the engine its scenario selects (``engine.kind``; :func:`sim.model.engine_class`),
+and Reset keeps that class.
 
 Levers on a running model: :func:`set_levers` replaces the model's strategy object (public API:
 :func:`sim.strategies.make_strategy`) with fixed efforts. The engine reads
@@ -20,12 +22,20 @@ from typing import Any, Protocol
 
 from govsim.config import DEFAULT_SCENARIO, get_scenario, scenario_params
 from sim import GovernanceModel
+from sim.model import engine_class
 from sim.params import Params, build_params
 from sim.strategies import LEVERS, Efforts, make_strategy
 
 from .controls import community_overrides
 
-__all__ = ["ClassroomModel", "Settings", "lever_preview", "manual_strategy", "set_levers"]
+__all__ = [
+    "ClassroomModel",
+    "Settings",
+    "classroom_model",
+    "lever_preview",
+    "manual_strategy",
+    "set_levers",
+]
 
 
 class Settings(Protocol):
@@ -129,3 +139,17 @@ class ClassroomModel(GovernanceModel):
         self.seed = int(seed)
         self.overrides = overrides
         self.manual_since: int | None = 0 if levers is not None else None
+
+
+def classroom_model(
+    scenario: str = DEFAULT_SCENARIO, *, settings: Settings | None = None, **kwargs: Any
+) -> ClassroomModel:
+    """A :class:`ClassroomModel` (same arguments) on the engine its scenario selects.
+
+    The class computing the classroom model on a reference-engine scenario
+    (``engine.kind="reference"``) is :func:`sim.model.engine_class`'s subclass of both; Mesa's
+    Reset re-creates the model by its class, so it stays on that engine.
+    """
+    name = settings.model_kwargs()["scenario"] if settings is not None else scenario
+    cls = engine_class(scenario_params(name).engine.kind, ClassroomModel)
+    return cls(scenario, settings=settings, **kwargs)

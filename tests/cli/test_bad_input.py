@@ -478,25 +478,30 @@ def test_api_listed_case(call, must_name):
 
 def test_a_subclass_of_the_model_honours_engine_kind():
     from govsim.ui.model import ClassroomModel
-    from sim import GovernanceModel
+    from sim import GovernanceModel, make_model
     from sim.reference import ReferenceModel
 
     class Mine(GovernanceModel):
         pass
 
-    m = Mine({"population": {"n_residents": 40}, "engine": {"kind": "reference"}}, rng=1)
+    ref_params = {"population": {"n_residents": 40}, "engine": {"kind": "reference"}}
+    m = make_model(ref_params, rng=1, cls=Mine)
     assert isinstance(m, ReferenceModel) and isinstance(m, Mine)
+    assert type(make_model(ref_params, rng=2, cls=Mine)) is type(m)  # one class, made once
     assert isinstance(Mine({"population": {"n_residents": 40}}, rng=1), Mine)
     assert not isinstance(Mine({"population": {"n_residents": 40}}, rng=1), ReferenceModel)
-    # the classroom model from a scenario that selects the reference engine
-    ref = GovernanceModel({"population": {"n_residents": 40}, "engine": {"kind": "reference"}})
-    assert type(ref) is ReferenceModel
+    assert type(make_model(ref_params)) is ReferenceModel
+    # a class computes one engine: another engine.kind is refused, naming the factory
+    with pytest.raises(ValueError, match=r"engine\.kind='reference'.*make_model"):
+        Mine(ref_params, rng=1)
+    with pytest.raises(ValueError, match=r"engine\.kind='array'.*make_model"):
+        ReferenceModel({"population": {"n_residents": 40}})
     assert not isinstance(ClassroomModel(population__n_residents=100), ReferenceModel)
 
 
 def test_classroom_model_on_the_reference_engine(sandbox):
     from govsim.config import clear_caches
-    from govsim.ui.model import ClassroomModel
+    from govsim.ui.model import ClassroomModel, classroom_model
     from sim.reference import ReferenceModel
 
     cfg = Path(os.environ["GOVSIM_CONFIG_PATH"])
@@ -504,10 +509,13 @@ def test_classroom_model_on_the_reference_engine(sandbox):
         "# @package _global_\nengine:\n  kind: reference\npopulation:\n  n_residents: 100\n"
     )
     clear_caches()
-    m = ClassroomModel("by_agent", levers={"smart": 0.5})
+    m = classroom_model("by_agent", levers={"smart": 0.5})
     assert isinstance(m, ReferenceModel) and isinstance(m, ClassroomModel)
     m.step()
     assert m.steps == 1
+    again = type(m)("by_agent", seed=1)  # Mesa's Reset: the same class, the same engine
+    assert isinstance(again, ReferenceModel)
+    assert not isinstance(classroom_model(population__n_residents=100), ReferenceModel)
 
 
 def test_the_engine_takes_any_seed_numpy_takes():

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim import GovernanceModel, preset
+from sim import make_model, preset
 from sim.params import build_params
 from sim.run import model_tables
 
@@ -184,7 +184,7 @@ def params_for(name: str, n: int, kind: str, table: dict[str, dict[str, Any]] = 
 
 def outcomes(params, seed: int, steps: int) -> dict[str, float]:
     """The compared outcomes of one run."""
-    model = GovernanceModel(params, rng=seed).run(steps)
+    model = make_model(params, rng=seed).run(steps)
     df, _ = model_tables(model)
     out: dict[str, float] = {}
     last = df.iloc[-1]

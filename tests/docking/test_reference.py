@@ -6,7 +6,7 @@ import mesa
 import numpy as np
 import pytest
 
-from sim import GovernanceModel, run_one
+from sim import GovernanceModel, make_model, run_one
 from sim.reference import MUTABLE_FIELDS, PartyMemberAgent, ReferenceModel, ResidentAgent
 
 SMALL = {
@@ -21,15 +21,15 @@ REF = {**SMALL, "engine.kind": "reference"}
 
 
 def test_engine_kind_selects_the_reference_model() -> None:
-    m = GovernanceModel(rng=1, **REF)
+    m = make_model(rng=1, **REF)
     assert isinstance(m, ReferenceModel) and isinstance(m, GovernanceModel)
     assert type(GovernanceModel(rng=1, **SMALL)) is GovernanceModel
     with pytest.raises(ValueError, match=r"engine\.kind"):
-        GovernanceModel(rng=1, **{**SMALL, "engine.kind": "gpu"})
+        make_model(rng=1, **{**SMALL, "engine.kind": "gpu"})
 
 
 def test_residents_are_plain_mesa_agents_with_their_own_step() -> None:
-    m = GovernanceModel(rng=2, **REF)
+    m = make_model(rng=2, **REF)
     residents = list(m.resident_agents)
     assert len(residents) == 150
     assert all(isinstance(r, mesa.Agent) and isinstance(r, ResidentAgent) for r in residents)
@@ -56,7 +56,7 @@ def test_same_seed_same_run_and_same_initial_community_as_the_array_engine() -> 
 
 
 def test_arrays_mirror_the_agents_after_every_week() -> None:
-    m = GovernanceModel(rng=5, **REF).run(6)
+    m = make_model(rng=5, **REF).run(6)
     for name in MUTABLE_FIELDS:
         values = np.array([getattr(r, name) for r in m.resident_list])
         np.testing.assert_array_equal(getattr(m.residents, name), values)
@@ -68,7 +68,7 @@ def test_arrays_mirror_the_agents_after_every_week() -> None:
 
 def test_deffuant_encounters_follow_the_rule() -> None:
     """A single encounter moves both sides by μ·d when within tolerance, nobody otherwise."""
-    m = GovernanceModel(rng=6, **REF)
+    m = make_model(rng=6, **REF)
     a, b = m.resident(0), m.resident(1)
     a.contrarian = b.contrarian = False
     a.opinion, b.opinion, a.tolerance, b.tolerance = 0.4, 0.5, 0.3, 0.05

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import GovernanceModel, Params, run_one
+from sim import GovernanceModel, Params, make_model, run_one
 
 SMALL = {"population.n_residents": 400}
 FAST_TURNOVER = {f"population.groups.{g}.turnover": 0.05 for g in
@@ -35,7 +35,7 @@ def _check_consistent(m: GovernanceModel, group0: np.ndarray, degree0: np.ndarra
 
 @pytest.mark.parametrize("kind", ["array", "reference"])
 def test_turnover_keeps_every_array_consistent(kind) -> None:
-    m = GovernanceModel(rng=1, **{**SMALL, **FAST_TURNOVER, "engine.kind": kind,
+    m = make_model(rng=1, **{**SMALL, **FAST_TURNOVER, "engine.kind": kind,
                                   "opinions.counter_share": 0.05})  # fmt: skip
     group0, degree0 = m.residents.group.copy(), m.graph.degree.copy()
     contrarian0 = m.residents.contrarian.copy()
@@ -64,7 +64,7 @@ def test_tie_homophily_sends_new_ties_into_the_own_group() -> None:
     over = {**SMALL, **FAST_TURNOVER, "network.homophily": 0.0}
     share = []
     for h in (0.0, 1.0):
-        m = GovernanceModel(rng=3, **{**over, "turnover.tie_homophily": h}).run(20)
+        m = make_model(rng=3, **{**over, "turnover.tie_homophily": h}).run(20)
         g, grp = m.graph, m.residents.group
         share.append(float(np.mean(grp[g.u] == grp[g.v])))
     assert share[1] > share[0] + 0.3
@@ -85,12 +85,12 @@ def test_turnover_keeps_a_consensus_from_settling() -> None:
 
 
 def test_commitment_decays_geometrically_without_ideological_leadership() -> None:
-    m = GovernanceModel(rng=5, **{**SMALL, "opinions.anchor_decay": 0.1}).run(10)
+    m = make_model(rng=5, **{**SMALL, "opinions.anchor_decay": 0.1}).run(10)
     assert m.party_commitment == pytest.approx(0.9**10)
     full = {**SMALL, "strategy.name": "ideological", "strategy.ideological": 1.0}
-    assert GovernanceModel(rng=5, **full).run(10).party_commitment == pytest.approx(1.0)
+    assert make_model(rng=5, **full).run(10).party_commitment == pytest.approx(1.0)
     half = {**full, "strategy.ideological": 0.5, "opinions.anchor_decay": 0.5}
-    assert GovernanceModel(rng=5, **half).run(40).party_commitment == pytest.approx(0.5)
+    assert make_model(rng=5, **half).run(40).party_commitment == pytest.approx(0.5)
 
 
 def test_unbounded_anchoring_captures_the_community_bounded_does_not() -> None:
@@ -121,8 +121,8 @@ def test_logit_participation_matches_its_analytic_probability() -> None:
 @pytest.mark.parametrize("kind", ["array", "reference"])
 def test_participants_rotate_under_logit_choice(kind) -> None:
     over = {**SMALL, "turnover.enabled": False, "engine.kind": kind}
-    fixed = GovernanceModel(rng=8, **{**over, "participation.temperature": 0.0}).run(30)
-    logit = GovernanceModel(rng=8, **{**over, "participation.temperature": 0.2}).run(30)
+    fixed = make_model(rng=8, **{**over, "participation.temperature": 0.0}).run(30)
+    logit = make_model(rng=8, **{**over, "participation.temperature": 0.2}).run(30)
 
     def part_time(m):  # share of residents who took part in some but not most weeks
         w = m.residents.weeks_participated
@@ -136,7 +136,7 @@ def test_party_members_are_more_active_with_the_bonus(kind) -> None:
     over = {**SMALL, "population.party_share": 0.2, "engine.kind": kind}
     rates = []
     for bonus in (0.0, 0.6):
-        m = GovernanceModel(rng=9, **{**over, "participation.party_bonus": bonus}).run(20)
+        m = make_model(rng=9, **{**over, "participation.party_bonus": bonus}).run(20)
         ex = m.residents.exemplar()
         rates.append(m.residents.weeks_participated[ex].mean() / 20)
     assert rates[1] > rates[0] + 0.15
@@ -149,7 +149,7 @@ def test_party_members_are_more_active_with_the_bonus(kind) -> None:
 def test_coproduction_adds_volunteer_capacity_in_proportion_to_participants(kind) -> None:
     from sim.mechanisms.needs import Service
 
-    m = GovernanceModel(rng=10, **{**SMALL, "engine.kind": kind,
+    m = make_model(rng=10, **{**SMALL, "engine.kind": kind,
                                    "participation.coproduction": 0.5}).run(3)  # fmt: skip
     m.project_capacity = 0.0
     extra = Service.volunteer_capacity(m)
@@ -168,12 +168,12 @@ def test_coproduction_resolves_more_needs() -> None:
 @pytest.mark.parametrize("kind", ["array", "reference"])
 def test_a_passed_decision_is_a_project_a_failed_one_is_not(kind) -> None:
     over = {**SMALL, "engine.kind": kind, "deliberation.project_capacity": 10.0}
-    m = GovernanceModel(rng=12, **over).run(4)  # a consultation in week 4
+    m = make_model(rng=12, **over).run(4)  # a consultation in week 4
     week, _agreement, passed, _ = m.last_decision
     assert week == 4 and passed
     assert m.project_capacity == pytest.approx(10.0 * 400 / 1000)
     against = {**over, "opinions.agenda": 0.0}  # the proposal goes against most opinions
-    m2 = GovernanceModel(rng=12, **against).run(4)
+    m2 = make_model(rng=12, **against).run(4)
     assert not m2.last_decision[2] and m2.project_capacity == 0.0
 
 
@@ -201,9 +201,9 @@ def test_trust_attribution_to_the_leading_organization(kind) -> None:
             "deliberation.enabled": False, "conflicts.enabled": False,
             "turnover.enabled": False, "population.party_share": 0.0,
             "organizations.categories": ["", *Params().organizations.categories[1:]]}  # fmt: skip
-    t0 = GovernanceModel(rng=14, **over).residents.trust.copy()
-    none = GovernanceModel(rng=14, **{**over, "trust.attribution_others": 0.0}).run(15)
-    full = GovernanceModel(rng=14, **over).run(15)
+    t0 = make_model(rng=14, **over).residents.trust.copy()
+    none = make_model(rng=14, **{**over, "trust.attribution_others": 0.0}).run(15)
+    full = make_model(rng=14, **over).run(15)
     np.testing.assert_allclose(none.residents.trust, t0)
     assert np.abs(full.residents.trust - t0).max() > 0.05
 
@@ -228,7 +228,7 @@ def test_dispute_requests_are_needs_and_their_service_mediates(kind) -> None:
     }
 
     def mediated(share: float, capacity: float) -> tuple[int, int]:
-        m = GovernanceModel(rng=15, **{**over, "conflicts.request_share": share,
+        m = make_model(rng=15, **{**over, "conflicts.request_share": share,
                                        "needs.capacity_per_1000": capacity}).run(30)  # fmt: skip
         return m.conflicts.total_mediated, int(m.needs.total_created)
 

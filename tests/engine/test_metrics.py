@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from sim import GovernanceModel, preset, run_one
+from sim import GovernanceModel, make_model, preset, run_one
 from sim import metrics as M
 from sim.state import ConflictBook, NeedsBook
 from sim.strategies import Efforts
@@ -276,7 +276,7 @@ def test_wait_counts_needs_that_age_out() -> None:
 def test_every_need_that_ages_out_counts_against_its_holder() -> None:
     """Misdirected needs that age out are lost by the organization that held them."""
     for kind in ("array", "reference"):
-        m = GovernanceModel(rng=2, **{"population.n_residents": 300, "engine.kind": kind})
+        m = make_model(rng=2, **{"population.n_residents": 300, "engine.kind": kind})
         m.run(25)
         assert m.needs.total_dropped_wrong_org > 0
         assert sum(o.lost for o in m.orgs) == m.needs.total_expired, kind

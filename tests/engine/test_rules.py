@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim import GovernanceModel, preset, run_one
+from sim import GovernanceModel, make_model, preset, run_one
 from sim.mechanisms import rules
 from sim.network import make_network
 
@@ -352,7 +352,7 @@ def test_pair_counts_match_theory_on_a_degree_heterogeneous_graph(pairing: str) 
 
 def test_reference_engine_draws_node_pairs_alike() -> None:
     """The reference engine's node-then-neighbour draw on a star: the centre first ≈ 1/21."""
-    m = GovernanceModel(
+    m = make_model(
         **{
             "engine.kind": "reference",
             "population.n_residents": 21,

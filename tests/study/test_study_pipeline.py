@@ -75,6 +75,24 @@ def test_report_regenerates_from_stored_results(study):
     pd.testing.assert_frame_equal(before, pd.read_csv(study / "tables" / "verdicts.csv"))
 
 
+def test_report_shows_where_discover_found_a_claim_holds(study):
+    disc = study.parent / "discover_h3" / "tables"
+    disc.mkdir(parents=True)
+    pd.DataFrame(
+        [{"hypothesis": "H3_serving_needs", "contexts": 40, "holds": 26, "share": 0.65,
+          "share_lo": 0.48, "share_hi": 0.79}]
+    ).to_csv(disc / "holds_share.csv", index=False)  # fmt: skip
+    try:
+        assert main(["report", str(study), "-q"]) == 0
+        v = pd.read_csv(study / "tables" / "verdicts.csv").set_index("hypothesis")
+        assert v.loc["H3_serving_needs", "share_holds"] == 0.65
+        assert pd.isna(v.loc["H1_exemplars", "share_holds"])
+        assert "(../discover_h3/report.md)" in (study / "report.md").read_text()
+    finally:
+        (disc / "holds_share.csv").unlink()
+        assert main(["report", str(study), "-q"]) == 0
+
+
 @pytest.mark.parametrize(
     ("override", "fragment"),
     [

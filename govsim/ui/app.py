@@ -1,4 +1,3 @@
-# ruff: noqa: E402  (the warning filters below must precede the solara and mesa imports)
 """The classroom app: Mesa SolaraViz for demonstrating govsim scenarios in a browser.
 
 Start it with ``govsim ui`` (or ``solara run govsim.ui.app``). See docs/ui.md.
@@ -32,32 +31,12 @@ How the pieces talk:
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-# Two warnings the server printed (about 20 lines) that are not ours to act on, silenced by
-# their exact source so that any other warning, ours included, still shows:
-# * Solara checks the hooks of every component when it is defined and warns about Mesa
-#   3.3.1's own ComponentsView (mesa/visualization/solara_viz.py: `use_state` after an early
-#   return), once per server start;
-# * Solara's page handler warns on every page load over plain http from an address other than
-#   "localhost" (127.0.0.1, a classroom machine's IP) that a samesite=none session cookie needs
-#   https, and falls back to samesite=lax: the right cookie for an app that is never embedded
-#   in a third-party iframe.
-warnings.filterwarnings(
-    "ignore",
-    message=r"(?s).*mesa[/\\]visualization[/\\]",
-    category=UserWarning,
-    module=r"solara\.validate_hooks",
-)
-warnings.filterwarnings(
-    "ignore",
-    message=r"Cookies with samesite=none require https",
-    category=UserWarning,
-    module=r"solara\.server\.starlette",
-)
+from govsim.ui import quiet  # noqa: F401  (warning filters before solara and mesa)
 
+# isort: split
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter

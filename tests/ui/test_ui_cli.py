@@ -159,3 +159,74 @@ def test_govsim_ui_serves_the_app_and_stops(offline_assets_dir, tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+# ---------------------------------------------------------------------------- classroom mode
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ui", "--budget", "2"], "--budget: only with --classroom"),
+        (["ui", "--round-weeks", "5"], "--round-weeks: only with --classroom"),
+        (
+            ["ui", "--classroom", "--budget", "2e4"],
+            "--budget 20000.0: must be more than 0 and at most",
+        ),
+        (["ui", "--classroom", "--budget", "0"], "--budget 0.0: must be more than 0"),
+        (["ui", "--classroom", "--round-weeks", "0"], "--round-weeks 0: must be a whole number"),
+        (["ui", "--classroom", "--round-timeout", "1"], "--round-timeout 1.0: must be 5 s"),
+        (["ui", "--classroom", "--seed", "-1"], "--seed -1: must be a whole number, 0 or more"),
+        (["ui", "--classroom", "--residents", "5"], "--residents 5: must be a whole number"),
+    ],
+)
+def test_classroom_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_classroom_prints_code_and_links_and_says_it_binds_loopback(monkeypatch, capsys):
+    import govsim.ui.cli as ui_cli
+
+    started = {}
+
+    class Server(_FakeServer):
+        def __init__(self, cmd, env=None, **kwargs):
+            super().__init__()
+            started.update(cmd=cmd, env=env)
+
+    monkeypatch.setattr(ui_cli.subprocess, "Popen", Server)
+    monkeypatch.setattr(ui_cli, "_asset_env", lambda args: {})
+    with _listening_socket() as sock:
+        port = sock.getsockname()[1]
+    argv = ["ui", "--classroom", "--port", str(port), "--round-weeks", "5", "scenario=silos"]
+    assert main(argv) == 128 + signal.SIGTERM
+    out = capsys.readouterr().out
+    env = started["env"]
+    code, token = env["GOVSIM_CLASSROOM_CODE"], env["GOVSIM_CLASSROOM_TEACHER"]
+    assert started["cmd"][1:5] == ["-m", "solara", "run", "govsim.ui.classroom.app"]
+    assert started["cmd"][started["cmd"].index("--host") + 1] == "127.0.0.1"
+    assert env["GOVSIM_CLASSROOM_WEEKS"] == "5" and env["GOVSIM_UI_SCENARIO"] == "silos"
+    assert "GOVSIM_CLASSROOM_BUDGET" not in env  # not given: the room's default
+    assert f"join code {code[:4]}-{code[4:]}" in out
+    assert f"students open http://127.0.0.1:{port}/?code={code}" in out
+    assert (
+        f"teacher's dashboard (keep this link to yourself): http://127.0.0.1:{port}/?teacher={token}"
+        in out
+    )
+    assert "listening on 127.0.0.1 only: students' devices cannot connect" in out
+    assert len(code) == 8 and len(token) >= 32
+
+
+def test_classroom_on_every_address_says_so(monkeypatch, capsys):
+    import govsim.ui.cli as ui_cli
+
+    monkeypatch.setattr(ui_cli.subprocess, "Popen", _FakeServer)
+    monkeypatch.setattr(ui_cli, "_asset_env", lambda args: {})
+    with _listening_socket() as sock:
+        port = sock.getsockname()[1]
+    assert main(["ui", "--classroom", "--host", "0.0.0.0", "--port", str(port)]) == 143
+    out = capsys.readouterr().out
+    assert "listening on 0.0.0.0: other machines can connect" in out
+    assert f"students open http://{socket.gethostname()}:{port}/?code=" in out

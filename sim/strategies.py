@@ -319,7 +319,14 @@ def _integrated(params: LeverEfforts) -> Strategy:
 
 @register_strategy("campaign", params=LeverEfforts)
 def _campaign(params: LeverEfforts) -> Strategy:
-    """All four levers, switched on at ``start_step`` (and off at ``end_step``)."""
+    """All four levers, switched on at ``start_step`` (and off at ``end_step``).
+
+    This is ``integrated`` under a second name, on purpose: every strategy takes
+    ``start_step``/``end_step``, so ``strategy.name=integrated strategy.start_step=50`` runs the
+    same weeks. The name is kept because configs, presets (``campaign_week50``) and stored
+    results label their runs ``campaign``, and the name is part of a run's identity: removing it
+    would rename their stored runs. New configs should prefer ``integrated`` with a window.
+    """
     return Fixed(params)
 
 

@@ -47,8 +47,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.engines import make_model
 from sim.metrics import MODEL_METRICS
-from sim.model import make_model
 from sim.params import Params, build_params, flatten, to_dict
 from sim.run import run_one
 

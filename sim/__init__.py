@@ -21,7 +21,7 @@ _EXPORTS = {
     "MODEL_METRICS": "metrics",
     "PIPELINE": "model",
     "GovernanceModel": "model",
-    "make_model": "model",
+    "make_model": "engines",
     "Params": "params",
     "build_params": "params",
     "PRESETS": "presets",
@@ -36,8 +36,9 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from .agents import Organization, PartyMemberView, ResidentView
+    from .engines import make_model
     from .metrics import GROUP_METRICS, MODEL_METRICS
-    from .model import PIPELINE, GovernanceModel, make_model
+    from .model import PIPELINE, GovernanceModel
     from .params import Params, build_params
     from .presets import PRESETS, preset
     from .run import RunResult, run_one

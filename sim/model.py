@@ -18,7 +18,6 @@ One step is one week of community life. The order of a week is written once, in
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -42,7 +41,6 @@ from .metrics import datacollector_reporters
 from .network import make_network
 from .params import (
     CATEGORIES,
-    ENGINE_KINDS,
     ORG_KINDS,
     Params,
     StrategyParams,
@@ -53,7 +51,7 @@ from .params import (
 from .state import ConflictBook, NeedsBook, Residents
 from .strategies import Efforts, make_strategy
 
-__all__ = ["PIPELINE", "RNG_STREAMS", "GovernanceModel", "engine_class", "make_model"]
+__all__ = ["PIPELINE", "RNG_STREAMS", "GovernanceModel"]
 
 #: The order of one week (mechanism objects; each can be switched off by its ``enabled``).
 PIPELINE = (
@@ -101,62 +99,6 @@ def _seed_sequence(rng: Any) -> np.random.SeedSequence:
     )
 
 
-def make_model(
-    params: Params | dict | None = None,
-    *,
-    rng: Any = None,
-    cls: type[GovernanceModel] | None = None,
-    **overrides: Any,
-) -> GovernanceModel:
-    """Build the model on the engine ``engine.kind`` selects — the one way to pick an engine.
-
-    The parameters are validated once, here (:func:`sim.params.build_params`); the model is
-    given the validated :class:`~sim.params.Params` and does not check them again.
-
-    Args:
-        params: A :class:`sim.params.Params`, a nested mapping, or ``None`` for the defaults.
-        rng: The run's seed (see :class:`GovernanceModel`).
-        cls: The model class to build on that engine (default :class:`GovernanceModel`; a
-            subclass keeps its own methods on top of the engine, see :func:`engine_class`).
-        **overrides: Parameters by dotted name, as for :class:`GovernanceModel`.
-
-    Returns:
-        A :class:`GovernanceModel` (``engine.kind="array"``) or a
-        :class:`sim.reference.ReferenceModel` (``"reference"``), an instance of ``cls``.
-
-    Raises:
-        ValueError: Bad parameters, before anything is built.
-    """
-    p = build_params(params, overrides)
-    return engine_class(p.engine.kind, cls or GovernanceModel)(p, rng=rng)
-
-
-@functools.cache
-def engine_class(kind: str, cls: type | None = None) -> type:
-    """The class that computes model class ``cls`` (default :class:`GovernanceModel`) on
-    engine ``kind`` (one of :data:`sim.params.ENGINE_KINDS`).
-
-    ``"array"`` gives ``cls`` itself. ``"reference"`` gives
-    :class:`sim.reference.ReferenceModel` for :class:`GovernanceModel`, and for a subclass
-    (the classroom model) a subclass of both, made once, so that its own methods run on top of
-    the reference engine.
-    """
-    from .reference import ReferenceModel  # the reference engine imports this module
-
-    cls = cls or GovernanceModel
-    if kind == "array":
-        if issubclass(cls, ReferenceModel):
-            raise ValueError(f"engine.kind='array': {cls.__name__} is a reference-engine class")
-        return cls
-    if kind != "reference":
-        raise ValueError(f"engine.kind={kind!r}: allowed: {', '.join(ENGINE_KINDS)}")
-    if issubclass(cls, ReferenceModel):
-        return cls
-    if cls is GovernanceModel:
-        return ReferenceModel
-    return type(cls.__name__, (cls, ReferenceModel), {"__module__": cls.__module__})
-
-
 def _exact_counts(shares: np.ndarray, n: int) -> np.ndarray:
     """Largest-remainder apportionment of ``n`` by ``shares``."""
     raw = shares * n
@@ -170,8 +112,8 @@ def _exact_counts(shares: np.ndarray, n: int) -> np.ndarray:
 class GovernanceModel(mesa.Model):
     """Community governance under configurable leadership strategies.
 
-    This class is the array engine (``engine.kind="array"``); :func:`make_model` builds the
-    model on whichever engine the parameters select. Parameters are validated once: a
+    This class is the array engine (``engine.kind="array"``); :func:`sim.engines.make_model`
+    builds the model on whichever engine the parameters select. Parameters are validated once: a
     :class:`~sim.params.Params` that :func:`sim.params.build_params` (or ``validate``,
     ``preset``, ``make_model``) returned is used as it is; anything else — a mapping,
     ``None``, overrides, a ``Params`` constructed directly — is validated here, once.
@@ -185,7 +127,7 @@ class GovernanceModel(mesa.Model):
 
     Raises:
         ValueError: Bad parameters, before anything is built (also an ``engine.kind`` this
-            class does not compute: use :func:`make_model`).
+            class does not compute: use :func:`sim.engines.make_model`).
 
     Attributes:
         params: The validated parameters.

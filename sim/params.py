@@ -45,6 +45,7 @@ from .schema import (
 )
 from .schema import iter_fields as _iter_fields
 from .schema import param as p
+from .strategies import COST_STRATEGIES, StrategyParams, reads_costs, strategy_reads
 
 __all__ = [
     "CATEGORIES",
@@ -946,49 +947,6 @@ class LeverParams:
     smart: SmartParams = p(None, "Smart lever", factory=SmartParams)
 
 
-@dataclass(frozen=True)
-class StrategyParams:
-    """The leadership strategy: which object sets the four lever efforts each week."""
-
-    name: str = p(
-        "none",
-        "Strategy name: none, ideological, political, organizational, smart, integrated, "
-        "campaign, budgeted, adaptive, 'a+b' to compose, or 'module:Class' / 'file.py:Class'",
-    )
-    ideological: float = p(0.0, "Ideological effort", unit="effort", lo=0.0, hi=1.0)
-    political: float = p(0.0, "Political effort", unit="effort", lo=0.0, hi=1.0)
-    organizational: float = p(0.0, "Organizational effort", unit="effort", lo=0.0, hi=1.0)
-    smart: float = p(0.0, "Smart effort", unit="effort", lo=0.0, hi=1.0)
-    start_step: int = p(
-        0,
-        "Week the strategy starts (a campaign); before it all efforts are 0",
-        unit="week",
-        lo=0,
-        hi=1e9,
-    )
-    end_step: int = p(-1, "Week the strategy stops (−1 = never)", unit="week", lo=-1, hi=1e9)
-    budget: float = p(
-        20.0,
-        "Total cost of the levers under the budgeted and adaptive strategies (costs.*)",
-        unit=COST_UNIT,
-        lo=0.0,
-        hi=1e4,
-    )
-    adapt_every: int = p(
-        10, "Adaptive strategy: weeks between re-allocations", unit="weeks", lo=1, hi=1000
-    )
-    adapt_step: float = p(
-        0.1,
-        "Adaptive strategy: share of budget moved per re-allocation",
-        unit="fraction",
-        lo=0.0,
-        hi=1.0,
-    )
-    options: dict[str, float] = p(
-        None, "Free numeric options for user-written strategies", factory=dict
-    )
-
-
 ENGINE_KINDS = ("array", "reference")
 
 
@@ -1338,9 +1296,6 @@ def unread_parameters(params: Params) -> list[str]:
     opinion rule, engine, or a switched-off mechanism does not read it. Each message names the
     parameter, its value, and what would read it.
     """
-    # the strategy registry (lazy: it imports numpy)
-    from .strategies import COST_STRATEGIES, reads_costs, strategy_reads
-
     default = Params()
     out: list[str] = []
 

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .engines import make_model
 from .metrics import GROUP_METRICS, MODEL_METRICS, summarise
-from .model import GovernanceModel, make_model
+from .model import GovernanceModel
 from .params import Params, build_params, check_seed, check_steps
 from .stationarity import steady_state
 

@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from .costs import effort_for_cost, efforts_cost, split_cost, water_fill
-from .params import CostParams, StrategyParams
+from .costs import COST_UNIT, CostParams, effort_for_cost, efforts_cost, split_cost, water_fill
+from .schema import param as p
 
 if TYPE_CHECKING:
     from .model import GovernanceModel
@@ -74,6 +74,7 @@ __all__ = [
     "NoLeadership",
     "NoParams",
     "Strategy",
+    "StrategyParams",
     "Window",
     "make_strategy",
     "reads_costs",
@@ -122,6 +123,49 @@ class Strategy(Protocol):
     def efforts(self, model: GovernanceModel) -> Efforts:
         """Return this week's lever efforts."""
         ...
+
+
+@dataclass(frozen=True)
+class StrategyParams:
+    """The leadership strategy: which object sets the four lever efforts each week."""
+
+    name: str = p(
+        "none",
+        "Strategy name: none, ideological, political, organizational, smart, integrated, "
+        "campaign, budgeted, adaptive, 'a+b' to compose, or 'module:Class' / 'file.py:Class'",
+    )
+    ideological: float = p(0.0, "Ideological effort", unit="effort", lo=0.0, hi=1.0)
+    political: float = p(0.0, "Political effort", unit="effort", lo=0.0, hi=1.0)
+    organizational: float = p(0.0, "Organizational effort", unit="effort", lo=0.0, hi=1.0)
+    smart: float = p(0.0, "Smart effort", unit="effort", lo=0.0, hi=1.0)
+    start_step: int = p(
+        0,
+        "Week the strategy starts (a campaign); before it all efforts are 0",
+        unit="week",
+        lo=0,
+        hi=1e9,
+    )
+    end_step: int = p(-1, "Week the strategy stops (−1 = never)", unit="week", lo=-1, hi=1e9)
+    budget: float = p(
+        20.0,
+        "Total cost of the levers under the budgeted and adaptive strategies (costs.*)",
+        unit=COST_UNIT,
+        lo=0.0,
+        hi=1e4,
+    )
+    adapt_every: int = p(
+        10, "Adaptive strategy: weeks between re-allocations", unit="weeks", lo=1, hi=1000
+    )
+    adapt_step: float = p(
+        0.1,
+        "Adaptive strategy: share of budget moved per re-allocation",
+        unit="fraction",
+        lo=0.0,
+        hi=1.0,
+    )
+    options: dict[str, float] = p(
+        None, "Free numeric options for user-written strategies", factory=dict
+    )
 
 
 StrategyFactory = Callable[[StrategyParams], Strategy]
@@ -392,7 +436,7 @@ class Adaptive:
     @staticmethod
     def scores(model: GovernanceModel) -> np.ndarray:
         """Current level of the outcome each lever serves, in [0, 1]."""
-        from .metrics import evaluate
+        from .metrics import evaluate  # pandas/scipy: keeps `import sim.params` light
 
         v = evaluate(
             model,

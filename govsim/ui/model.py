@@ -4,7 +4,7 @@
 (``configs/scenario/``, via :mod:`govsim.config`) with the classroom controls on top
 (:mod:`govsim.ui.controls`). Mesa's SolaraViz re-creates it on Reset as
 ``type(model)(**model_params)``, so every argument has a default. :func:`classroom_model`
-builds it on the engine its scenario selects (``engine.kind``; :func:`sim.model.engine_class`),
+builds it on the engine its scenario selects (``engine.kind``; :func:`sim.engines.engine_class`),
 and Reset keeps that class.
 
 Levers on a running model: :func:`set_levers` replaces the model's strategy object (public API:
@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from govsim.config import DEFAULT_SCENARIO, get_scenario, scenario_params
 from sim import GovernanceModel
-from sim.model import engine_class
+from sim.engines import engine_class
 from sim.params import Params, build_params
 from sim.strategies import LEVERS, Efforts, make_strategy
 
@@ -147,7 +147,7 @@ def classroom_model(
     """A :class:`ClassroomModel` (same arguments) on the engine its scenario selects.
 
     The class computing the classroom model on a reference-engine scenario
-    (``engine.kind="reference"``) is :func:`sim.model.engine_class`'s subclass of both; Mesa's
+    (``engine.kind="reference"``) is :func:`sim.engines.engine_class`'s subclass of both; Mesa's
     Reset re-creates the model by its class, so it stays on that engine.
     """
     name = settings.model_kwargs()["scenario"] if settings is not None else scenario

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .needs import DISPUTES, add_needs
 from .trust import count_power
 
 if TYPE_CHECKING:
@@ -137,8 +138,6 @@ def request_mediation(model: GovernanceModel, a: np.ndarray, rng: np.random.Gene
     share = model.params.conflicts.request_share
     if share <= 0 or not model.params.needs.enabled:
         return
-    from .needs import DISPUTES, add_needs
-
     who = a[rng.random(a.size) < share]
     if who.size:
         add_needs(model, who, np.full(who.size, DISPUTES, dtype=np.int8), rng)

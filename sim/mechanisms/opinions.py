@@ -37,45 +37,17 @@ encounter as a uniform resident and then a uniform neighbour
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._jit import active as jit_active
 from .._jit import njit, prefetch
+from .layers import disjoint_layers
 from .rules import exchange_rule, hk_round
 
 if TYPE_CHECKING:
     from ..model import GovernanceModel
-
-
-def disjoint_layers(a: np.ndarray, b: np.ndarray, n: int) -> Iterator[np.ndarray]:
-    """Split an ordered sequence of encounters into layers of disjoint pairs.
-
-    Encounter ``j`` falls in the first layer after all earlier encounters that share a resident
-    with it, so applying the layers in order (each layer simultaneously) equals applying the
-    encounters one by one in sequence order.
-
-    Args:
-        a, b: The two residents of each encounter, in sequence order (``a[j] != b[j]``).
-        n: Number of residents.
-
-    Yields:
-        Index arrays into ``a``/``b``, one per layer, in order.
-    """
-    remaining = np.arange(a.size)
-    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    while remaining.size:
-        ra, rb = a[remaining], b[remaining]
-        pos = np.arange(remaining.size, dtype=np.int64)
-        np.minimum.at(first, ra, pos)
-        np.minimum.at(first, rb, pos)
-        free = (first[ra] == pos) & (first[rb] == pos)
-        first[ra] = np.iinfo(np.int64).max
-        first[rb] = np.iinfo(np.int64).max
-        yield remaining[free]
-        remaining = remaining[~free]
 
 
 #: How many encounters ahead the compiled loop prefetches (12–24 measured alike at 10⁶).

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._jit import njit, prefetch
+from .layers import disjoint_layers
 
 if TYPE_CHECKING:
     from ..model import GovernanceModel
@@ -282,8 +283,6 @@ def exchange_rule(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar
         if _repulsive_jit is not None:
             moved = _repulsive_jit(a, b, o, tol, trust, frozen, exa, ex is not None, mu, c, rej)
         else:
-            from .opinions import disjoint_layers
-
             moved = 0
             for layer in disjoint_layers(a, b, res.n):
                 moved += _repulsive_layer(a[layer], b[layer], o, tol, trust, frozen, ex, mu, c, rej)
@@ -292,8 +291,6 @@ def exchange_rule(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar
         if _biased_jit is not None:
             moved = _biased_jit(a, b, o, tol, trust, frozen, exa, ex is not None, mu, c, bias)
         else:
-            from .opinions import disjoint_layers
-
             moved = 0
             for layer in disjoint_layers(a, b, res.n):
                 moved += _biased_layer(a[layer], b[layer], o, tol, trust, frozen, ex, mu, c, bias)
@@ -301,8 +298,6 @@ def exchange_rule(model: GovernanceModel, a: np.ndarray, b: np.ndarray, exemplar
         if _ra_jit is not None:
             moved = _ra_jit(a, b, o, tol, trust, frozen, exa, ex is not None, mu, c)
         else:
-            from .opinions import disjoint_layers
-
             moved = 0
             for layer in disjoint_layers(a, b, res.n):
                 moved += _ra_layer(a[layer], b[layer], o, tol, trust, frozen, ex, mu, c)

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..agents import PartyMemberView, ResidentView
+
 if TYPE_CHECKING:
     from ..model import GovernanceModel
 
@@ -152,8 +154,6 @@ class Turnover:
             o.members += int(d)
         model.n_exemplars = int(res.exemplar().sum())
         if getattr(model, "views_created", False) and hasattr(model, "_views"):
-            from ..agents import PartyMemberView, ResidentView
-
             for i in movers.tolist():  # a new household is a new agent
                 model._views[i].remove()
                 model._views[i] = (PartyMemberView if res.is_party[i] else ResidentView)(model, i)

@@ -15,7 +15,7 @@ import pytest
 
 import sim.params as sp
 from sim import GovernanceModel, Params, build_params, make_model, preset, run_one
-from sim.model import engine_class
+from sim.engines import engine_class
 from sim.params import GroupParams, OpinionParams, OrganizationParams, validate
 from sim.presets import PRESETS
 from sim.reference import ReferenceModel

@@ -59,7 +59,7 @@ import os
 import signal
 import sys
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ from .config import (
     list_scenarios,
     resolve,
 )
+from .signals import stop_signals
 
 __all__ = [
     "COMMANDS",
@@ -513,24 +514,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def _terminate_as_exit() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit(143) so that staged folders are cleaned up."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _unknown_command(word: str) -> str:
     names = list(COMMANDS)
     if "=" in word:
@@ -576,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     try:
-        with _terminate_as_exit():
+        with stop_signals():
             return int(cmd.handler(args) or EXIT_OK)
     except ConfigError as exc:
         print(f"govsim {cmd.name}: error: {exc}", file=sys.stderr)

@@ -44,6 +44,7 @@ from sim.params import Params
 from sim.run import RunResult, run_one
 
 from .config import params_from_config
+from .signals import check
 
 __all__ = [
     "SUMMARY",
@@ -99,6 +100,7 @@ def simulate(
         bar = tqdm(total=steps, desc=desc or None, unit="wk", file=sys.stderr, leave=False)
 
     def each_week(model: GovernanceModel) -> None:
+        check()  # a Ctrl-C that numba's compiler swallowed still stops the run
         if bar is not None:
             bar.update(1)
         if on_step is not None:

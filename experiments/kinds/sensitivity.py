@@ -127,24 +127,6 @@ def _categorical_factor(e: Experiment, name: str, spec: Any) -> Any:
         raise ExperimentConfigError(f"experiment.sensitivity.params.{name}: {exc}") from None
 
 
-def _categorical_factor(e: Experiment, name: str, spec: Any) -> Any:
-    """A categorical sensitivity factor: a list of two or more distinct, valid levels."""
-    if isinstance(spec, str) or not isinstance(spec, Sequence) or len(spec) < 2:
-        raise ExperimentConfigError(
-            f"experiment.sensitivity.params.{name}={spec!r}: a categorical factor needs a list "
-            "of two or more levels, e.g. [deffuant, repulsive, hegselmann_krause]"
-        )
-    for level in spec:
-        try:
-            build_params(e.base, {name: level})
-        except ValueError as exc:
-            raise ExperimentConfigError(f"experiment.sensitivity.params.{name}: {exc}") from None
-    try:
-        return Categorical(tuple(spec))
-    except ValueError as exc:
-        raise ExperimentConfigError(f"experiment.sensitivity.params.{name}: {exc}") from None
-
-
 @register_kind
 class Sensitivity(ExperimentKind):
     """Global sensitivity of outcomes to chosen parameters (SALib)."""

@@ -16,6 +16,10 @@ Figures:
   *now*: the default (``auto``: numpy until the process has simulated enough to earn back
   loading numba, ``sim._jit``). With ``--cold`` the same with an empty numba cache
   (``NUMBA_CACHE_DIR``), as on a fresh clone, where the baseline compiles every kernel.
+* **govsim --help / govsim sweep --help** — the command line's start-up in a fresh process
+  (``from govsim.cli import main``). The experiment verbs come from the kinds' metadata, read
+  without importing the kinds (:func:`experiments.kinds.kind_infos`); compare with
+  ``--baseline <ref>`` to see a change.
 * **worker start-up** — as many fresh interpreters as cores, started at once, each importing
   what a joblib worker imports before its first job (govsim's runners, Hydra, the engine):
   seconds until the last is ready. ``experiments.execute.WORKER_STARTUP_S`` comes from here.
@@ -89,6 +93,28 @@ def first_runs(reps: int, tree: Path = ROOT, **env: str) -> dict[str, float]:
         out = proc.stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+
+CLI = "import sys; from govsim.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def cli_seconds(reps: int, args: list[str], tree: Path = ROOT, **env: str) -> float:
+    """Median wall seconds of ``govsim ARGS`` (code of ``tree``) in fresh processes."""
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", CLI, *args],
+            capture_output=True,
+            text=True,
+            env=_env(tree, **env),
+            timeout=600,
+            cwd=tree,
+        )
+        times.append(time.perf_counter() - t0)
+        if proc.returncode:
+            raise SystemExit(proc.stderr[-3000:])
+    return statistics.median(times)
 
 
 def worker_startup(reps: int, workers: int) -> float:
@@ -184,6 +210,10 @@ def main() -> int:
     b_total = before["import_s"] + before["first_s"]
     n_total = now["import_s"] + now["first_s"]
     print(_row("import + first run", b_total, n_total))
+    for cli in (["--help"], ["sweep", "--help"]):
+        label = "govsim " + " ".join(cli)
+        b, n = cli_seconds(args.reps, cli, base_tree), cli_seconds(args.reps, cli)
+        print(_row(label, b, n))
     if args.cold:
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
             cb = first_runs(1, base_tree, **base_env, NUMBA_CACHE_DIR=a)

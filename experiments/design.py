@@ -22,6 +22,8 @@ from scipy.stats import qmc
 
 from sim.params import Params, build_params, iter_fields
 
+from .errors import ExperimentConfigError
+
 __all__ = [
     "ExperimentConfigError",
     "factorial_design",
@@ -30,10 +32,6 @@ __all__ = [
     "replicate_seeds",
     "validate_points",
 ]
-
-
-class ExperimentConfigError(ValueError):
-    """A bad experiment configuration (reported in one line, exit status 2, before any run)."""
 
 
 def replicate_seeds(root_seed: int, replications: int) -> list[int]:

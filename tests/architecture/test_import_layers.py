@@ -20,6 +20,10 @@ BODY_IMPORTS: dict[tuple[str, str], str] = {
     ("govsim/ui/cli.py", "govsim.config"): "the UI plugin is imported by every govsim command",
     ("govsim/ui/cli.py", "govsim.ui.classroom.room"): "the UI plugin is imported by every govsim "
     "command; the classroom room (engine, Mesa) only by `govsim ui --classroom`",
+    ("experiments/kinds/__init__.py", "experiments.kinds.base"): "the registry's heavy half "
+    "(pandas, Mesa through the executor): `govsim --help` reads the kinds' metadata without it",
+    ("govsim/commands/experiments.py", "govsim.commands.verbs"): "the experiment layer (pandas, "
+    "SciPy, Hydra, Mesa): only when an experiment verb runs, not for `govsim --help`",
     ("sim/strategies.py", "sim.metrics"): "pandas and scipy.fft: `import sim.params` (which the "
     "strategy registry is part of) must stay light for the CLI; only the adaptive strategy reads "
     "metrics mid-run",

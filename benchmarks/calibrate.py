@@ -14,8 +14,9 @@ processes (2 by default: the target machine), each run into a fresh folder, and 
   bookkeeping and its SQLite history included), and the seconds one simulation takes
   (measured alone first, in this process);
 * with ``--twice``, the 90 % credible intervals of both runs and, per parameter, how far the
-  two medians are apart relative to the interval width — the criterion of "stable credible
-  intervals" (differences below 0.25 of the width, our choice);
+  two medians are apart and how much the two widths differ, each relative to the mean interval
+  width — the criterion of "stable credible intervals" (both below 0.25 for every parameter,
+  our choice) — and the largest shift of an interval end (reported, not part of the criterion);
 * the load average before and after (the machine may be shared: figures are then slower than
   on an idle machine).
 """
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args(argv)
 
+    import pandas as pd
     import pyabc  # noqa: F401  (the optional extra: fail before any work)
     import yaml
 
@@ -111,14 +113,28 @@ def main(argv: list[str] | None = None) -> int:
         )
     if len(cis) == 2:
         a, b = cis
-        shift = (a["median"] - b["median"]).abs() / ((a["hi"] - a["lo"] + b["hi"] - b["lo"]) / 2)
-        stable = bool((shift < 0.25).all())
-        print("  median shift between the seeds / mean interval width:")
-        for name, v in zip(a["parameter"], shift, strict=True):
-            print(f"    {name}: {v:.2f}")
-        print(f"  stable (all < 0.25): {'yes' if stable else 'no'}")
+        wa, wb = a["hi"] - a["lo"], b["hi"] - b["lo"]
+        mean_w = (wa + wb) / 2
+        shift = (a["median"] - b["median"]).abs() / mean_w
+        widths = (wa - wb).abs() / mean_w
+        ends = pd.concat([(a["lo"] - b["lo"]).abs(), (a["hi"] - b["hi"]).abs()], axis=1).max(axis=1)
+        ends = ends / mean_w
+        stable = bool((shift < 0.25).all() and (widths < 0.25).all())
+        print(
+            "  between the seeds, relative to the mean interval width: median shift, width "
+            "difference, largest end shift; identification verdicts"
+        )
+        for i, name in enumerate(a["parameter"]):
+            print(
+                f"    {name}: {shift[i]:.2f}  {widths[i]:.2f}  {ends[i]:.2f}  "
+                f"{a['identified'][i]} / {b['identified'][i]}"
+            )
+        verdict = "yes" if stable else "no"
+        print(f"  stable (median shift and width difference all < 0.25): {verdict}")
         out["stable"] = stable
         out["shift"] = shift.tolist()
+        out["width_difference"] = widths.tolist()
+        out["end_shift"] = ends.tolist()
     load1 = os.getloadavg()
     out["load_end"] = load1
     print(f"  load average at end {load1[0]:.1f} (a shared machine runs slower than an idle one)")

@@ -174,6 +174,9 @@ class StudySpec:
     sesoi: Mapping[str, float] = field(default_factory=dict)
     #: Weeks 1…W whose mean is each outcome's transient counterpart (``transient_<metric>``).
     transient_weeks: int = 52
+    #: ``experiment.posterior``: a ``govsim calibrate`` folder; replicate ``r`` of both arms
+    #: of every comparison then runs posterior draw ``r`` (None: the communities' point values).
+    posterior: str | None = None
 
     def __post_init__(self) -> None:
         if self.replications < 2:

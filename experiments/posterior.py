@@ -45,11 +45,18 @@ def read_posterior(folder: Path | str) -> pd.DataFrame:
     return df.assign(weight=df["weight"] / df["weight"].sum())
 
 
-def draw_posterior(post: pd.DataFrame, n: int, seed: int) -> list[dict[str, float]]:
+def draw_posterior(
+    post: pd.DataFrame, n: int, seed: int, *, stream: int = 16
+) -> list[dict[str, float]]:
     """``n`` parameter vectors resampled by weight with replacement (deterministic given
-    ``seed``), as dotted-name overrides."""
+    ``seed``), as dotted-name overrides.
+
+    ``stream`` names an independent stream of ``seed`` (``SeedSequence`` spawn key): 16 for
+    the replicates' draws of ``experiment.posterior``, 17 for the contexts of ``govsim
+    discover``, so the two never reuse each other's random numbers.
+    """
     names = [c for c in post.columns if c not in _NOT_PARAMS]
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(2**31, 16)))
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(2**31, stream)))
     idx = rng.choice(len(post), size=int(n), replace=True, p=post["weight"].to_numpy())
     return [{k: float(post[k].iloc[i]) for k in names} for i in idx]
 

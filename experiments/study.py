@@ -49,6 +49,7 @@ from .dataset import ON_MODEL_CHANGE, read_manifest
 from .design import ExperimentConfigError, WorkEstimate, check_work, replicate_seeds
 from .execute import ExperimentPaths, RunSpec, identity_key
 from .figures import plot_forest, save
+from .posterior import merged, read_posterior, replicate_bases
 from .report import md_table
 from .store import atomic_write_bytes, current_versions, versioned_id
 from .tables import load_rows, outcome_names, run_outcomes
@@ -72,6 +73,7 @@ _SPEC_KEYS = {
     "sesoi",
     "transient_weeks",
     "detect_dz",
+    "posterior",
 }
 _HYP_KEYS = {
     "title",
@@ -166,6 +168,7 @@ def spec_from_config(exp: Mapping[str, Any], steps: int) -> StudySpec:
             confirm_large=exp.get("confirm_large", False),
             sesoi=sesoi,
             transient_weeks=int(exp.get("transient_weeks", 52)),
+            posterior=_posterior_setting(exp.get("posterior")),
         )
     except ValueError as exc:
         raise ExperimentConfigError(str(exc)) from None
@@ -184,6 +187,18 @@ def spec_from_config(exp: Mapping[str, Any], steps: int) -> StudySpec:
             "experiment.detect_dz: only read with experiment.replications=auto"
         )
     return spec
+
+
+def _posterior_setting(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | Path):
+        raise ExperimentConfigError(
+            f"experiment.posterior={value!r}: expected the folder of a govsim calibrate run "
+            "(e.g. results/calibrate)"
+        )
+    read_posterior(value)  # one line now if there is no usable posterior there
+    return str(value)
 
 
 def _int_setting(exp: Mapping[str, Any]) -> int:
@@ -222,6 +237,8 @@ class StudyPlan:
         arms: One record per (hypothesis, community, arm) with the run ids of its seeds.
         runs: The distinct runs (shared arms once).
         work: Its size (:class:`experiments.design.WorkEstimate`), printed when large.
+        draws: With ``experiment.posterior``: the overrides of each replicate's posterior draw
+            (replicate ``r`` of every arm runs draw ``r``); None otherwise.
     """
 
     spec: StudySpec
@@ -229,6 +246,7 @@ class StudyPlan:
     arms: list[dict[str, Any]]
     runs: list[RunSpec]
     work: Any = None
+    draws: list[dict[str, Any]] | None = None
 
 
 def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> StudyPlan:
@@ -254,37 +272,51 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
     arms: list[dict[str, Any]] = []
     runs: dict[str, RunSpec] = {}
     cache: dict[str, Params] = {}
+    draws: list[dict[str, Any]] | None = None
     for h in spec.hypotheses:
         for community in spec.communities_of(h):
             if community not in cache:
                 cache[community] = community_params(community)
+                if spec.posterior is not None:
+                    # the same draws in every community (they depend on the root seed only);
+                    # replicate_bases checks that they fit this community's parameters
+                    draws = replicate_bases(
+                        spec.posterior, cache[community], spec.replications, spec.root_seed
+                    )
             for arm, ov in (("treatment", h.treatment), ("control", h.control)):
+                # replicate r of both arms: posterior draw r (if any), the arm's overrides on top
                 try:
-                    params = build_params(cache[community], dict(ov), unread="reset")
+                    if draws is None:
+                        per_seed = [build_params(cache[community], dict(ov), unread="reset")]
+                        per_seed *= len(seeds)
+                    else:
+                        per_seed = [
+                            build_params(cache[community], merged(d, ov), unread="reset")
+                            for d in draws
+                        ]
                 except ValueError as exc:
                     raise ExperimentConfigError(
                         f"experiment.hypotheses.{h.name}.{arm}: {exc}"
                     ) from None
-                overrides = diff(base, params)
                 ids = []
-                for seed in seeds:
+                for seed, params in zip(seeds, per_seed, strict=True):
                     key = identity_key(params, seed, spec.steps)
                     rid = versioned_id(key, versions)
                     ids.append(rid)
-                    runs.setdefault(
-                        rid,
-                        RunSpec(
+                    if rid not in runs:
+                        runs[rid] = RunSpec(
                             run_id=rid,
                             seed=int(seed),
-                            overrides=overrides,
+                            overrides=diff(base, params),
                             tags={"community": community, "arm_of": f"{h.name}/{arm}"},
                             key=key,
-                        ),
-                    )
+                        )
                 arms.append(
                     {"hypothesis": h.name, "community": community, "arm": arm, "run_ids": ids}
                 )
-    return StudyPlan(spec=spec, seeds=seeds, arms=arms, runs=list(runs.values()), work=work)
+    return StudyPlan(
+        spec=spec, seeds=seeds, arms=arms, runs=list(runs.values()), work=work, draws=draws
+    )
 
 
 def spec_json(plan: StudyPlan) -> dict[str, Any]:
@@ -298,6 +330,7 @@ def spec_json(plan: StudyPlan) -> dict[str, Any]:
         },
         "seeds": plan.seeds,
         "arms": plan.arms,
+        **({"posterior_draws": plan.draws} if plan.draws is not None else {}),
     }
 
 
@@ -471,7 +504,8 @@ def _discover_shares(root: Path) -> pd.DataFrame | None:
 def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = print) -> Path:
     """Write the study's tables, figures and ``report.md`` from its stored results alone."""
     paths = ExperimentPaths(Path(root))
-    spec, arms = _load_spec(json.loads(paths.spec.read_text(encoding="utf-8")))
+    data = json.loads(paths.spec.read_text(encoding="utf-8"))
+    spec, arms = _load_spec(data)
     wanted = {rid for a in arms for rid in a["run_ids"]}
     rows = load_rows(paths.store(), wanted, read_manifest(paths.root))
     if rows.empty:
@@ -522,6 +556,8 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
         f"planned runs ({len(set(rows['run_id']))} stored). Outcomes are run-level (`steady_*`: "
         "mean over the weeks after the run's burn-in, `sim.stationarity`; `transient_*`: mean "
         f"over weeks 1…{spec.transient_weeks}; `mean_*`: weeks 1…T; `final_*`: last week).",
+        "",
+        _parameters_line(spec, data.get("posterior_draws")),
         "",
         "**Tests.** Paired t (and Wilcoxon signed-rank); Holm-corrected within three families "
         f"at family-wise α = {spec.alpha}: the claims ({m_claims} tests), the mechanism checks "
@@ -745,6 +781,28 @@ def _hypothesis_section(h, pairs, verdicts, spec, paths, plot_forest, save, md_t
         ]
     out += [f"![{h.name}](figures/{fig.name})", ""]
     return out
+
+
+def _parameters_line(spec: StudySpec, draws: Sequence[Mapping[str, Any]] | None) -> str:
+    """What the parameters of the runs were: point values, or posterior draws (and which)."""
+    if not spec.posterior or not draws:
+        return (
+            "**Parameters: point values.** Each community type runs at its preset's values "
+            "(no `experiment.posterior`), so a verdict carries the variation between seeds, "
+            "not the uncertainty of the parameters; `experiment.posterior=<govsim calibrate "
+            "folder>` runs replicate r of both arms on posterior draw r instead."
+        )
+    names = sorted({k for d in draws for k in d})
+    distinct = len({tuple(sorted(d.items())) for d in draws})
+    return (
+        f"**Parameters: over the calibration posterior** `{spec.posterior}`. Replicate r of "
+        f"both arms of every comparison runs posterior draw r ({len(draws)} draws by weight, "
+        f"{distinct} distinct particles) of {', '.join(f'`{n}`' for n in names)}, on each "
+        "community type's other values, with the arm's overrides on top; so each verdict "
+        "carries that posterior's parameter uncertainty as well as the seeds'. The posterior "
+        "is only as grounded as the targets it was calibrated to (see that folder's "
+        "report.md: the default targets are assumed stylised facts, not survey figures)."
+    )
 
 
 def _run_community(arms: list[dict[str, Any]]) -> pd.DataFrame:

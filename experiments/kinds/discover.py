@@ -52,12 +52,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from scipy import stats
 
-from sim.params import Params
+from sim.params import Params, flatten
 
 from ..claims import Hypothesis
 from ..dataset import read_manifest
 from ..design import ExperimentConfigError, lhs_design, param_kind, validate_points
 from ..execute import ExecutionSummary, ExperimentPaths, RunSpec, make_runs
+from ..posterior import draw_posterior, read_posterior
 from ..report import figure, image, md_table, write_table
 from ..spec import Experiment, write_spec
 from ..stats import paired_compare
@@ -847,6 +848,7 @@ SETTING_KEYS = (
     "contexts",
     "hypothesis",
     "outcome",
+    "posterior",
     "params",
     "prim",
     "rule",
@@ -874,6 +876,9 @@ class DiscoverSettings:
             outcome's cut-off (required).
         rule: ``mean`` or ``lower`` (:func:`label_contexts`).
         source: A stored experiment folder (source mode), or None.
+        posterior: A ``govsim calibrate`` folder (hypothesis mode): context ``i`` starts from
+            posterior draw ``i`` (the calibrated parameters become dimensions of the discovery,
+            with the posterior's joint distribution), the Latin hypercube on top; or None.
         above: Source mode: cases of interest lie above the threshold (else below).
         prim: PRIM settings.
         tree: CART settings.
@@ -887,6 +892,7 @@ class DiscoverSettings:
     threshold: float
     rule: str = "mean"
     source: str | None = None
+    posterior: str | None = None
     above: bool = True
     prim: PrimSettings = field(default_factory=PrimSettings)
     tree: TreeSettings = field(default_factory=TreeSettings)
@@ -984,7 +990,9 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
         )
     source = raw.get("source")
     if source is not None:
-        unread = [k for k in ("hypothesis", "comparison", "contexts", "rule") if k in raw]
+        unread = [
+            k for k in ("hypothesis", "comparison", "contexts", "rule", "posterior") if k in raw
+        ]
         if unread:
             raise ExperimentConfigError(
                 f"experiment.discover.{unread[0]}: not read with experiment.discover.source "
@@ -1049,12 +1057,33 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
             f"experiment.discover.contexts={n!r}: expected an integer ≥ 2 (contexts to sample)"
         )
     params = check_param_bounds(base, raw.get("params"))
+    posterior = raw.get("posterior")
+    calibrated: list[str] = []
+    if posterior is not None:
+        if not isinstance(posterior, str | Path):
+            raise ExperimentConfigError(
+                f"experiment.discover.posterior={posterior!r}: expected the folder of a govsim "
+                "calibrate run (e.g. results/calibrate)"
+            )
+        calibrated = [c for c in read_posterior(posterior).columns if c in _param_names(base)]
+        both = sorted(set(calibrated) & set(params))
+        if both:
+            raise ExperimentConfigError(
+                f"experiment.discover.params.{both[0]}: also calibrated in "
+                f"{posterior}; take it from the posterior or from the Latin hypercube, not both"
+            )
     for arm in ARMS:
         clash = sorted(set(getattr(h, arm)) & set(params))
         if clash:
             raise ExperimentConfigError(
                 f"experiment.discover.params.{clash[0]}: the {arm} of {h.name} sets it too; "
                 "sample only parameters the comparison leaves alone"
+            )
+        clash = sorted(set(getattr(h, arm)) & set(calibrated))
+        if clash:
+            raise ExperimentConfigError(
+                f"experiment.discover.posterior: {clash[0]} is calibrated there and the {arm} "
+                f"of {h.name} sets it too; discover over a comparison that leaves it alone"
             )
     return DiscoverSettings(
         params=params,
@@ -1068,9 +1097,14 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
             else float(sesoi.get(_metric(str(outcome)), 0.0))
         ),
         rule=str(rule),
+        posterior=None if posterior is None else str(posterior),
         prim=prim,
         tree=tree,
     )
+
+
+def _param_names(base: Params) -> set[str]:
+    return set(flatten(base))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1280,9 +1314,28 @@ def _pct(v: float) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _posterior_note(s: DiscoverSettings, ctx: pd.DataFrame) -> str:
+    if s.posterior is None:
+        return ""
+    names = [c for c in ctx.columns if c not in s.params]
+    distinct = len(ctx[names].drop_duplicates())
+    return (
+        f", each context starting from a draw (by weight; {distinct} distinct particles) of "
+        f"the calibration posterior `{s.posterior}` for {', '.join(f'`{n}`' for n in names)} "
+        "— dimensions of the discovery below like the sampled ones"
+    )
+
+
 def _contexts(e: Experiment) -> pd.DataFrame:
+    """The contexts: the Latin hypercube, after each context's posterior draw (if any)."""
     s: DiscoverSettings = e.kind_settings
-    return sample_contexts(e.base, dict(s.params), s.contexts, e.root_seed)
+    lhs = sample_contexts(e.base, dict(s.params), s.contexts, e.root_seed)
+    if s.posterior is None:
+        return lhs
+    # a stream of its own (replicate draws use stream 16, the hypercube and seeds others)
+    draws = draw_posterior(read_posterior(s.posterior), s.contexts, e.root_seed, stream=17)
+    post = pd.DataFrame(draws, index=lhs.index)
+    return pd.concat([post, lhs], axis=1)
 
 
 def _source_cases(e: Experiment, paths: ExperimentPaths) -> tuple[pd.DataFrame, Experiment]:
@@ -1455,7 +1508,7 @@ class Discover(ExperimentKind):
             "the mean effect" if s.rule == "mean" else f"the lower {e.level:.0%} confidence bound"
         )
         fig = figure(
-            lambda: plot_effects(labels, list(s.params), threshold=s.threshold),
+            lambda: plot_effects(labels, list(ctx.columns), threshold=s.threshold),
             paths.figures / "effects.png",
         )
         lines = [
@@ -1464,7 +1517,8 @@ class Discover(ExperimentKind):
             f"Treatment `{_fmt_ov(h.treatment)}` vs control `{_fmt_ov(h.control)}`, outcome "
             f"`{s.outcome}` (the claim expects it to {s.direction}). {s.contexts} community "
             f"contexts drawn as a Latin hypercube (root seed {e.root_seed}) over {bounds}, on "
-            f"the base scenario `{e.scenario}`; in each both arms run on the same "
+            f"the base scenario `{e.scenario}`{_posterior_note(s, ctx)}; in each both arms "
+            "run on the same "
             f"{len(e.seeds)} seeds. The *effect* of a context is the mean paired difference "
             "treatment − control, signed so that positive goes the claimed way; the claim "
             f"**holds** in a context when {rule} exceeds {s.threshold:g} (in the outcome's "
@@ -1483,7 +1537,7 @@ class Discover(ExperimentKind):
             image(fig, "effects", paths.root),
             "",
         ]
-        x = labels[list(s.params)]
+        x = labels[list(ctx.columns)]
         lines += discovery_body(
             paths,
             x,

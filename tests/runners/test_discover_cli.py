@@ -143,3 +143,46 @@ def test_a_missing_source_folder_is_one_line_exit_2(results, capsys):
     code = govsim("discover", *TINY, *args, "--results-dir", str(results))
     err = capsys.readouterr().err
     assert code == 2 and "no experiment.json there" in err and err.count("\n") == 1
+
+
+def _posterior(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(
+        {
+            "needs.capacity_per_1000": [8.0, 16.0, 28.0],
+            "trust.gain_resolved": [0.05, 0.2, 0.35],
+            "weight": [0.2, 0.3, 0.5],
+            "generation": 4,
+        }
+    ).to_parquet(folder / "posterior.parquet")
+    return folder
+
+
+def test_contexts_start_from_posterior_draws(results, tmp_path, capsys):
+    """experiment.discover.posterior: context i runs posterior draw i under the hypercube; the
+    calibrated parameters are dimensions of the discovery; a clash is one line."""
+    folder = _posterior(tmp_path / "cal")
+    args = [*SMALL, f"+experiment.discover.posterior={folder}", "experiment.name=disc_post"]
+    assert govsim("discover", *args, "--results-dir", str(results)) == 0
+    root = results / "disc_post"
+    ctx = pd.read_csv(root / "tables" / "contexts.csv")
+    assert {"needs.capacity_per_1000", "trust.gain_resolved", "opinions.mu"} <= set(ctx.columns)
+    # every context is one particle of the posterior (the two columns move together)
+    pairs = set(zip(ctx["needs.capacity_per_1000"], ctx["trust.gain_resolved"], strict=True))
+    assert pairs <= {(8.0, 0.05), (16.0, 0.2), (28.0, 0.35)}
+    parts = pd.read_parquet(root / "parts")
+    assert set(parts["needs.capacity_per_1000"].round(6)) <= {8.0, 16.0, 28.0}
+    report = (root / "report.md").read_text(encoding="utf-8")
+    assert "of the calibration posterior" in report and "`needs.capacity_per_1000`" in report
+    capsys.readouterr()
+    clash = [
+        *SMALL,
+        f"+experiment.discover.posterior={folder}",
+        "~experiment.discover.params",
+        "+experiment.discover.params={trust.gain_resolved: [0.1, 0.3]}",
+        "experiment.name=disc_clash",
+    ]
+    assert govsim("discover", *clash, "--results-dir", str(results)) == 2
+    err = capsys.readouterr().err
+    assert "also calibrated in" in err and err.count("\n") == 1
+    assert not (results / "disc_clash").exists()

@@ -151,6 +151,22 @@ def _launch_totals(paths: ExperimentPaths) -> dict[str, Any]:
     return {"launches": n, "done": done, "wall_s": wall, "launchers": launchers, "failed": failed}
 
 
+def _posterior_bullet(e: Experiment) -> list[str]:
+    """With ``experiment.posterior``: which parameters the replicates drew, and from where."""
+    draws = e.replicate_overrides
+    if not draws:
+        return []
+    names = sorted({k for d in draws for k in d})
+    distinct = len({tuple(sorted(d.items())) for d in draws})
+    return [
+        f"- parameters over the calibration posterior `{e.settings.get('posterior')}`: "
+        f"replicate r of every point runs posterior draw r ({len(draws)} draws by weight, "
+        f"{distinct} distinct particles) of {', '.join(f'`{n}`' for n in names)}, with the "
+        "point's own settings on top — differences carry that parameter uncertainty as well "
+        "as the seeds'"
+    ]
+
+
 def header(e: Experiment, paths: ExperimentPaths, n_runs: int, n_planned: int) -> list[str]:
     """The top of ``report.md``: what was run, how much of it is stored, the launches."""
     t = _launch_totals(paths)
@@ -167,6 +183,7 @@ def header(e: Experiment, paths: ExperimentPaths, n_runs: int, n_planned: int) -
         f"- base scenario: `{e.scenario or '(engine defaults)'}`, "
         f"{e.base.population.n_residents} residents, {e.steps} weeks per run",
         f"- {seeds} (common random numbers: every point/condition runs on the same seeds)",
+        *_posterior_bullet(e),
         f"- runs stored: {n_runs} of {n_planned} planned"
         + (
             f"; **{n_planned - n_runs} missing** — rerun the command to complete"

@@ -132,3 +132,7 @@ def test_tiny_calibration_end_to_end(tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     rows = pd.read_parquet(res / "over" / "parts")
     assert set(post.columns) - {"weight", "generation"} <= set(rows.columns)
+    # its report says the replicates drew their parameters from the posterior
+    over = (res / "over" / "report.md").read_text()
+    assert f"parameters over the calibration posterior `{root}`" in over
+    assert "replicate r of every point runs posterior draw r (2 draws" in over

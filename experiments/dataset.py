@@ -202,6 +202,8 @@ _TMP_PID = re.compile(r"\.tmp-(\d+)-[0-9a-f]+$")
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a zombie — killed, not yet reaped — does not:
+    it can write nothing more)."""
     if pid == os.getpid():
         return True
     try:
@@ -210,7 +212,11 @@ def _alive(pid: int) -> bool:
         return False
     except (PermissionError, OSError):
         return True
-    return True
+    try:  # Linux: the state letter follows the parenthesised command name
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return stat.rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def remove_orphan_temps(folders: Iterable[Path], *, max_age_s: float = 3600.0) -> list[Path]:

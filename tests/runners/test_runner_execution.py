@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,25 @@ def _finished(parts: Path) -> set[str]:
     return ResultStore(parts, failures=parts.parent / "failures").finished_ids()
 
 
+def _wait_group_gone(pgid: int, timeout: float = 30.0) -> None:
+    """Wait until no process of group ``pgid`` runs (zombies aside), at most ``timeout`` s."""
+    from experiments.dataset import _alive
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        members = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text(encoding="ascii", errors="replace").rpartition(")")[2]
+                if int(fields.split()[2]) == pgid:
+                    members.append(int(stat.parent.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        if not any(_alive(pid) for pid in members):
+            return
+        time.sleep(0.05)
+
+
 def test_resume_after_sigkill_runs_exactly_the_missing_runs(results):
     """Kill a sweep (parent and workers) with SIGKILL mid-way; the rerun executes exactly the
     runs that are not stored, recomputes none, loses none, and never reads a torn file."""
@@ -169,6 +189,7 @@ def test_resume_after_sigkill_runs_exactly_the_missing_runs(results):
         os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: parent and workers
     finally:
         proc.wait(timeout=30)
+    _wait_group_gone(proc.pid)  # a SIGKILLed worker takes a moment to exit under load
     planned = 5 * 8
     done_before = _finished(parts)
     assert 8 <= len(done_before) < planned
@@ -353,3 +374,22 @@ def test_report_rebuilds_everything_from_the_store_alone(results, capsys):
     row = table.loc["final_mean_trust"]
     assert row["t_lo"] <= row["mean"] <= row["t_hi"]
     assert row["boot_lo"] <= row["mean"] <= row["boot_hi"]
+
+
+def test_a_zombie_writer_is_not_alive():
+    """A killed writer not yet reaped (a zombie) writes nothing more: its temp files are orphans."""
+    from experiments.dataset import _alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        stat = Path(f"/proc/{child.pid}/stat")
+        while time.monotonic() < deadline:
+            if not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+        if stat.exists():  # a zombie until we reap it below
+            assert not _alive(child.pid)
+    finally:
+        child.wait()
+    assert not _alive(child.pid) and _alive(os.getpid())

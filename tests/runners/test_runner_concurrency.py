@@ -6,12 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 import experiments.kinds.sweep as sweep_kind
+from experiments.dataset import experiment_lock
 from experiments.design import ExperimentConfigError
 from experiments.runners import experiment_from_config, run_experiment
 from sim.params import build_params
@@ -39,28 +41,45 @@ def _args(results, name="race", replications=4):
     ]
 
 
-def test_two_identical_sweeps_started_together_store_each_run_once(results):
+def test_two_identical_sweeps_started_together_store_each_run_once(results, tmp_path):
+    """Two launches of one sweep at once: each run is stored once, one launch runs them all,
+    the other waits and then skips them. The test holds the experiment's lock until both have
+    reached it, so they truly overlap (without it, on a loaded machine the first launch could
+    finish before the second starts, and nothing would be tested)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [
-        subprocess.Popen(
-            subprocess_cmd(*_args(results)),
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    outs = [p.communicate(timeout=300)[0] for p in procs]
+    logs = [tmp_path / f"launch{i}.log" for i in range(2)]
+    waiting = "another launch is writing this experiment"
+    with experiment_lock(results / "race"):
+        procs = []
+        for log in logs:
+            with log.open("w") as out:
+                procs.append(
+                    subprocess.Popen(
+                        subprocess_cmd(*_args(results)),
+                        cwd=REPO,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        text=True,
+                    )
+                )
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if all(waiting in log.read_text() for log in logs):
+                break
+            assert all(p.poll() is None for p in procs), [log.read_text() for log in logs]
+            time.sleep(0.05)
+    for p in procs:
+        p.wait(timeout=300)
+    outs = [log.read_text() for log in logs]
     assert [p.returncode for p in procs] == [0, 0], outs
+    assert all(waiting in o for o in outs), outs  # both met the lock held
     df = pd.read_parquet(results / "race" / "parts")
     assert df["run_id"].nunique() == 12
     assert not df.duplicated(["run_id", "step"]).any()  # a raw read sees each run once
-    # between them the two launches ran each run once; one of them waited for the other
+    # between them the two launches ran each run once: one ran all, the other skipped all
     done = sorted(int(o.split(" runs — ")[1].split(" done")[0]) for o in outs)
     assert done == [0, 12], outs
-    assert any("another launch is writing this experiment" in o for o in outs), outs
 
 
 def test_duplicates_and_stale_temp_files_of_earlier_launches_are_tidied(results):

@@ -205,14 +205,46 @@ def _class_attrs(node: ast.ClassDef) -> dict[str, Any] | None:
     return out
 
 
+def _class_blocks(text: str) -> str | None:
+    """The top-level class statements of a module's source (with their decorators), as
+    source text: parsing only them is several times faster than parsing the whole module.
+    None when the module has none (or a class header this cut cannot handle)."""
+    lines = text.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("class "):
+            i += 1
+            continue
+        start = i
+        while start > 0 and lines[start - 1].startswith("@"):
+            start -= 1
+        j = i + 1
+        while j < len(lines) and (not lines[j] or lines[j][0] in " \t#"):
+            j += 1
+        if j < len(lines) and lines[j][0] in ")]}":
+            return None  # a class header over several lines: parse the whole file
+        out += lines[start:j]
+        i = j
+    return "\n".join(out) if out else None
+
+
 def _read_module(path: Path) -> dict[str, tuple[list[str], dict[str, Any], bool]] | None:
     """Classes of one source file: name → (base names, literal attributes, registered).
 
     None when the file cannot be read or a class's attributes are not literals."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
+    try:
+        blocks = _class_blocks(text)
+        tree = ast.parse(text if blocks is None else blocks)
+    except SyntaxError:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return None
     classes: dict[str, tuple[list[str], dict[str, Any], bool]] = {}
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):

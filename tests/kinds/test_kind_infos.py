@@ -93,3 +93,26 @@ def test_fallback_imports_when_static_reading_fails(monkeypatch) -> None:
     infos = kind_infos()
     assert [i.name for i in infos] == [k.name for k in kinds_pkg.ordered(KINDS)]
     assert all(i == KindInfo.of(KINDS[i.name]) for i in infos)
+
+
+def test_the_class_cut_falls_back_to_the_whole_file(tmp_path: Path) -> None:
+    """Reading only the class blocks gives what parsing the whole file gives, also where the
+    cut cannot work (a header over several lines, a string with lines at column 0)."""
+    src = tmp_path / "k.py"
+    src.write_text(
+        "from experiments.kinds.base import ExperimentKind, register_kind\n"
+        "X = 1\n"
+        "@register_kind\n"
+        "class A(\n"
+        "    ExperimentKind\n"
+        "):\n"
+        "    name = 'a'\n"
+        "    examples = '''\n"
+        "govsim a\n"
+        "'''\n"
+        "    order = 3\n",
+        encoding="utf-8",
+    )
+    got = _read_module(src)
+    attrs = {"name": "a", "examples": "\ngovsim a\n", "order": 3}
+    assert got == {"A": (["ExperimentKind"], attrs, True)}

@@ -21,7 +21,14 @@ from sim.params import Params, build_params
 
 from .design import ExperimentConfigError
 
-__all__ = ["POSTERIOR_FILE", "draw_posterior", "read_posterior", "replicate_bases"]
+__all__ = [
+    "POSTERIOR_FILE",
+    "check_draws",
+    "draw_posterior",
+    "draw_summary",
+    "read_posterior",
+    "replicate_bases",
+]
 
 POSTERIOR_FILE = "posterior.parquet"
 _NOT_PARAMS = ("weight", "generation")
@@ -68,6 +75,16 @@ def replicate_bases(folder: Path | str, base: Params, n: int, seed: int) -> list
         ExperimentConfigError: A draw the schema refuses with this base (one line).
     """
     draws = draw_posterior(read_posterior(folder), n, seed)
+    check_draws(draws, base)
+    return draws
+
+
+def check_draws(draws: list[dict[str, Any]], base: Params) -> None:
+    """Check that the first and last draw fit ``base`` (the schema accepts them there).
+
+    Raises:
+        ExperimentConfigError: A draw the schema refuses with this base (one line).
+    """
     for i, d in enumerate(draws[:1] + draws[-1:]):
         try:
             build_params(base, d, unread="reset")
@@ -76,7 +93,12 @@ def replicate_bases(folder: Path | str, base: Params, n: int, seed: int) -> list
             raise ExperimentConfigError(
                 f"experiment.posterior: the {which} draw does not fit this base: {exc}"
             ) from None
-    return draws
+
+
+def draw_summary(draws: list[Mapping[str, Any]]) -> tuple[list[str], int]:
+    """The parameters the draws set (sorted) and how many distinct particles they are."""
+    names = sorted({k for d in draws for k in d})
+    return names, len({tuple(sorted(d.items())) for d in draws})
 
 
 def merged(draw: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:

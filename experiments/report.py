@@ -21,6 +21,7 @@ from sim.metrics import MODEL_METRICS, consensus_survival
 
 from .execute import ExperimentPaths
 from .figures import plot_bands, save
+from .posterior import draw_summary
 from .spec import Experiment
 from .stats import summarise_over_time
 from .store import atomic_write_bytes, atomic_write_parquet
@@ -156,8 +157,7 @@ def _posterior_bullet(e: Experiment) -> list[str]:
     draws = e.replicate_overrides
     if not draws:
         return []
-    names = sorted({k for d in draws for k in d})
-    distinct = len({tuple(sorted(d.items())) for d in draws})
+    names, distinct = draw_summary(draws)
     return [
         f"- parameters over the calibration posterior `{e.settings.get('posterior')}`: "
         f"replicate r of every point runs posterior draw r ({len(draws)} draws by weight, "

@@ -49,7 +49,7 @@ from .dataset import ON_MODEL_CHANGE, read_manifest
 from .design import ExperimentConfigError, WorkEstimate, check_work, replicate_seeds
 from .execute import ExperimentPaths, RunSpec, identity_key
 from .figures import plot_forest, save
-from .posterior import merged, read_posterior, replicate_bases
+from .posterior import check_draws, draw_posterior, draw_summary, merged, read_posterior
 from .report import md_table
 from .store import atomic_write_bytes, current_versions, versioned_id
 from .tables import load_rows, outcome_names, run_outcomes
@@ -272,17 +272,18 @@ def plan_study(spec: StudySpec, community_params: Callable[[str], Params]) -> St
     arms: list[dict[str, Any]] = []
     runs: dict[str, RunSpec] = {}
     cache: dict[str, Params] = {}
-    draws: list[dict[str, Any]] | None = None
+    # the same draws in every community (they depend on the root seed only)
+    draws = (
+        None
+        if spec.posterior is None
+        else draw_posterior(read_posterior(spec.posterior), spec.replications, spec.root_seed)
+    )
     for h in spec.hypotheses:
         for community in spec.communities_of(h):
             if community not in cache:
                 cache[community] = community_params(community)
-                if spec.posterior is not None:
-                    # the same draws in every community (they depend on the root seed only);
-                    # replicate_bases checks that they fit this community's parameters
-                    draws = replicate_bases(
-                        spec.posterior, cache[community], spec.replications, spec.root_seed
-                    )
+                if draws is not None:
+                    check_draws(draws, cache[community])
             for arm, ov in (("treatment", h.treatment), ("control", h.control)):
                 # replicate r of both arms: posterior draw r (if any), the arm's overrides on top
                 try:
@@ -792,8 +793,7 @@ def _parameters_line(spec: StudySpec, draws: Sequence[Mapping[str, Any]] | None)
             "not the uncertainty of the parameters; `experiment.posterior=<govsim calibrate "
             "folder>` runs replicate r of both arms on posterior draw r instead."
         )
-    names = sorted({k for d in draws for k in d})
-    distinct = len({tuple(sorted(d.items())) for d in draws})
+    names, distinct = draw_summary(list(draws))
     return (
         f"**Parameters: over the calibration posterior** `{spec.posterior}`. Replicate r of "
         f"both arms of every comparison runs posterior draw r ({len(draws)} draws by weight, "

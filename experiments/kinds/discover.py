@@ -58,7 +58,7 @@ from ..claims import Hypothesis
 from ..dataset import read_manifest
 from ..design import ExperimentConfigError, lhs_design, param_kind, validate_points
 from ..execute import ExecutionSummary, ExperimentPaths, RunSpec, make_runs
-from ..posterior import draw_posterior, read_posterior
+from ..posterior import draw_posterior, draw_summary, read_posterior
 from ..report import figure, image, md_table, write_table
 from ..spec import Experiment, write_spec
 from ..stats import paired_compare
@@ -1065,7 +1065,8 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
                 f"experiment.discover.posterior={posterior!r}: expected the folder of a govsim "
                 "calibrate run (e.g. results/calibrate)"
             )
-        calibrated = [c for c in read_posterior(posterior).columns if c in _param_names(base)]
+        known = flatten(base)
+        calibrated = [c for c in read_posterior(posterior).columns if c in known]
         both = sorted(set(calibrated) & set(params))
         if both:
             raise ExperimentConfigError(
@@ -1101,10 +1102,6 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
         prim=prim,
         tree=tree,
     )
-
-
-def _param_names(base: Params) -> set[str]:
-    return set(flatten(base))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1317,8 +1314,7 @@ def _pct(v: float) -> str:
 def _posterior_note(s: DiscoverSettings, ctx: pd.DataFrame) -> str:
     if s.posterior is None:
         return ""
-    names = [c for c in ctx.columns if c not in s.params]
-    distinct = len(ctx[names].drop_duplicates())
+    names, distinct = draw_summary(ctx.drop(columns=list(s.params)).to_dict("records"))
     return (
         f", each context starting from a draw (by weight; {distinct} distinct particles) of "
         f"the calibration posterior `{s.posterior}` for {', '.join(f'`{n}`' for n in names)} "

@@ -463,17 +463,32 @@ def arm_costs(spec: StudySpec, arms: list[dict[str, Any]], runs: pd.DataFrame) -
     return pd.DataFrame.from_records(recs)
 
 
-def _discover_shares(root: Path) -> pd.DataFrame | None:
+def _discover_shares(
+    root: Path,
+    primary: Mapping[str, str] | None = None,
+    model_version: str | None = None,
+) -> tuple[pd.DataFrame | None, list[str]]:
     """The scenario-discovery hook: the share of plausible communities in which each hypothesis
-    holds, from ``govsim discover`` results next to the study, else ``None``.
+    holds, from ``govsim discover`` results next to the study, and the discoveries left out.
 
     Read: ``<study>/discover/shares.csv`` (columns ``hypothesis``, ``share_holds``), and the
     ``tables/holds_share.csv`` of every discovery folder in the same results directory or under
     ``<study>/discover/`` (one row each: ``hypothesis``, ``share``, ``share_lo``, ``share_hi``,
     ``contexts``; :func:`experiments.kinds.discover.holds_share`). A hypothesis found in several
     discoveries keeps the one with the most contexts; ``discovery`` names its folder.
+
+    A discovery is left out, with the reason, when it labels another outcome than the
+    hypothesis's primary one (``primary``: hypothesis → outcome), or when its
+    ``experiment.json`` records another model version than the study's (``model_version``):
+    its share would answer another question, or describe another model. A discovery meant to
+    answer another question (e.g. over the cost assumptions) belongs in another results
+    directory.
+
+    Returns:
+        The shares (or ``None`` when none is usable) and one line per discovery left out.
     """
     frames = []
+    skipped: list[str] = []
     f = root / "discover" / "shares.csv"
     if f.is_file():
         df = pd.read_csv(f)
@@ -482,16 +497,34 @@ def _discover_shares(root: Path) -> pd.DataFrame | None:
     found = sorted(root.parent.glob("*/tables/holds_share.csv"))
     found += sorted((root / "discover").glob("**/tables/holds_share.csv"))
     for g in found:
-        if g.parent.parent == root:
+        folder = g.parent.parent
+        if folder == root:
             continue
         df = pd.read_csv(g)
         if not {"hypothesis", "share"} <= set(df.columns):
             continue
-        folder = g.parent.parent
         rel = folder.relative_to(root) if folder.is_relative_to(root) else Path("..", folder.name)
+        spec_file = folder / "experiment.json"
+        if model_version is not None and spec_file.is_file():
+            prov = json.loads(spec_file.read_text(encoding="utf-8")).get("provenance") or {}
+            theirs = prov.get("model_version")
+            if theirs is not None and str(theirs) != str(model_version):
+                skipped.append(f"`{rel}`: model version {theirs}, the study's is {model_version}")
+                continue
+        if primary is not None and "outcome" in df.columns:
+            want = df["hypothesis"].map(primary)
+            off = df[want.notna() & (df["outcome"] != want)]
+            for _, r in off.iterrows():
+                skipped.append(
+                    f"`{rel}`: labels {r['hypothesis']} by `{r['outcome']}`, "
+                    f"not its primary outcome `{primary[r['hypothesis']]}`"
+                )
+            df = df.drop(index=off.index)
+            if df.empty:
+                continue
         frames.append(df.rename(columns={"share": "share_holds"}).assign(discovery=str(rel)))
     if not frames:
-        return None
+        return None, skipped
     out = pd.concat(frames, ignore_index=True)
     if "contexts" in out:
         out = out.sort_values("contexts", ascending=False, kind="stable")
@@ -499,7 +532,8 @@ def _discover_shares(root: Path) -> pd.DataFrame | None:
     for c in ("share_lo", "share_hi", "contexts"):
         if c not in out:
             out[c] = np.nan
-    return out[["hypothesis", "share_holds", "share_lo", "share_hi", "contexts", "discovery"]]
+    cols = ["hypothesis", "share_holds", "share_lo", "share_hi", "contexts", "discovery"]
+    return out[cols], skipped
 
 
 def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = print) -> Path:
@@ -523,7 +557,11 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
         trans_rows.assign(outcome=trans_rows["outcome"].str.replace("transient_", "steady_")),
         spec.hypotheses,
     )
-    shares = _discover_shares(paths.root)
+    shares, shares_skipped = _discover_shares(
+        paths.root,
+        {h.name: h.primary for h in spec.hypotheses},
+        (data.get("provenance") or {}).get("model_version"),
+    )
     if shares is not None:
         verdicts = verdicts.merge(
             shares[["hypothesis", "share_holds", "share_lo", "share_hi", "discovery"]],
@@ -645,6 +683,13 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
             "study (`govsim discover experiment.discover.hypothesis=<name>` with its results "
             "in the same results directory; the report then shows the share of plausible "
             "communities in which each claim holds).",
+            "",
+        ]
+    if shares_skipped:
+        lines += [
+            "Discoveries left out of `share_holds` (another outcome or model version): "
+            + "; ".join(shares_skipped)
+            + ".",
             "",
         ]
     if checks:

@@ -3,6 +3,9 @@ resume, report from stored results alone, bad configs."""
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pandas as pd
 import pytest
 import yaml
@@ -90,6 +93,38 @@ def test_report_shows_where_discover_found_a_claim_holds(study):
         assert "(../discover_h3/report.md)" in (study / "report.md").read_text()
     finally:
         (disc / "holds_share.csv").unlink()
+        assert main(["report", str(study), "-q"]) == 0
+
+
+def test_report_leaves_out_discoveries_of_another_outcome_or_model_version(study):
+    """A share labelled by a secondary outcome, or from another model version, answers another
+    question: it is not put in the verdict table, and the report says why."""
+    made = []
+    for name, row, spec in (
+        ("discover_h3_trust", {"outcome": "steady_mean_trust"}, None),
+        ("discover_h1_old", {"outcome": "steady_agenda_distance"}, {"model_version": "1"}),
+    ):
+        tables = study.parent / name / "tables"
+        tables.mkdir(parents=True)
+        hyp = "H3_serving_needs" if "h3" in name else "H1_exemplars"
+        pd.DataFrame(
+            [{"hypothesis": hyp, "contexts": 40, "holds": 26, "share": 0.65, **row}]
+        ).to_csv(tables / "holds_share.csv", index=False)
+        if spec is not None:
+            (study.parent / name / "experiment.json").write_text(
+                json.dumps({"kind": "discover", "provenance": spec})
+            )
+        made.append(study.parent / name)
+    try:
+        assert main(["report", str(study), "-q"]) == 0
+        v = pd.read_csv(study / "tables" / "verdicts.csv")
+        assert "share_holds" not in v.columns
+        text = (study / "report.md").read_text()
+        assert "labels H3_serving_needs by `steady_mean_trust`" in text
+        assert "`../discover_h1_old`: model version 1, the study's is" in text
+    finally:
+        for folder in made:
+            shutil.rmtree(folder)
         assert main(["report", str(study), "-q"]) == 0
 
 

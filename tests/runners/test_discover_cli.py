@@ -48,6 +48,9 @@ def test_discover_runs_labels_and_reports_contexts(results, capsys):
     assert share["share_lo"] <= share["share"] <= share["share_hi"]
     report = (root / "report.md").read_text(encoding="utf-8")
     assert f"The claim holds in {int(share['holds'])} of 6 contexts" in report
+    # the config's description is about any claim: it must not name the default one (H7) when
+    # another comparison is run
+    assert "H7" not in report.split("## ")[0] and "polarization" not in report.split("## ")[0]
     assert "## Classification and regression tree (CART)" in report
     assert (root / "figures" / "effects.png").is_file()
     parts = pd.read_parquet(root / "parts")

@@ -32,6 +32,7 @@ __all__ = [
     "consensus_lines",
     "figure",
     "fmt",
+    "fmt_limits",
     "header",
     "image",
     "md_table",
@@ -86,6 +87,32 @@ def md_table(df: pd.DataFrame, digits: int = 3, max_rows: int | None = None) -> 
         cells = [fmt(v, digits).replace("|", "\\|") for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + note
+
+
+def fmt_limits(limits: pd.DataFrame) -> str:
+    """A PRIM box's limits as one condition: ``lo ≤ name ≤ hi and …``.
+
+    Args:
+        limits: One row per restricted parameter: ``parameter``, ``lo`` and ``hi`` (NaN where
+            unrestricted on that side) or ``levels`` (a categorical parameter's kept levels).
+
+    Returns:
+        The condition, or ``(the whole space)`` when nothing is restricted.
+    """
+    parts = []
+    for r in limits.to_dict("records"):
+        if r.get("parameter") == "(no restriction)":
+            continue
+        lo, hi = r.get("lo", np.nan), r.get("hi", np.nan)
+        if isinstance(r.get("levels"), str):
+            parts.append(f"{r['parameter']} ∈ {{{r['levels']}}}")
+        elif pd.notna(lo) and pd.notna(hi):
+            parts.append(f"{lo:.3g} ≤ {r['parameter']} ≤ {hi:.3g}")
+        elif pd.notna(lo):
+            parts.append(f"{r['parameter']} ≥ {lo:.3g}")
+        elif pd.notna(hi):
+            parts.append(f"{r['parameter']} ≤ {hi:.3g}")
+    return " and ".join(parts) or "(the whole space)"
 
 
 def write_table(df: pd.DataFrame, path: Path, *, parquet: bool = False) -> list[Path]:

@@ -50,7 +50,7 @@ from .design import ExperimentConfigError, WorkEstimate, check_work, replicate_s
 from .execute import ExperimentPaths, RunSpec, identity_key
 from .figures import plot_forest, save
 from .posterior import check_draws, draw_posterior, draw_summary, merged, read_posterior
-from .report import md_table
+from .report import fmt_limits, md_table
 from .store import atomic_write_bytes, current_versions, versioned_id
 from .tables import load_rows, outcome_names, run_outcomes
 
@@ -536,6 +536,47 @@ def _discover_shares(
     return out[cols], skipped
 
 
+def _failure_boxes(root: Path, shares: pd.DataFrame) -> pd.DataFrame:
+    """The PRIM boxes of the contexts where each claim *fails*, from its discovery's
+    ``tables/boxes.csv`` (:func:`experiments.kinds.discover.box_table`), one row per hypothesis
+    and box: ``hypothesis``, ``discovery``, ``box``, ``where`` (the box's limits as one
+    condition), ``coverage``, ``density``, ``mass``, ``meets_threshold``. A hypothesis whose
+    discovery found no box (every context holds, or none does, or no box met PRIM's density
+    threshold) has a row with ``box`` NaN and ``where`` saying so."""
+    recs = []
+    for r in shares.to_dict("records"):
+        base = {"hypothesis": r["hypothesis"], "discovery": r["discovery"]}
+        f = root / str(r["discovery"]) / "tables" / "boxes.csv"
+        boxes = pd.read_csv(f) if f.is_file() else pd.DataFrame()
+        fails = boxes[boxes["cases"] == "fails"] if "cases" in boxes else boxes
+        if fails.empty:
+            share = r.get("share_holds")
+            why = (
+                "holds in every context: nowhere to fail"
+                if share == 1
+                else "fails in every context"
+                if share == 0
+                else "no box found"
+            )
+            recs.append({**base, "box": np.nan, "where": why})
+            continue
+        for box, g in fails.groupby("box", sort=True):
+            head = g.iloc[0]
+            recs.append(
+                {
+                    **base,
+                    "box": int(box),
+                    "where": fmt_limits(g),
+                    "coverage": float(head["coverage"]),
+                    "density": float(head["density"]),
+                    "mass": float(head["mass"]),
+                    "meets_threshold": bool(head.get("meets_threshold", True)),
+                }
+            )
+    cols = ["hypothesis", "discovery", "box", "where", "coverage", "density", "mass"]
+    return pd.DataFrame.from_records(recs).reindex(columns=[*cols, "meets_threshold"])
+
+
 def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = print) -> Path:
     """Write the study's tables, figures and ``report.md`` from its stored results alone."""
     paths = ExperimentPaths(Path(root))
@@ -675,6 +716,21 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
             "`share_holds`: the share of plausible communities (sampled by `govsim discover`) "
             "in which the claim holds, with its interval over the sampled contexts; the boxes "
             f"where it fails are in the discovery reports: {links}.",
+            "",
+        ]
+        fails = _failure_boxes(paths.root, shares)
+        atomic_write_bytes(
+            fails.to_csv(index=False).encode("utf-8"), paths.tables / "failure_boxes.csv"
+        )
+        lines += [
+            "### Where the claims fail (PRIM boxes of the discoveries)",
+            "",
+            "Per claim with a discovery, the box PRIM peeled around the contexts where the "
+            "claim fails (coverage: the share of all failing contexts inside the box; density: "
+            "the share of the contexts inside that fail; `tables/failure_boxes.csv`). A box is "
+            "a condition to test, not a finding: see each discovery's quasi-p-values.",
+            "",
+            md_table(fails.drop(columns=["meets_threshold"])),
             "",
         ]
     else:

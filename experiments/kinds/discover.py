@@ -59,7 +59,7 @@ from ..dataset import read_manifest
 from ..design import ExperimentConfigError, lhs_design, param_kind, validate_points
 from ..execute import ExecutionSummary, ExperimentPaths, RunSpec, make_runs
 from ..posterior import draw_posterior, draw_summary, read_posterior
-from ..report import figure, image, md_table, write_table
+from ..report import figure, fmt_limits, image, md_table, write_table
 from ..spec import Experiment, write_spec
 from ..stats import paired_compare
 from ..store import atomic_write_bytes
@@ -1109,21 +1109,6 @@ def discover_settings(raw: Mapping[str, Any], base: Params) -> DiscoverSettings:
 # --------------------------------------------------------------------------------------------
 
 
-def _fmt_limits(limits: pd.DataFrame) -> str:
-    parts = []
-    for r in limits.to_dict("records"):
-        lo, hi = r.get("lo", np.nan), r.get("hi", np.nan)
-        if isinstance(r.get("levels"), str):
-            parts.append(f"{r['parameter']} ∈ {{{r['levels']}}}")
-        elif pd.notna(lo) and pd.notna(hi):
-            parts.append(f"{lo:.3g} ≤ {r['parameter']} ≤ {hi:.3g}")
-        elif pd.notna(lo):
-            parts.append(f"{r['parameter']} ≥ {lo:.3g}")
-        elif pd.notna(hi):
-            parts.append(f"{r['parameter']} ≤ {hi:.3g}")
-    return " and ".join(parts) or "(the whole space)"
-
-
 def discovery_body(
     root: Any,
     x: pd.DataFrame,
@@ -1190,7 +1175,7 @@ def discovery_body(
         for b in boxes:
             st = b.stats
             lines.append(
-                f"* **box {b.index}**: {_fmt_limits(b.limits)} — coverage {st['coverage']:.2f} "
+                f"* **box {b.index}**: {fmt_limits(b.limits)} — coverage {st['coverage']:.2f} "
                 f"(share of all “{label}” cases inside), density {st['density']:.2f} (share of "
                 f"the {st['n']} cases inside that are “{label}”), mass {st['mass']:.2f}"
                 + (

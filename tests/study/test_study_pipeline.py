@@ -85,14 +85,38 @@ def test_report_shows_where_discover_found_a_claim_holds(study):
         [{"hypothesis": "H3_serving_needs", "contexts": 40, "holds": 26, "share": 0.65,
           "share_lo": 0.48, "share_hi": 0.79}]
     ).to_csv(disc / "holds_share.csv", index=False)  # fmt: skip
+    box = {
+        "cases": "fails",
+        "box": 1,
+        "coverage": 0.9,
+        "density": 0.85,
+        "mass": 0.4,
+        "meets_threshold": True,
+    }
+    pd.DataFrame(
+        [{**box, "parameter": "needs.capacity_per_1000", "lo": float("nan"), "hi": 11.5},
+         {**box, "parameter": "opinions.mu", "lo": 0.2, "hi": 0.45},
+         {**box, "cases": "holds", "parameter": "opinions.mu", "lo": 0.3, "hi": float("nan")}]
+    ).to_csv(disc / "boxes.csv", index=False)  # fmt: skip
     try:
         assert main(["report", str(study), "-q"]) == 0
         v = pd.read_csv(study / "tables" / "verdicts.csv").set_index("hypothesis")
         assert v.loc["H3_serving_needs", "share_holds"] == 0.65
         assert pd.isna(v.loc["H1_exemplars", "share_holds"])
-        assert "(../discover_h3/report.md)" in (study / "report.md").read_text()
+        text = (study / "report.md").read_text()
+        assert "(../discover_h3/report.md)" in text
+        # the box where the claim fails, not the one where it holds
+        where = "needs.capacity_per_1000 ≤ 11.5 and 0.2 ≤ opinions.mu ≤ 0.45"
+        assert where in text and "opinions.mu ≥ 0.3" not in text
+        fails = pd.read_csv(study / "tables" / "failure_boxes.csv")
+        assert fails.to_dict("records")[0] | {"meets_threshold": True} == {
+            "hypothesis": "H3_serving_needs", "discovery": "../discover_h3", "box": 1,
+            "where": where, "coverage": 0.9, "density": 0.85, "mass": 0.4,
+            "meets_threshold": True,
+        }  # fmt: skip
     finally:
         (disc / "holds_share.csv").unlink()
+        (disc / "boxes.csv").unlink()
         assert main(["report", str(study), "-q"]) == 0
 
 

@@ -1,0 +1,44 @@
+"""The study report's "where the claims fail" table, from discovery folders (no runs)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from experiments.report import fmt_limits
+from experiments.study import _failure_boxes
+
+
+def test_fmt_limits_writes_each_kind_of_limit():
+    limits = pd.DataFrame(
+        [
+            {"parameter": "a", "lo": 0.1, "hi": 0.5},
+            {"parameter": "b", "lo": 2.0, "hi": math.nan},
+            {"parameter": "c", "lo": math.nan, "hi": 7.25},
+            {"parameter": "d", "levels": "x, y"},
+        ]
+    )
+    assert fmt_limits(limits) == "0.1 ≤ a ≤ 0.5 and b ≥ 2 and c ≤ 7.25 and d ∈ {x, y}"
+    assert fmt_limits(pd.DataFrame([{"parameter": "(no restriction)"}])) == "(the whole space)"
+    assert fmt_limits(pd.DataFrame(columns=["parameter", "lo", "hi"])) == "(the whole space)"
+
+
+def test_a_discovery_without_a_fails_box_says_why(tmp_path):
+    shares = pd.DataFrame(
+        [
+            {"hypothesis": "H_all", "share_holds": 1.0, "discovery": "d_all"},
+            {"hypothesis": "H_none", "share_holds": 0.0, "discovery": "d_none"},
+            {"hypothesis": "H_some", "share_holds": 0.5, "discovery": "d_some"},
+        ]
+    )
+    (tmp_path / "d_some" / "tables").mkdir(parents=True)
+    pd.DataFrame(
+        [{"cases": "holds", "box": 1, "coverage": 1, "density": 1, "mass": 0.5,
+          "parameter": "a", "lo": 0.2, "hi": math.nan}]
+    ).to_csv(tmp_path / "d_some" / "tables" / "boxes.csv", index=False)  # fmt: skip
+    out = _failure_boxes(tmp_path, shares).set_index("hypothesis")
+    assert out.loc["H_all", "where"] == "holds in every context: nowhere to fail"
+    assert out.loc["H_none", "where"] == "fails in every context"
+    assert out.loc["H_some", "where"] == "no box found"
+    assert out["box"].isna().all()

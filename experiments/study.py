@@ -914,6 +914,10 @@ def _run_community(arms: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame({"run_id": list(recs), "community": list(recs.values())})
 
 
+def _names(rows: pd.DataFrame) -> str:
+    return ", ".join(sorted({f"{r.hypothesis} ({r.community})" for r in rows.itertuples()}))
+
+
 def _caveats(spec: StudySpec, rows: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
     """Plain-language caveats the numbers call for."""
     out = []
@@ -921,13 +925,27 @@ def _caveats(spec: StudySpec, rows: pd.DataFrame, runs: pd.DataFrame) -> list[st
     weak = prim[prim["power_sesoi"] < spec.target_power] if "power_sesoi" in prim else prim[[]]
     if len(weak):
         names = sorted({f"{r.hypothesis} ({r.community})" for r in weak.itertuples()})
-        out.append(
+        text = (
             f"* Underpowered: {len(weak)} of {len(prim)} primary comparisons have power below "
             f"{spec.target_power:.0%} to detect one SESOI at the first Holm step "
-            f"({spec.first_step_alpha():.2g}): {', '.join(names)}. Their *inconclusive* "
-            "verdicts say the study was too small, not that the effect is absent; "
-            "`pairs_for_power` says how many pairs would do."
+            f"({spec.first_step_alpha():.2g}), given the spread of their paired differences: "
+            f"{', '.join(names)}."
         )
+        verdict = weak["verdict"] if "verdict" in weak else pd.Series("", index=weak.index)
+        inc = weak[verdict == "inconclusive"]
+        det = weak[verdict.isin(["agrees", "contradicts"])]
+        if len(inc):
+            text += (
+                f" Where such a comparison is *inconclusive* ({_names(inc)}), the study was too "
+                "small, not the effect shown absent; `pairs_for_power` says how many pairs "
+                "would do."
+            )
+        if len(det):
+            text += (
+                f" Where it detected an effect all the same ({_names(det)}), the effect is "
+                "larger than the one SESOI the power refers to."
+            )
+        out.append(text)
     if "stationary" in runs:
         share = float(runs["stationary"].mean())
         if share < 1:

@@ -42,3 +42,27 @@ def test_a_discovery_without_a_fails_box_says_why(tmp_path):
     assert out.loc["H_none", "where"] == "fails in every context"
     assert out.loc["H_some", "where"] == "no box found"
     assert out["box"].isna().all()
+
+
+def test_underpowered_caveat_tells_detected_from_inconclusive():
+    """Low power to detect one SESOI explains an *inconclusive* verdict, not a detected one."""
+    from types import SimpleNamespace
+
+    from experiments.study import _caveats
+
+    spec = SimpleNamespace(target_power=0.8, first_step_alpha=lambda family="claims": 0.001)
+    rows = pd.DataFrame(
+        [
+            {"hypothesis": "H7", "community": "weak", "primary": True, "family": "claims",
+             "power_sesoi": 0.3, "verdict": "agrees"},
+            {"hypothesis": "H1", "community": "weak", "primary": True, "family": "claims",
+             "power_sesoi": 0.2, "verdict": "inconclusive"},
+            {"hypothesis": "H3", "community": "weak", "primary": True, "family": "claims",
+             "power_sesoi": 0.99, "verdict": "inconclusive"},
+        ]
+    )  # fmt: skip
+    text = _caveats(spec, rows, pd.DataFrame({"run_id": [1]}))[0]
+    assert "2 of 3 primary comparisons" in text
+    assert "*inconclusive* (H1 (weak))" in text
+    assert "detected an effect all the same (H7 (weak))" in text
+    assert "H3" not in text

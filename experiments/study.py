@@ -562,15 +562,19 @@ def _failure_boxes(root: Path, shares: pd.DataFrame) -> pd.DataFrame:
             continue
         for box, g in fails.groupby("box", sort=True):
             head = g.iloc[0]
+            meets = bool(head.get("meets_threshold", True))
+            where = fmt_limits(g)
+            if not meets:
+                where = f"no box reaches PRIM's density threshold; the densest: {where}"
             recs.append(
                 {
                     **base,
                     "box": int(box),
-                    "where": fmt_limits(g),
+                    "where": where,
                     "coverage": float(head["coverage"]),
                     "density": float(head["density"]),
                     "mass": float(head["mass"]),
-                    "meets_threshold": bool(head.get("meets_threshold", True)),
+                    "meets_threshold": meets,
                 }
             )
     cols = ["hypothesis", "discovery", "box", "where", "coverage", "density", "mass"]

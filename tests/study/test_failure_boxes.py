@@ -39,6 +39,20 @@ def test_a_discovery_without_a_fails_box_says_why(tmp_path):
     ).to_csv(tmp_path / "d_some" / "tables" / "boxes.csv", index=False)  # fmt: skip
     out = _failure_boxes(tmp_path, shares).set_index("hypothesis")
     assert out.loc["H_all", "where"] == "holds in every context: nowhere to fail"
+    # a fails box below PRIM's density threshold is not a condition: it says so
+    pd.DataFrame(
+        [{"cases": "fails", "box": 1, "coverage": 1, "density": 0.42, "mass": 1,
+          "meets_threshold": False, "parameter": "(no restriction)"}]
+    ).to_csv(tmp_path / "d_none_box.csv", index=False)  # fmt: skip
+    (tmp_path / "d_weak" / "tables").mkdir(parents=True)
+    (tmp_path / "d_none_box.csv").rename(tmp_path / "d_weak" / "tables" / "boxes.csv")
+    weak = _failure_boxes(
+        tmp_path, pd.DataFrame([{"hypothesis": "H", "share_holds": 0.58, "discovery": "d_weak"}])
+    ).iloc[0]
+    assert weak["where"] == (
+        "no box reaches PRIM's density threshold; the densest: (the whole space)"
+    )
+    assert weak["density"] == 0.42 and not weak["meets_threshold"]
     assert out.loc["H_none", "where"] == "fails in every context"
     assert out.loc["H_some", "where"] == "no box found"
     assert out["box"].isna().all()

@@ -734,7 +734,11 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
             "the share of the contexts inside that fail; `tables/failure_boxes.csv`). A box is "
             "a condition to test, not a finding: see each discovery's quasi-p-values.",
             "",
-            md_table(fails.drop(columns=["meets_threshold"])),
+            md_table(
+                fails.drop(columns=["meets_threshold"]).assign(
+                    box=fails["box"].map(lambda b: "–" if pd.isna(b) else str(int(b)))
+                )
+            ),
             "",
         ]
     else:

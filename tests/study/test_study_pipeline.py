@@ -108,6 +108,7 @@ def test_report_shows_where_discover_found_a_claim_holds(study):
         # the box where the claim fails, not the one where it holds
         where = "needs.capacity_per_1000 ≤ 11.5 and 0.2 ≤ opinions.mu ≤ 0.45"
         assert where in text and "opinions.mu ≥ 0.3" not in text
+        assert f"| H3_serving_needs | ../discover_h3 | 1 | {where} |" in text
         fails = pd.read_csv(study / "tables" / "failure_boxes.csv")
         assert fails.to_dict("records")[0] | {"meets_threshold": True} == {
             "hypothesis": "H3_serving_needs", "discovery": "../discover_h3", "box": 1,

@@ -422,6 +422,11 @@ def _pair_rows(spec: StudySpec, arms: list[dict[str, Any]], runs: pd.DataFrame) 
                 alpha_power=fam_alpha[h.family],
                 target_power=spec.target_power,
             )
+            if "stationary" in by_id.columns and not rows.empty:
+                for arm in ("treatment", "control"):
+                    ids = [r for r in table[(h.name, community, arm)] if r in by_id.index]
+                    share = by_id.loc[ids, "stationary"].astype(float).mean() if ids else np.nan
+                    rows[f"stationary_{arm}"] = share
             frames.append(rows)
             if h_trans is not None:
                 tr = comparison_rows(
@@ -697,7 +702,9 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
             "Share of runs in which every recorded metric passed the stationarity test after "
             "its burn-in (`sim.stationarity`), and the median burn-in (weeks). Where a share is "
             "below 1, `steady_*` of those runs averages a window that is not yet stationary: "
-            "read them beside the transient outcomes below.",
+            "read them beside the transient outcomes below. Per comparison, "
+            "`stationary_treatment` and `stationary_control` give the share of each arm's runs "
+            "that passed.",
             "",
             md_table(summary),
             "",
@@ -841,6 +848,8 @@ _SHOW = [
     "p_tost_holm",
     "power_sesoi",
     "pairs_for_power",
+    "stationary_treatment",
+    "stationary_control",
     "verdict",
 ]
 

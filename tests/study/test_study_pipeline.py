@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -61,6 +62,32 @@ def test_comparisons_are_paired_on_the_same_seeds(study):
     assert {"p_holm", "d_z", "d_z_lo", "d_z_hi", "p_wilcoxon", "verdict"} <= set(comp.columns)
     assert (comp["p_holm"].dropna() >= comp["p_ttest"].dropna()).all()
     assert comp["n"].max() == 3
+
+
+def test_comparisons_carry_each_arms_share_of_stationary_runs(study):
+    """The steady verdict of an arm is read with the share of its runs flagged stationary."""
+    from experiments.execute import ExperimentPaths
+    from experiments.tables import load_rows, run_outcomes
+
+    comp = pd.read_csv(study / "tables" / "comparisons.csv")
+    steady = comp[comp["family"] != "transient"]
+    for arm in ("treatment", "control"):
+        col = f"stationary_{arm}"
+        assert steady[col].between(0, 1).all()
+        assert comp.loc[comp["family"] == "transient", col].isna().all()
+    # on stored outcomes with flags set by hand: each arm's own share, not the other arm's
+    from experiments.study import _load_spec, _pair_rows
+
+    spec, arms = _load_spec(json.loads((study / "experiment.json").read_text()))
+    ids = {(a["hypothesis"], a["community"], a["arm"]): a["run_ids"] for a in arms}
+    treat = ids[("H3_serving_needs", "weak_baseline", "treatment")]
+    ctrl = ids[("H3_serving_needs", "weak_baseline", "control")]
+    runs = run_outcomes(load_rows(ExperimentPaths(study).store(), set(treat) | set(ctrl)))
+    runs["stationary"] = runs["run_id"].isin([*treat, ctrl[0]])
+    rows = _pair_rows(spec, arms, runs)
+    h3 = rows[(rows["hypothesis"] == "H3_serving_needs") & (rows["family"] != "transient")]
+    assert len(h3) and (h3["stationary_treatment"] == 1.0).all()
+    assert np.allclose(h3["stationary_control"], 1 / len(ctrl))
 
 
 def test_rerun_resumes_without_recomputing(study, capsys):

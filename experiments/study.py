@@ -941,12 +941,11 @@ def _caveats(spec: StudySpec, rows: pd.DataFrame, runs: pd.DataFrame) -> list[st
     prim = rows[rows["primary"] & (rows["family"] == "claims")]
     weak = prim[prim["power_sesoi"] < spec.target_power] if "power_sesoi" in prim else prim[[]]
     if len(weak):
-        names = sorted({f"{r.hypothesis} ({r.community})" for r in weak.itertuples()})
         text = (
             f"* Underpowered: {len(weak)} of {len(prim)} primary comparisons have power below "
             f"{spec.target_power:.0%} to detect one SESOI at the first Holm step "
             f"({spec.first_step_alpha():.2g}), given the spread of their paired differences: "
-            f"{', '.join(names)}."
+            f"{_names(weak)}."
         )
         verdict = weak["verdict"] if "verdict" in weak else pd.Series("", index=weak.index)
         inc = weak[verdict == "inconclusive"]

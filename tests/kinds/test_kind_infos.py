@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 import experiments.kinds as kinds_pkg
-from experiments.kinds import KINDS, KindInfo, _read_module, _static_infos, kind_infos
+from experiments.kinds import (
+    KINDS,
+    KindInfo,
+    _class_blocks,
+    _read_module,
+    _static_infos,
+    kind_infos,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -116,3 +123,18 @@ def test_the_class_cut_falls_back_to_the_whole_file(tmp_path: Path) -> None:
     got = _read_module(src)
     attrs = {"name": "a", "examples": "\ngovsim a\n", "order": 3}
     assert got == {"A": (["ExperimentKind"], attrs, True)}
+    # a one-line header, so the cut is tried: the string's column-0 line ends the block early,
+    # the cut does not parse, and the whole file is read instead
+    src.write_text(
+        "from experiments.kinds.base import ExperimentKind, register_kind\n"
+        "@register_kind\n"
+        "class A(ExperimentKind):\n"
+        "    name = 'a'\n"
+        "    examples = '''\n"
+        "govsim a\n"
+        "'''\n"
+        "    order = 3\n",
+        encoding="utf-8",
+    )
+    assert _class_blocks(src.read_text(encoding="utf-8")) is not None
+    assert _read_module(src) == {"A": (["ExperimentKind"], attrs, True)}

@@ -104,37 +104,17 @@ def test_fallback_imports_when_static_reading_fails(monkeypatch) -> None:
 
 def test_the_class_cut_falls_back_to_the_whole_file(tmp_path: Path) -> None:
     """Reading only the class blocks gives what parsing the whole file gives, also where the
-    cut cannot work (a header over several lines, a string with lines at column 0)."""
+    cut cannot work: a header over several lines (no cut is tried), and a string with a line at
+    column 0 under a one-line header (the cut ends the block early, does not parse, and the
+    whole file is read instead)."""
     src = tmp_path / "k.py"
-    src.write_text(
-        "from experiments.kinds.base import ExperimentKind, register_kind\n"
-        "X = 1\n"
-        "@register_kind\n"
-        "class A(\n"
-        "    ExperimentKind\n"
-        "):\n"
-        "    name = 'a'\n"
-        "    examples = '''\n"
-        "govsim a\n"
-        "'''\n"
-        "    order = 3\n",
-        encoding="utf-8",
-    )
-    got = _read_module(src)
+    head = "from experiments.kinds.base import ExperimentKind, register_kind\nX = 1\n"
+    body = "    name = 'a'\n    examples = '''\ngovsim a\n'''\n    order = 3\n"
     attrs = {"name": "a", "examples": "\ngovsim a\n", "order": 3}
-    assert got == {"A": (["ExperimentKind"], attrs, True)}
-    # a one-line header, so the cut is tried: the string's column-0 line ends the block early,
-    # the cut does not parse, and the whole file is read instead
-    src.write_text(
-        "from experiments.kinds.base import ExperimentKind, register_kind\n"
-        "@register_kind\n"
-        "class A(ExperimentKind):\n"
-        "    name = 'a'\n"
-        "    examples = '''\n"
-        "govsim a\n"
-        "'''\n"
-        "    order = 3\n",
-        encoding="utf-8",
-    )
-    assert _class_blocks(src.read_text(encoding="utf-8")) is not None
-    assert _read_module(src) == {"A": (["ExperimentKind"], attrs, True)}
+    for header, cut in (
+        ("@register_kind\nclass A(\n    ExperimentKind\n):\n", False),
+        ("@register_kind\nclass A(ExperimentKind):\n", True),
+    ):
+        src.write_text(head + header + body, encoding="utf-8")
+        assert (_class_blocks(src.read_text(encoding="utf-8")) is not None) is cut
+        assert _read_module(src) == {"A": (["ExperimentKind"], attrs, True)}

@@ -505,14 +505,20 @@ def _discover_shares(
         folder = g.parent.parent
         if folder == root:
             continue
-        df = pd.read_csv(g)
-        if not {"hypothesis", "share"} <= set(df.columns):
-            continue
         rel = folder.relative_to(root) if folder.is_relative_to(root) else Path("..", folder.name)
         spec_file = folder / "experiment.json"
-        if model_version is not None and spec_file.is_file():
-            prov = json.loads(spec_file.read_text(encoding="utf-8")).get("provenance") or {}
-            theirs = prov.get("model_version")
+        try:  # a neighbour's broken file is named, not allowed to stop the study's report
+            df = pd.read_csv(g)
+            spec = json.loads(spec_file.read_text(encoding="utf-8")) if spec_file.is_file() else {}
+            if not isinstance(spec, dict):
+                raise ValueError("experiment.json is not a JSON object")
+        except (OSError, ValueError) as exc:
+            skipped.append(f"`{rel}`: unreadable ({type(exc).__name__}: {exc})")
+            continue
+        if not {"hypothesis", "share"} <= set(df.columns):
+            continue
+        if model_version is not None:
+            theirs = (spec.get("provenance") or {}).get("model_version")
             if theirs is not None and str(theirs) != str(model_version):
                 skipped.append(f"`{rel}`: model version {theirs}, the study's is {model_version}")
                 continue
@@ -552,7 +558,11 @@ def _failure_boxes(root: Path, shares: pd.DataFrame) -> pd.DataFrame:
     for r in shares.to_dict("records"):
         base = {"hypothesis": r["hypothesis"], "discovery": r["discovery"]}
         f = root / str(r["discovery"]) / "tables" / "boxes.csv"
-        boxes = pd.read_csv(f) if f.is_file() else pd.DataFrame()
+        try:
+            boxes = pd.read_csv(f) if f.is_file() else pd.DataFrame()
+        except (OSError, ValueError) as exc:
+            recs.append({**base, "box": np.nan, "where": f"unreadable boxes.csv ({exc})"})
+            continue
         fails = boxes[boxes["cases"] == "fails"] if "cases" in boxes else boxes
         if fails.empty:
             share = r.get("share_holds")
@@ -758,9 +768,8 @@ def analyse_study(root: Path | str, *, echo: Callable[[str], None] | None = prin
         ]
     if shares_skipped:
         lines += [
-            "Discoveries left out of `share_holds` (another outcome or model version): "
-            + "; ".join(shares_skipped)
-            + ".",
+            "Discoveries left out of `share_holds` (another outcome or model version, or "
+            "unreadable): " + "; ".join(shares_skipped) + ".",
             "",
         ]
     if checks:

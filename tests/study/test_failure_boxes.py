@@ -56,6 +56,11 @@ def test_a_discovery_without_a_fails_box_says_why(tmp_path):
     assert out.loc["H_none", "where"] == "fails in every context"
     assert out.loc["H_some", "where"] == "no box found"
     assert out["box"].isna().all()
+    # an unreadable boxes.csv is named in the table, not allowed to stop the report
+    (tmp_path / "d_bad" / "tables").mkdir(parents=True)
+    (tmp_path / "d_bad" / "tables" / "boxes.csv").write_text('"unclosed\n', encoding="utf-8")
+    bad = pd.DataFrame([{"hypothesis": "H", "share_holds": 0.5, "discovery": "d_bad"}])
+    assert _failure_boxes(tmp_path, bad).iloc[0]["where"].startswith("unreadable boxes.csv (")
 
 
 def test_underpowered_caveat_tells_detected_from_inconclusive():

@@ -150,11 +150,13 @@ def test_report_shows_where_discover_found_a_claim_holds(study):
 
 def test_report_leaves_out_discoveries_of_another_outcome_or_model_version(study):
     """A share labelled by a secondary outcome, or from another model version, answers another
-    question: it is not put in the verdict table, and the report says why."""
+    question: it is not put in the verdict table, and the report says why. A discovery whose
+    experiment.json is broken is named too, and does not stop the study's report."""
     made = []
     for name, row, spec in (
         ("discover_h3_trust", {"outcome": "steady_mean_trust"}, None),
         ("discover_h1_old", {"outcome": "steady_agenda_distance"}, {"model_version": "1"}),
+        ("discover_h1_broken", {"outcome": "steady_agenda_distance"}, '{"kind": "disc'),
     ):
         tables = study.parent / name / "tables"
         tables.mkdir(parents=True)
@@ -164,7 +166,7 @@ def test_report_leaves_out_discoveries_of_another_outcome_or_model_version(study
         ).to_csv(tables / "holds_share.csv", index=False)
         if spec is not None:
             (study.parent / name / "experiment.json").write_text(
-                json.dumps({"kind": "discover", "provenance": spec})
+                spec if isinstance(spec, str) else json.dumps({"kind": "d", "provenance": spec})
             )
         made.append(study.parent / name)
     try:
@@ -174,6 +176,7 @@ def test_report_leaves_out_discoveries_of_another_outcome_or_model_version(study
         text = (study / "report.md").read_text()
         assert "labels H3_serving_needs by `steady_mean_trust`" in text
         assert "`../discover_h1_old`: model version 1, the study's is" in text
+        assert "`../discover_h1_broken`: unreadable (JSONDecodeError" in text
     finally:
         for folder in made:
             shutil.rmtree(folder)
